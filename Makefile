@@ -6,7 +6,7 @@
 
 BUILD   ?= build
 CC      ?= gcc
-PKGS    := jansson libmicrohttpd libsodium sqlite3 libpq spng libturbojpeg libpng
+PKGS    := jansson libmicrohttpd libsodium sqlite3 libpq spng libturbojpeg libpng libcrypto libxml-2.0 libprotobuf-c
 WARN    := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wvla
 OPT     ?= -O2 -g
 CFLAGS  ?=
@@ -22,6 +22,12 @@ LIB_SRC  := $(filter-out src/cli/%,$(wildcard src/*/*.c))
 CLI_SRC  := $(wildcard src/cli/*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
+# Sparkplug B (helper "line"): protoc-c generates the payload codec from
+# src/mqtt/sparkplug_b.proto into $(BUILD)/gen at build time; the generated
+# object joins libparkline.a and every src/mqtt object waits for its header.
+SPB_GEN  := $(BUILD)/gen/mqtt/sparkplug_b.pb-c
+LIB_OBJ  += $(SPB_GEN).o
+CFLAGS   += -I$(BUILD)/gen
 UNIT_SRC := $(wildcard tests/unit/*/test_*.c)
 UNIT_BIN := $(UNIT_SRC:%.c=$(BUILD)/%)
 
@@ -34,6 +40,15 @@ deps:
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
+
+$(SPB_GEN).c $(SPB_GEN).h &: src/mqtt/sparkplug_b.proto
+	@mkdir -p $(BUILD)/gen
+	protoc-c --c_out=$(BUILD)/gen --proto_path=src mqtt/sparkplug_b.proto
+
+$(SPB_GEN).o: $(SPB_GEN).c
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(filter $(BUILD)/src/mqtt/%,$(LIB_OBJ)): $(SPB_GEN).h
 
 $(BUILD)/libparkline.a: $(LIB_OBJ)
 	@rm -f $@

@@ -10,8 +10,9 @@ PKGS=(
   build-essential pkg-config git ca-certificates curl
   libjansson-dev libmicrohttpd-dev libsodium-dev libsqlite3-dev sqlite3
   libpq-dev postgresql libcriterion-dev
-  libspng-dev libturbojpeg0-dev libpng-dev
-  clang libclang-rt-14-dev valgrind wrk nginx-light chromium
+  libspng-dev libturbojpeg0-dev libpng-dev libssl-dev libxml2-dev
+  protobuf-c-compiler libprotobuf-c-dev
+  clang libclang-rt-14-dev valgrind wrk nginx-light chromium fonts-noto-cjk cppcheck
   procps psmisc
 )
 

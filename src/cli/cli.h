@@ -14,6 +14,8 @@
 /* Each subcommand: argv[0] is the subcommand's name; envp for PARKLINE_*. */
 int cli_serve(int argc, char **argv, char **envp);
 int cli_admin(int argc, char **argv, char **envp);
+int cli_inspect(int argc, char **argv, char **envp);
+int cli_simulate(int argc, char **argv, char **envp);
 
 /* Prints "parkline <cmd>: <reason>" and the usage to stderr; returns 2. */
 int cli_usage_error(const char *cmd, const char *usage, const char *fmt, ...)

@@ -10,6 +10,8 @@ static const char usage[] =
 	"commands:\n"
 	"  serve      run the daemon (HTTP API, web UI, ingest)\n"
 	"  admin      users, API tokens and database maintenance\n"
+	"  inspect    automated visual inspection: inspect, train, score, eval\n"
+	"  simulate   render simulated vials (and, later, lines) for demos and tests\n"
 	"\n"
 	"Run 'parkline <command> --help' for a command's options.\n";
 
@@ -21,6 +23,8 @@ struct cli_cmd {
 static const struct cli_cmd cli_cmds[] = {
 	{ "serve", cli_serve },
 	{ "admin", cli_admin },
+	{ "inspect", cli_inspect },
+	{ "simulate", cli_simulate },
 	{ NULL, NULL },
 };
 

@@ -1,9 +1,331 @@
-/* serve.c - parkline serve (placeholder until the http module lands). */
+/*
+ * serve.c - `parkline serve`: the daemon. Reads its settings in layers
+ * (flag > PARKLINE_* environment > config file > default), opens and
+ * migrates the store, optionally seeds the demo park, starts the HTTP
+ * server and waits for SIGTERM or SIGINT; then it stops accepting, drains
+ * in-flight requests and exits 0.
+ *
+ * Signals are blocked in every thread (the mask is set before any thread
+ * starts, and threads inherit it) and taken synchronously with sigwait in
+ * main, so no handler runs in async-signal context and no global flag is
+ * needed.
+ *
+ * Output: the first line on stdout once serving is "parkline: listening on
+ * http://HOST:PORT/" - test harnesses start us on port 0 and read the port
+ * from it.
+ */
 #include "cli/cli.h"
+#include "http/http.h"
+
+#include <signal.h>
+#include <errno.h>
+#include <strings.h>
+
+static const char serve_usage[] =
+	"usage: parkline serve [options]\n"
+	"\n"
+	"  --listen ADDR:PORT   where to listen (default 127.0.0.1:8080; port 0 picks one)\n"
+	"  --db URL             SQLite file path or postgresql://... (default var/parkline.db)\n"
+	"  --web-root DIR       built web UI to serve (default web/dist)\n"
+	"  --openapi FILE       OpenAPI document to serve (default docs/api/openapi.yaml)\n"
+	"  --config FILE        read 'key = value' settings from FILE\n"
+	"  --log-level L        debug, info, warn or error (default info)\n"
+	"  --log-json           log JSON lines instead of plain text\n"
+	"  --threads N          HTTP worker threads, 1..256 (default 4)\n"
+	"  --demo               create the demo park and accounts, and print them\n"
+	"  --print-config       print each setting, its value and its source, then exit\n"
+	"  --print-routes       print the route table as JSON lines, then exit\n"
+	"  --help               this text\n"
+	"\n"
+	"Every setting can also come from the environment as PARKLINE_<KEY> (e.g.\n"
+	"PARKLINE_LISTEN) or from the config file; flags win over the environment,\n"
+	"which wins over the file. Keys: run 'parkline serve --print-config'.\n";
+
+static const struct pl_config_key serve_keys[] = {
+	{ "listen", "127.0.0.1:8080", "address and port to listen on" },
+	{ "db", "var/parkline.db", "SQLite path or postgresql:// URL" },
+	{ "web_root", "web/dist", "directory of the built web UI" },
+	{ "openapi", "docs/api/openapi.yaml", "OpenAPI document (JSON-compatible YAML)" },
+	{ "log_level", "info", "debug, info, warn, error" },
+	{ "log_json", "false", "JSON-lines logging" },
+	{ "threads", "4", "HTTP worker threads" },
+	{ "demo", "false", "seed the demo park and print its accounts" },
+	{ "pool_size", "8", "store connections" },
+	{ "secure_cookies", "false", "mark session cookies Secure (behind TLS)" },
+	{ "session_ttl_s", "28800", "idle lifetime of a login session, seconds" },
+	{ "login_throttle_max", "5", "failed logins per user per window before 429" },
+	{ "hash_cost", "moderate", "Argon2id cost: moderate, interactive (tests: min)" },
+	{ "drain_ms", "10000", "how long SIGTERM waits for in-flight requests" },
+	{ "sse_heartbeat_ms", "15000", "idle SSE streams get a comment this often" },
+	{ NULL, NULL, NULL },
+};
+
+/* Flags that take a value, and the config key each sets. */
+static const struct { const char *flag, *key; } serve_value_flags[] = {
+	{ "--listen", "listen" },   { "--db", "db" },
+	{ "--web-root", "web_root" }, { "--openapi", "openapi" },
+	{ "--log-level", "log_level" }, { "--threads", "threads" },
+};
+/* Flags that set a boolean key to true. */
+static const struct { const char *flag, *key; } serve_bool_flags[] = {
+	{ "--log-json", "log_json" }, { "--demo", "demo" },
+};
+
+static int serve__bool(const char *v, bool *out)
+{
+	if (!strcasecmp(v, "true") || !strcmp(v, "1") || !strcasecmp(v, "yes") ||
+	    !strcasecmp(v, "on"))
+		*out = true;
+	else if (!strcasecmp(v, "false") || !strcmp(v, "0") || !strcasecmp(v, "no") ||
+		 !strcasecmp(v, "off") || !*v)
+		*out = false;
+	else
+		return PL_EINVAL;
+	return 0;
+}
+
+struct serve_settings {
+	enum pl_log_level level;
+	bool log_json, demo, secure;
+	int64_t threads, pool, ttl, throttle, drain_ms, hb_ms;
+	enum auth_hash_cost cost;
+};
+
+/* Validates every value once, so a typo stops us before anything starts. */
+static int serve__settings(const struct pl_config *cfg, struct serve_settings *s,
+			   const char **bad)
+{
+	const char *cost = pl_config_get(cfg, "hash_cost");
+
+	*bad = "log_level";
+	if (pl_log_level_parse(pl_config_get(cfg, "log_level"), &s->level))
+		return PL_EINVAL;
+	*bad = "log_json";
+	if (serve__bool(pl_config_get(cfg, "log_json"), &s->log_json))
+		return PL_EINVAL;
+	*bad = "demo";
+	if (serve__bool(pl_config_get(cfg, "demo"), &s->demo))
+		return PL_EINVAL;
+	*bad = "secure_cookies";
+	if (serve__bool(pl_config_get(cfg, "secure_cookies"), &s->secure))
+		return PL_EINVAL;
+	*bad = "threads";
+	if (pl_parse_i64(pl_config_get(cfg, "threads"), 1, 256, &s->threads))
+		return PL_EINVAL;
+	*bad = "pool_size";
+	if (pl_parse_i64(pl_config_get(cfg, "pool_size"), 1, 256, &s->pool))
+		return PL_EINVAL;
+	*bad = "session_ttl_s";
+	if (pl_parse_i64(pl_config_get(cfg, "session_ttl_s"), 60, 30 * 86400, &s->ttl))
+		return PL_EINVAL;
+	*bad = "login_throttle_max";
+	if (pl_parse_i64(pl_config_get(cfg, "login_throttle_max"), 1, 10000, &s->throttle))
+		return PL_EINVAL;
+	*bad = "drain_ms";
+	if (pl_parse_i64(pl_config_get(cfg, "drain_ms"), 0, 600000, &s->drain_ms))
+		return PL_EINVAL;
+	*bad = "sse_heartbeat_ms";
+	if (pl_parse_i64(pl_config_get(cfg, "sse_heartbeat_ms"), 100, 600000, &s->hb_ms))
+		return PL_EINVAL;
+	*bad = "listen";
+	if (!http_listen_valid(pl_config_get(cfg, "listen")))
+		return PL_EINVAL;
+	*bad = "hash_cost";
+	if (!strcmp(cost, "moderate"))
+		s->cost = AUTH_HASH_MODERATE;
+	else if (!strcmp(cost, "interactive"))
+		s->cost = AUTH_HASH_INTERACTIVE;
+	else if (!strcmp(cost, "min"))
+		s->cost = AUTH_HASH_MIN;
+	else
+		return PL_EINVAL;
+	*bad = NULL;
+	return 0;
+}
+
+/* Runs the daemon until SIGTERM/SIGINT. Returns the exit status. */
+static int serve__run(const struct pl_config *cfg, const struct serve_settings *set)
+{
+	struct pl_log log;
+	struct store *st = NULL;
+	struct auth *au = NULL;
+	struct http_server *srv = NULL;
+	struct store_options so = { .pool_size = (int)set->pool, .busy_timeout_ms = 5000 };
+	struct auth_options ao = {
+		.session_ttl_s = (int)set->ttl,
+		.throttle_max = (int)set->throttle,
+		.hash_cost = set->cost,
+	};
+	sigset_t sigs;
+	int applied = 0, sig = 0, rc, status = 1;
+
+	/* before any thread starts, so every thread inherits the mask */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	pl_log_init(&log, stderr, set->level, set->log_json);
+	so.log = &log;
+	rc = store_open(pl_config_get(cfg, "db"), &so, &st);
+	if (rc) {
+		pl_error(&log, "serve", "cannot open store %s: %s", pl_config_get(cfg, "db"),
+			 pl_strerror(rc));
+		goto out;
+	}
+	rc = store_migrate(st, &applied);
+	if (rc) {
+		pl_error(&log, "serve", "migrating the store failed: %s", pl_strerror(rc));
+		goto out;
+	}
+	if (applied)
+		pl_info(&log, "serve", "applied %d migration(s)", applied);
+	au = auth_new(st, &ao, &log);
+	if (set->demo) {
+		rc = auth_demo_seed(au, stdout);
+		fflush(stdout);
+		if (rc) {
+			pl_error(&log, "serve", "seeding the demo park failed: %s", pl_strerror(rc));
+			goto out;
+		}
+	}
+	struct http_options ho = {
+		.listen = pl_config_get(cfg, "listen"),
+		.threads = (int)set->threads,
+		.web_root = pl_config_get(cfg, "web_root"),
+		.openapi_path = pl_config_get(cfg, "openapi"),
+		.sse_heartbeat_ms = (int)set->hb_ms,
+		.secure_cookies = set->secure,
+		.store = st,
+		.auth = au,
+		.log = &log,
+	};
+	rc = http_server_new(&ho, &srv);
+	if (rc) {
+		pl_error(&log, "serve", "cannot serve on %s: %s", ho.listen, pl_strerror(rc));
+		goto out;
+	}
+	{
+		const char *l = ho.listen, *colon = strrchr(l, ':');
+		char host[64];
+		size_t hl = colon ? (size_t)(colon - l) : 0;
+		pl_strlcpy(host, l, hl + 1 < sizeof(host) ? hl + 1 : sizeof(host));
+		if (!host[0] || !strcmp(host, "0.0.0.0"))
+			pl_strlcpy(host, "localhost", sizeof(host));
+		printf("parkline: listening on http://%s:%u/ (store: %s)\n", host,
+		       (unsigned)http_server_port(srv), store_kind_name(st));
+		fflush(stdout);
+	}
+	while (sigwait(&sigs, &sig) != 0)
+		;
+	pl_info(&log, "serve", "%s: draining (up to %lld ms)", strsignal(sig),
+		(long long)set->drain_ms);
+	rc = http_server_shutdown(srv, (int)set->drain_ms);
+	if (rc)
+		pl_warn(&log, "serve", "%d request(s) still running at the drain deadline", rc);
+	status = 0;
+out:
+	http_server_free(srv);
+	auth_free(au);
+	store_free(st);
+	if (status == 0)
+		pl_info(&log, "serve", "stopped");
+	pl_log_release(&log);
+	return status;
+}
 
 int cli_serve(int argc, char **argv, char **envp)
 {
-	(void)argc; (void)argv; (void)envp;
-	fprintf(stderr, "parkline serve: not built yet\n");
-	return 1;
+	struct pl_config cfg;
+	struct pl_json_error je = { .text = "" };
+	struct serve_settings set;
+	const char *config_file = NULL, *bad;
+	bool print_config = false, print_routes = false;
+	int status = 0;
+
+	pl_config_init(&cfg, serve_keys);
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *eq = strchr(a, '=');
+		size_t nlen = eq ? (size_t)(eq - a) : strlen(a);
+		bool done = false;
+
+		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			fputs(serve_usage, stdout);
+			goto out;
+		}
+		if (!strcmp(a, "--print-config")) {
+			print_config = true;
+			continue;
+		}
+		if (!strcmp(a, "--print-routes")) {
+			print_routes = true;
+			continue;
+		}
+		for (size_t k = 0; !done && k < sizeof(serve_bool_flags) / sizeof(serve_bool_flags[0]); k++)
+			if (!strcmp(a, serve_bool_flags[k].flag)) {
+				pl_config_set(&cfg, serve_bool_flags[k].key, "true", PL_CFG_FLAG,
+					      serve_bool_flags[k].flag);
+				done = true;
+			}
+		if (done)
+			continue;
+		bool is_config = nlen == 8 && !strncmp(a, "--config", 8);
+		const char *key = NULL, *flag = NULL;
+		for (size_t k = 0; k < sizeof(serve_value_flags) / sizeof(serve_value_flags[0]); k++)
+			if (strlen(serve_value_flags[k].flag) == nlen &&
+			    !strncmp(a, serve_value_flags[k].flag, nlen)) {
+				key = serve_value_flags[k].key;
+				flag = serve_value_flags[k].flag;
+			}
+		if (!key && !is_config) {
+			status = cli_usage_error("serve", serve_usage, "unknown option '%s'", a);
+			goto out;
+		}
+		const char *val = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
+		if (!val) {
+			status = cli_usage_error("serve", serve_usage, "option '%.*s' needs a value",
+						 (int)nlen, a);
+			goto out;
+		}
+		if (is_config)
+			config_file = val;
+		else
+			pl_config_set(&cfg, key, val, PL_CFG_FLAG, flag);
+	}
+	if (!config_file)
+		for (char *const *e = envp; e && *e; e++)
+			if (!strncmp(*e, "PARKLINE_CONFIG=", 16))
+				config_file = *e + 16;
+	if (config_file && *config_file && pl_config_load_file(&cfg, config_file, &je)) {
+		status = cli_usage_error("serve", serve_usage, "config file %s: %s", config_file,
+					 je.text);
+		goto out;
+	}
+	pl_config_load_env(&cfg, envp);
+	if (serve__settings(&cfg, &set, &bad)) {
+		const char *origin = "";
+		for (size_t i = 0; i < cfg.n; i++)
+			if (!strcmp(cfg.entries[i].key->name, bad))
+				origin = cfg.entries[i].origin;
+		status = cli_usage_error("serve", serve_usage, "bad value '%s' for %s (from %s)",
+					 pl_config_get(&cfg, bad), bad, origin);
+		goto out;
+	}
+	if (print_routes) {
+		http_routes_print(stdout);
+		goto out;
+	}
+	if (print_config) {
+		for (size_t i = 0; i < cfg.n; i++)
+			printf("%-20s = %-30s # %s\n", cfg.entries[i].key->name,
+			       cfg.entries[i].value,
+			       cfg.entries[i].source == PL_CFG_DEFAULT ? "default"
+								   : cfg.entries[i].origin);
+		goto out;
+	}
+	status = serve__run(&cfg, &set);
+out:
+	pl_config_release(&cfg);
+	return status;
 }

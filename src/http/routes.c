@@ -1,0 +1,176 @@
+/*
+ * routes.c - the route table: every URL the daemon answers under /api/ and
+ * the operational endpoints, each with the authorisation action it is
+ * declared under, its body cap and its JSON body fields. The table is the
+ * single source for dispatch, `parkline serve --print-routes`, the auth
+ * route x role walk and the OpenAPI comparison (tests/cases), so a route
+ * cannot exist without being documented and authorised.
+ *
+ * Matching is a linear scan over segments: the table is small (tens of
+ * routes) and a scan costs less than a request's allocation.
+ */
+#include "http/http_int.h"
+
+#define S PL_JT_STRING
+#define B PL_JT_BOOL
+
+static const struct pl_json_field spec_login[] = {
+	{ "username", S, true, 128 },
+	{ "password", S, true, 1024 },
+	{ NULL, 0, false, 0 },
+};
+static const struct pl_json_field spec_ent_create[] = {
+	{ "name_zh", S, true, 200 },
+	{ "name_en", S, false, 200 },
+	{ "uscc", S, false, 18 },
+	{ NULL, 0, false, 0 },
+};
+static const struct pl_json_field spec_ent_patch[] = {
+	{ "name_zh", S, false, 200 },
+	{ "name_en", S, false, 200 },
+	{ "uscc", S, false, 18 },
+	{ NULL, 0, false, 0 },
+};
+static const struct pl_json_field spec_user_create[] = {
+	{ "username", S, true, 64 },
+	{ "password", S, true, 1024 },
+	{ "display_name", S, true, 128 },
+	{ "role", S, true, 32 },
+	{ "enterprise_id", S, false, PL_ID_LEN },
+	{ "department", S, false, 63 },
+	{ NULL, 0, false, 0 },
+};
+static const struct pl_json_field spec_user_patch[] = {
+	{ "display_name", S, false, 128 },
+	{ "password", S, false, 1024 },
+	{ "disabled", B, false, 0 },
+	{ "role", S, false, 32 },
+	{ NULL, 0, false, 0 },
+};
+static const struct pl_json_field spec_token_create[] = {
+	{ "name", S, true, 127 },
+	{ "role", S, true, 32 },
+	{ "enterprise_id", S, false, PL_ID_LEN },
+	{ "line_id", S, false, 63 },
+	{ "expires_at", S, false, 40 },
+	{ NULL, 0, false, 0 },
+};
+
+#define J HTTP_JSON_BODY_MAX
+#define LOGIN_MAX (4u << 10) /* login bodies are tiny; cap them hard */
+
+const struct http_route http__routes[] = {
+	{ "GET", "/healthz", AUTH_A_PUBLIC, http__h_healthz, 0, NULL, 0 },
+	{ "GET", "/readyz", AUTH_A_PUBLIC, http__h_readyz, 0, NULL, 0 },
+	{ "GET", "/metrics", AUTH_A_METRICS, http__h_metrics, 0, NULL, 0 },
+	{ "GET", "/api/v1/openapi.json", AUTH_A_PUBLIC, http__h_openapi, 0, NULL, 0 },
+	{ "POST", "/api/v1/auth/login", AUTH_A_PUBLIC, http__h_login, LOGIN_MAX, spec_login, HTTP_RF_NO_CSRF },
+	{ "POST", "/api/v1/auth/logout", AUTH_A_SELF, http__h_logout, 0, NULL, 0 },
+	{ "GET", "/api/v1/me", AUTH_A_SELF, http__h_me, 0, NULL, 0 },
+	{ "GET", "/api/v1/enterprises", AUTH_A_ENTERPRISE_LIST, http__h_ent_list, 0, NULL, 0 },
+	{ "POST", "/api/v1/enterprises", AUTH_A_ENTERPRISE_CREATE, http__h_ent_create, J, spec_ent_create, 0 },
+	{ "GET", "/api/v1/enterprises/{id}", AUTH_A_ENTERPRISE_READ, http__h_ent_get, 0, NULL, 0 },
+	{ "PATCH", "/api/v1/enterprises/{id}", AUTH_A_ENTERPRISE_UPDATE, http__h_ent_patch, J, spec_ent_patch, 0 },
+	{ "GET", "/api/v1/users", AUTH_A_USER_ADMIN, http__h_user_list, 0, NULL, 0 },
+	{ "POST", "/api/v1/users", AUTH_A_USER_ADMIN, http__h_user_create, J, spec_user_create, 0 },
+	{ "PATCH", "/api/v1/users/{id}", AUTH_A_USER_ADMIN, http__h_user_patch, J, spec_user_patch, 0 },
+	{ "GET", "/api/v1/tokens", AUTH_A_TOKEN_ADMIN, http__h_token_list, 0, NULL, 0 },
+	{ "POST", "/api/v1/tokens", AUTH_A_TOKEN_ADMIN, http__h_token_create, J, spec_token_create, 0 },
+	{ "DELETE", "/api/v1/tokens/{id}", AUTH_A_TOKEN_ADMIN, http__h_token_revoke, 0, NULL, 0 },
+	{ "GET", "/api/v1/audit", AUTH_A_AUDIT_READ, http__h_audit_list, 0, NULL, 0 },
+	{ "GET", "/api/v1/live", AUTH_A_LIVE, http__h_live, 0, NULL, 0 },
+};
+const size_t http__nroutes = sizeof(http__routes) / sizeof(http__routes[0]);
+
+/* Next segment of a path or pattern starting after *p's '/'; returns its
+ * length and advances *p past it. */
+static size_t routes__seg(const char **p)
+{
+	const char *s = *p, *e;
+	if (*s == '/')
+		s++;
+	e = strchr(s, '/');
+	if (!e)
+		e = s + strlen(s);
+	*p = e;
+	return (size_t)(e - s);
+}
+
+/* 1 when path matches pattern; params filled from a. */
+static int routes__match(const char *pattern, const char *path, struct pl_arena *a,
+			 const char **params, size_t *np)
+{
+	const char *pp = pattern, *qp = path;
+	size_t n = 0;
+
+	for (;;) {
+		bool pend = *pp == '\0', qend = *qp == '\0';
+		if (pend || qend)
+			return pend && qend ? (int)(*np = n, 1) : 0;
+		const char *ps = pp + (*pp == '/'), *qs = qp + (*qp == '/');
+		size_t pl = routes__seg(&pp), ql = routes__seg(&qp);
+		if (pl > 2 && ps[0] == '{' && ps[pl - 1] == '}') {
+			if (ql == 0 || n >= HTTP_MAX_PARAMS)
+				return 0;
+			if (a) {
+				params[n] = pl_arena_strndup(a, qs, ql);
+				if (!params[n])
+					return 0;
+			}
+			n++;
+			continue;
+		}
+		if (pl != ql || memcmp(ps, qs, pl) != 0)
+			return 0;
+	}
+}
+
+enum http_match http__route_find(const char *method, const char *path,
+				 struct pl_arena *a, const struct http_route **route,
+				 const char **params, size_t *np,
+				 char *allow, size_t allowsz)
+{
+	const char *m = strcmp(method, "HEAD") == 0 ? "GET" : method;
+	struct pl_buf methods;
+	enum http_match res = HTTP_MATCH_NONE;
+	size_t n = 0;
+
+	pl_buf_init(&methods, 128);
+	for (size_t i = 0; i < http__nroutes; i++) {
+		const struct http_route *rt = &http__routes[i];
+		if (!routes__match(rt->pattern, path, NULL, params, &n))
+			continue;
+		if (strcmp(rt->method, m) == 0) {
+			if (!routes__match(rt->pattern, path, a, params, np)) {
+				res = HTTP_MATCH_NONE; /* arena exhausted: treat as no match */
+				goto out;
+			}
+			*route = rt;
+			res = HTTP_MATCH_OK;
+			goto out;
+		}
+		res = HTTP_MATCH_METHOD;
+		pl_buf_printf(&methods, "%s%s", methods.len ? ", " : "", rt->method);
+		if (strcmp(rt->method, "GET") == 0)
+			pl_buf_puts(&methods, ", HEAD");
+	}
+	if (res == HTTP_MATCH_METHOD && allow)
+		pl_strlcpy(allow, methods.data ? methods.data : "", allowsz);
+out:
+	pl_buf_release(&methods);
+	return res;
+}
+
+void http_routes_print(FILE *out)
+{
+	for (size_t i = 0; i < http__nroutes; i++) {
+		const struct http_route *rt = &http__routes[i];
+		json_t *o = json_pack("{s:s, s:s, s:s}", "method", rt->method,
+				      "path", rt->pattern,
+				      "action", auth_action_name(rt->action));
+		char *s = pl_json_dump(o);
+		fprintf(out, "%s\n", s);
+		free(s);
+		json_decref(o);
+	}
+}

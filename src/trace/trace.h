@@ -1,0 +1,336 @@
+/*
+ * trace.h - the public face of Parkline's trace module (prefix trace_):
+ * the pure, store-independent core of the GS1 EPCIS 2.0 repository.
+ *
+ * Three parts live here today, each with published test vectors:
+ *   - identifiers: EPC URNs and GS1 Digital Link URIs checked (check
+ *     digits included) and normalised to ONE canonical form, the canonical
+ *     GS1 Digital Link on https://id.gs1.org keeping only the finest key;
+ *     China's 20-digit drug traceability code gets a private URI form;
+ *   - the CBV 2.0 event hash (canonical pre-hash string + SHA-256);
+ *   - EPCIS document validation (the JSON schema rules plus the checks
+ *     the schema cannot express), all or nothing, every error naming the
+ *     event index and field;
+ *   - an event normaliser that flattens one validated event into plain
+ *     rows for the store (see struct trace_rows).
+ * Capture jobs, queries and genealogy will sit on top of these and the
+ * store; nothing here touches the store, the network or global state.
+ *
+ * Ownership: every function borrows its inputs for the duration of the
+ * call only; returned memory is described per function.
+ */
+#ifndef PL_TRACE_H
+#define PL_TRACE_H
+
+#include "core/core.h"
+
+/* ----------------------------------------------------------- identifiers */
+
+/* The longest canonical identifier we produce, NUL included. GS1 keys top
+ * out near 100 bytes as Digital Links; other URIs are limited to this too
+ * so a row column can have a fixed bound. */
+#define TRACE_ID_MAX 512
+
+/* China drug traceability codes (药品追溯码, the 20-digit 码上放心 code) are
+ * not GS1 keys, so they cannot be Digital Links. They are carried as this
+ * private HTTP URI followed by the 20 digits. ".invalid" is reserved
+ * (RFC 2606): the URI is an identifier, never resolved. A park that owns a
+ * domain changes this one line. */
+#define TRACE_CNDRUG_PREFIX "https://id.parkline.invalid/cn-drug/"
+
+enum trace_id_kind {
+	TRACE_ID_NONE = 0, /* not a GS1 key: any other URI, kept as is */
+	TRACE_ID_SGTIN,    /* 01 + 21: a serialised trade item (a vial) */
+	TRACE_ID_LGTIN,    /* 01 + 10: a lot/batch class (urn:epc:class:lgtin) */
+	TRACE_ID_GTIN,     /* 01 alone: a product class (urn:epc:idpat:sgtin:..*) */
+	TRACE_ID_UPUI,     /* 01 + 235 */
+	TRACE_ID_SSCC,     /* 00: a logistic unit (case, pallet) */
+	TRACE_ID_SGLN,     /* 414 [+ 254]: a location (station, warehouse) */
+	TRACE_ID_PGLN,     /* 417: a party */
+	TRACE_ID_GRAI,     /* 8003: a returnable asset (a tray) */
+	TRACE_ID_GIAI,     /* 8004: an individual asset (a camera) */
+	TRACE_ID_GSRN,     /* 8018 */
+	TRACE_ID_GSRNP,    /* 8017 */
+	TRACE_ID_GDTI,     /* 253: a document */
+	TRACE_ID_SGCN,     /* 255 */
+	TRACE_ID_GINC,     /* 401 */
+	TRACE_ID_GSIN,     /* 402: a shipment */
+	TRACE_ID_ITIP,     /* 8006 */
+	TRACE_ID_CPI,      /* 8010 [+ 8011] */
+	TRACE_ID_CNDRUG,   /* China 20-digit drug traceability code */
+};
+
+struct trace_id {
+	enum trace_id_kind kind;
+	char canon[TRACE_ID_MAX]; /* canonical form, NUL-terminated */
+	/* For TRACE_ID_CNDRUG only: the documented split of the 20 digits. */
+	char cn_product[8];       /* 7-digit product identification code */
+	char cn_serial[10];       /* 9-digit serial number */
+	char cn_check[5];         /* 4 check digits (issuer-verified, see below) */
+};
+
+/* Parses one identifier and writes its canonical form.
+ *
+ * Accepted inputs:
+ *   - EPC pure-identity URNs urn:epc:id:{sgtin,sscc,sgln,grai,giai,gsrn,
+ *     gsrnp,gdti,sgcn,cpi,ginc,gsin,itip,upui,pgln}:..., the class URN
+ *     urn:epc:class:lgtin:... and the patterns urn:epc:idpat:{sgtin,grai,
+ *     gdti,sgcn}:CP.REF.* (which name a class: GTIN, GRAI, ...);
+ *   - GS1 Digital Link URIs on any host (http or https, any path prefix
+ *     before the primary key), query string and fragment ignored;
+ *   - China drug codes: 20 ASCII digits (spaces between groups allowed),
+ *     or TRACE_CNDRUG_PREFIX + 20 digits.
+ * Canonical form: for GS1 keys, "https://id.gs1.org/{AI}/{key}[/{AI}/{q}]"
+ * with the key's check digit verified, GTINs as 14 digits, and only the
+ * finest qualifier kept (01/21 over 01/10 over 01/235; 414/254; 8006/21
+ * over 8006/10; 8010/8011; CPV 22 and 7040 dropped). This is the form the
+ * CBV 2.0 hash uses, so stored identifiers, query parameters and hashes all
+ * compare as plain strings. China codes: TRACE_CNDRUG_PREFIX + 20 digits.
+ * The four China check digits come from the code issuer (发码机构) and their
+ * algorithm is not public, so only the structure is checked here.
+ *
+ * Returns 0; PL_ENOTFOUND when s is not a GS1 key or China code at all (a
+ * plain URI such as geo:... or http://acme.com/po/1, which callers keep as
+ * is); PL_EINVAL when s claims to be one (urn:epc:..., a Digital Link path,
+ * 20 digits) but is malformed or its check digit is wrong; PL_ETOOBIG when
+ * the result would not fit. *why (optional) gets a static sentence. */
+int trace_id_parse(const char *s, struct trace_id *out, const char **why);
+
+/* Writes the canonical form of any URI value into out[outsz]: a GS1 key is
+ * normalised as above, anything else (including malformed keys and China
+ * codes) is copied unchanged. This is the hash's rule 6. Returns 0 or
+ * PL_ETOOBIG. */
+int trace_id_canon_gs1(const char *s, char *out, size_t outsz);
+
+/* GS1 mod-10 check digit of the n data digits at d (weights 3,1,3,...
+ * from the right). Returns 0..9, or -1 when a byte is not a digit. */
+int trace_gs1_check_digit(const char *d, size_t n);
+
+/* ------------------------------------------------------------ event hash */
+
+/* "ni:///sha-256;" + 64 hex + "?ver=CBV2.0" + NUL is 90 bytes. */
+#define TRACE_HASH_STRLEN 96
+/* Cap on one event's pre-hash string: an event is bounded by the document
+ * cap anyway; this keeps a hostile event from doubling memory use. */
+#define TRACE_PREHASH_MAX (4u << 20)
+
+/* Builds the CBV 2.0 canonical pre-hash string of one event (see the
+ * design notes in hash.c). event is a JSON-LD event object; context is the
+ * document's "@context" (used to expand extension prefixes; may be NULL).
+ * Both are borrowed. On success *out is a malloc'd NUL-terminated string
+ * the caller frees. PL_EINVAL when event is not an object with a string
+ * "type"; PL_ETOOBIG past TRACE_PREHASH_MAX. */
+int trace_event_prehash(const json_t *event, const json_t *context, char **out);
+
+/* The event hash ID: "ni:///sha-256;<hex>?ver=CBV2.0" of the pre-hash.
+ * Same inputs and errors as trace_event_prehash. */
+int trace_event_hash(const json_t *event, const json_t *context,
+		     char out[TRACE_HASH_STRLEN]);
+
+/* ------------------------------------------------------------ validation */
+
+#define TRACE_DOC_MAX_BYTES (32u << 20) /* a capture body, bytes (413 past) */
+#define TRACE_DOC_MAX_EVENTS 10000      /* events per document (413 past) */
+#define TRACE_DOC_DEPTH_MAX PL_JSON_DEPTH_MAX
+#define TRACE_ERRORS_MAX 100            /* errors kept; the rest are counted */
+
+/* Validation errors, each "path: sentence", e.g.
+ * "epcisBody.eventList[3].action: must be ADD, OBSERVE or DELETE". */
+struct trace_errors {
+	char **msg;     /* owned strings, n of them */
+	size_t n;       /* kept */
+	size_t cap;     /* allocated slots */
+	size_t dropped; /* errors past TRACE_ERRORS_MAX, counted not kept */
+};
+void trace_errors_init(struct trace_errors *e);
+void trace_errors_release(struct trace_errors *e);
+
+/* Parses and validates an EPCISDocument or EPCISQueryDocument (JSON-LD).
+ * All or nothing: on success (0) *out_doc is a new reference to the parsed
+ * document (json_decref it); on any failure *out_doc is NULL and errs holds
+ * every error found (each names its path), up to TRACE_ERRORS_MAX.
+ * Returns PL_ETOOBIG (len > TRACE_DOC_MAX_BYTES or more than
+ * TRACE_DOC_MAX_EVENTS events), PL_EPARSE (not JSON, or nested deeper than
+ * TRACE_DOC_DEPTH_MAX), or PL_EINVAL (schema or rule violations). Repeated
+ * member names are accepted, the last one winning, as JSON-LD processors
+ * do (GS1's own AssociationEvent-h example repeats "eventID"); repeated
+ * eventIDs across events are an error. errs must be initialised
+ * by the caller and may already hold errors (new ones are appended). */
+int trace_doc_validate(const char *buf, size_t len, json_t **out_doc,
+		       struct trace_errors *errs);
+
+/* The validation half of trace_doc_validate, for a document already
+ * parsed (or converted from XML by trace_xml_to_doc): same rules, same
+ * messages. doc is borrowed. Returns 0, PL_EINVAL or PL_ETOOBIG (too many
+ * events); errors are appended to errs. */
+int trace_doc_check(const json_t *doc, struct trace_errors *errs);
+
+/* The document's event list (borrowed from doc; NULL when absent): the
+ * eventList of an EPCISDocument or of an EPCISQueryDocument's resultsBody. */
+const json_t *trace_doc_events(const json_t *doc);
+
+/* ----------------------------------------------------------- XML binding */
+
+/* Converts an EPCIS XML EPCISDocument or EPCISQueryDocument (1.2 or 2.0
+ * namespaces) into the equivalent JSON-LD document, for trace_doc_check,
+ * the hash and the normaliser; the mapping is described in xml.c. The
+ * conversion itself only fails on XML that cannot be read: PL_ETOOBIG
+ * (len > TRACE_DOC_MAX_BYTES), PL_EPARSE (malformed, a DTD, nesting deeper
+ * than TRACE_DOC_DEPTH_MAX) or PL_EINVAL (not an EPCIS document); errors
+ * are appended to errs. Content errors are left to trace_doc_check. On
+ * success *out is a new reference the caller must json_decref. */
+int trace_xml_to_doc(const char *buf, size_t len, json_t **out,
+		     struct trace_errors *errs);
+
+/* Writes doc (a valid EPCISDocument or EPCISQueryDocument, borrowed) as
+ * EPCIS 2.0 XML, appended to out; the mapping is described in xmlout.c.
+ * Returns 0; PL_EINVAL when doc is not an EPCIS document or holds text XML
+ * 1.0 cannot carry; PL_EUNSUPPORTED for an extension event type (no XML
+ * binding); PL_ETOOBIG when out's cap is reached. On failure out may hold
+ * a partial document: callers discard it. */
+int trace_doc_to_xml(const json_t *doc, struct pl_buf *out);
+
+/* --------------------------------------------------------------- queries
+ * The REST query parameters of GET /events (EPCIS 2.0 8.2.7.1 / the
+ * OpenAPI file), parsed into canonical form (see query.c). Supported
+ * today: eventType, GE_/LT_eventTime, GE_/LT_recordTime, EQ_action,
+ * EQ_bizStep, EQ_disposition, EQ_readPoint, EQ_bizLocation,
+ * EQ_transformationID, EQ_eventID, MATCH_epc, MATCH_parentID,
+ * MATCH_inputEPC, MATCH_outputEPC, MATCH_anyEPC, MATCH_[input|output|any]
+ * EPCClass, MATCH_epcClass, EQ_bizTransaction_{type}, EQ_source_{type},
+ * EQ_destination_{type}, orderBy (eventTime, recordTime), orderDirection,
+ * eventCountLimit, maxEventCount, perPage, nextPageToken. Other standard
+ * parameters are an ImplementationException (PL_EUNSUPPORTED), unknown
+ * ones a QueryParameterException. */
+#define TRACE_QUERY_PARAMS_MAX 64
+#define TRACE_QUERY_VALUES_MAX 1000 /* values in one pipe-delimited list */
+#define TRACE_QUERY_TYPED_MAX 8     /* EQ_bizTransaction_* etc. per query */
+#define TRACE_PER_PAGE_DEFAULT 30
+#define TRACE_PER_PAGE_MAX 1000
+#define TRACE_TOKEN_KEY_BYTES 32    /* crypto_auth_KEYBYTES */
+#define TRACE_TOKEN_MAX 800         /* base64url of the sealed token + NUL */
+
+struct trace_query_param {
+	const char *name;  /* borrowed, URL-decoded */
+	const char *value; /* borrowed, URL-decoded; NULL means "" */
+};
+struct trace_query_list {
+	const char **v;    /* canonical values (arena) */
+	size_t n;          /* 0: parameter absent */
+};
+struct trace_query_typed {
+	const char *type[TRACE_QUERY_TYPED_MAX];            /* full URI */
+	struct trace_query_list values[TRACE_QUERY_TYPED_MAX];
+	size_t n;
+};
+enum { TRACE_ACTION_ADD = 1, TRACE_ACTION_OBSERVE = 2, TRACE_ACTION_DELETE = 4 };
+enum trace_order { TRACE_ORDER_NONE = 0, TRACE_ORDER_EVENT_TIME, TRACE_ORDER_RECORD_TIME };
+struct trace_query {
+	struct trace_query_list event_type; /* type names or extension URIs */
+	bool has_ge_event_time, has_lt_event_time;
+	int64_t ge_event_time_ms, lt_event_time_ms;
+	bool has_ge_record_time, has_lt_record_time;
+	int64_t ge_record_time_ms, lt_record_time_ms;
+	unsigned actions;                  /* TRACE_ACTION_* mask; 0: any */
+	struct trace_query_list eq_biz_step, eq_disposition; /* full URIs */
+	struct trace_query_list eq_read_point, eq_biz_location;
+	struct trace_query_list eq_transformation_id, eq_event_id;
+	struct trace_query_list match_epc, match_parent_id, match_input_epc;
+	struct trace_query_list match_output_epc, match_any_epc;
+	struct trace_query_list match_epc_class, match_input_epc_class;
+	struct trace_query_list match_output_epc_class, match_any_epc_class;
+	struct trace_query_typed eq_biz_transaction, eq_source, eq_destination;
+	enum trace_order order_by;
+	bool has_order_direction;
+	bool order_desc;                   /* default true (DESC) */
+	int64_t event_count_limit;         /* 0: none */
+	int64_t max_event_count;           /* 0: none */
+	bool has_per_page;
+	int per_page;                      /* default TRACE_PER_PAGE_DEFAULT */
+	bool has_page_token;               /* then start after this position: */
+	int64_t after_record_time_ms;
+	char after_event_id[TRACE_ID_MAX];
+};
+struct trace_query_error {
+	const char *exception; /* static: "QueryParameterException", ... */
+	char text[240];        /* names the parameter */
+};
+/* Parses n parameters. key verifies nextPageToken (the server's secret).
+ * Values live in arena a. Returns 0; PL_EINVAL (QueryParameterException,
+ * or ValidationException for a bad token), PL_EUNSUPPORTED
+ * (ImplementationException), PL_ETOOBIG (limits or arena); err says which
+ * parameter and why. */
+int trace_query_parse(const struct trace_query_param *params, size_t n,
+		      const unsigned char key[TRACE_TOKEN_KEY_BYTES],
+		      struct pl_arena *a, struct trace_query *out,
+		      struct trace_query_error *err);
+/* An opaque, MAC-sealed page token for "after (record_time_ms, event_id)".
+ * PL_EINVAL for an empty or overlong event_id. */
+int trace_page_token_encode(const unsigned char key[TRACE_TOKEN_KEY_BYTES],
+			    int64_t record_time_ms, const char *event_id,
+			    char out[TRACE_TOKEN_MAX]);
+/* The inverse; PL_EINVAL for anything this server did not issue with key. */
+int trace_page_token_decode(const unsigned char key[TRACE_TOKEN_KEY_BYTES],
+			    const char *token, int64_t *record_time_ms,
+			    char event_id[TRACE_ID_MAX]);
+
+/* --------------------------------------------------------- normalisation
+ * One validated event flattened into rows for the store. Intended tables
+ * (the store helper owns the DDL; this is the shape we feed it):
+ *   trace_event      (event_id PK = hash or given eventID, hash UNIQUE,
+ *                     type, action, event_time_ms, tz_offset, record_time,
+ *                     biz_step, disposition, read_point, biz_location,
+ *                     parent_id, transformation_id, body JSON)
+ *   trace_event_epc  (event_id, role, epc)        role: epc|child|input|
+ *                                                 output|parent
+ *   trace_event_qty  (event_id, role, epc_class, quantity, uom)
+ *   trace_event_btx  (event_id, type, value)
+ *   trace_event_srcdst (event_id, dir 's'|'d', type, value)
+ * All identifiers are canonical (trace_id_canon_gs1), all CBV words are
+ * full URIs, so queries compare plain strings on indexed columns. */
+enum trace_epc_role {
+	TRACE_ROLE_EPC, TRACE_ROLE_CHILD, TRACE_ROLE_INPUT, TRACE_ROLE_OUTPUT,
+	TRACE_ROLE_PARENT,
+};
+struct trace_epc_row {
+	enum trace_epc_role role;
+	const char *epc;        /* canonical; arena-owned */
+};
+struct trace_qty_row {
+	enum trace_epc_role role; /* EPC (quantityList), CHILD, INPUT, OUTPUT */
+	const char *epc_class;  /* canonical; arena-owned */
+	bool has_quantity;
+	double quantity;
+	const char *uom;        /* NULL when absent; arena-owned */
+};
+struct trace_pair_row {
+	char dir;               /* 'b' bizTransaction, 's' source, 'd' destination */
+	const char *type;       /* full URI, NULL when absent; arena-owned */
+	const char *value;      /* canonical; arena-owned */
+};
+struct trace_rows {
+	char event_id[TRACE_ID_MAX]; /* given eventID, else the hash */
+	char hash[TRACE_HASH_STRLEN];
+	const char *type;        /* "ObjectEvent", ... (arena-owned) */
+	const char *action;      /* NULL for TransformationEvent */
+	int64_t event_time_ms;   /* UTC */
+	const char *tz_offset;
+	const char *biz_step;    /* full URI or NULL */
+	const char *disposition; /* full URI or NULL */
+	const char *read_point;  /* canonical or NULL */
+	const char *biz_location;
+	const char *transformation_id;
+	bool has_error_declaration;
+	struct trace_epc_row *epcs;   size_t n_epcs;
+	struct trace_qty_row *qtys;   size_t n_qtys;
+	struct trace_pair_row *pairs; size_t n_pairs;
+};
+/* Flattens one event (already validated by trace_doc_validate, with the
+ * document's @context for the hash) into *out. Every pointer in *out is
+ * allocated from arena a and lives until the arena is freed. Returns 0,
+ * PL_EINVAL for an event that does not validate, PL_ETOOBIG when the arena
+ * cap is hit. */
+int trace_event_rows(const json_t *event, const json_t *context,
+		     struct pl_arena *a, struct trace_rows *out);
+
+#endif /* PL_TRACE_H */

@@ -1,0 +1,53 @@
+/*
+ * trace_int.h - internals shared by the trace module's own files: the CBV
+ * vocabularies (used by validation to accept bare words and by the hash to
+ * expand them), URI and time helpers. Not for other modules.
+ */
+#ifndef PL_TRACE_INT_H
+#define PL_TRACE_INT_H
+
+#include "trace.h"
+
+/* One closed vocabulary: the bare words JSON-LD accepts for a field and
+ * the URI prefix each word expands to (word appended). */
+struct trace__vocab {
+	const char *field;              /* for messages: "bizStep" */
+	const char *const *words;       /* static, sorted as in the schema */
+	size_t n;
+	const char *prefix;             /* "https://ref.gs1.org/cbv/BizStep-" */
+};
+
+extern const struct trace__vocab trace__voc_bizstep;
+extern const struct trace__vocab trace__voc_disp;
+extern const struct trace__vocab trace__voc_btt;
+extern const struct trace__vocab trace__voc_sdt;
+extern const struct trace__vocab trace__voc_er;
+extern const struct trace__vocab trace__voc_meas;   /* sensorReport.type */
+extern const struct trace__vocab trace__voc_alert;  /* sensorReport.exception */
+extern const struct trace__vocab trace__voc_comp;   /* sensorReport.component */
+
+/* True when w is one of v's bare words. */
+bool trace__vocab_has(const struct trace__vocab *v, const char *w);
+
+/* The minimum "format: uri" rule (RFC 3986 scheme, ':' and at least one
+ * more character, no whitespace or control bytes). */
+bool trace__is_uri(const char *s);
+
+/* Parses an RFC 3339 date-time (any fraction length, Z or +hh:mm/-hh:mm)
+ * into UTC seconds since the epoch and the fraction as 0..9999 ten-
+ * thousandths (4 digits kept, the 4th for rounding). False when s is not
+ * such a time (including impossible dates). */
+bool trace__time_parse(const char *s, int64_t *secs, int *frac4);
+
+/* Formats UTC seconds + milliseconds as YYYY-MM-DDTHH:MM:SS.mmmZ into
+ * out[32]; false when the year is outside 0..9999. */
+bool trace__time_format(int64_t secs, int ms, char out[32]);
+
+/* Expands a CURIE key "prefix:local" through the @context (document
+ * context first, then the standard EPCIS context's prefixes) and returns
+ * the namespace URI (borrowed from ctx or static) and the local part, or
+ * NULL when the prefix is not declared. */
+const char *trace__ns_lookup(const json_t *ctx, const char *key,
+			     const char **local);
+
+#endif /* PL_TRACE_INT_H */

@@ -1,0 +1,285 @@
+/*
+ * vision.h - the public face of Parkline's inspection library (prefix vis_).
+ *
+ * A filled vial is photographed by V cameras around it (22 on the Taiji
+ * line, 360/22 degrees apart), F frames each, just after the vial stops
+ * spinning. vis_inspect() takes those V x F 8-bit grey frames and returns a
+ * verdict (accept / reject / uninspectable), every reason found with its
+ * place, size in micrometres, view and confidence, and an overlay image for
+ * rejects. The module also holds the decoders for image files (PNG through
+ * libspng, JPEG through libturbojpeg, binary PGM), a deterministic vial
+ * renderer with exact ground truth (vis_sim_*), and the evaluation tallies
+ * (vis_eval_*) that `parkline inspect eval` prints.
+ *
+ * Depends only on core and the image libraries. No global state: all state
+ * lives in a struct vis_ctx (one per thread) or a struct vis_sim (one per
+ * thread); a struct vis_config is plain data and may be shared read-only.
+ * Memory per inspected unit is bounded by the frame size fixed in the
+ * configuration (a handful of w*h scratch planes) plus fixed-size tables;
+ * it does not grow with what is in the image (blob and track tables are
+ * capped; hitting a cap makes the unit uninspectable, never accepted).
+ */
+#ifndef PL_VISION_H
+#define PL_VISION_H
+
+#include "core/core.h"
+
+/* ------------------------------------------------------------- limits */
+#define VIS_VIEWS_MAX 32           /* cameras per unit */
+#define VIS_FRAMES_MAX 20          /* frames per camera */
+#define VIS_DIM_MAX 8192           /* width or height of one frame, px */
+#define VIS_PIXELS_MAX (24u << 20) /* w*h of one frame */
+#define VIS_FILE_MAX (64u << 20)   /* bytes of one encoded image file */
+#define VIS_REASONS_MAX 32         /* reasons kept per unit (extra dropped) */
+#define VIS_DETAIL_LEN 96
+
+/* ------------------------------------------------------------ classes */
+enum vis_verdict { VIS_ACCEPT = 0, VIS_REJECT, VIS_UNINSPECTABLE };
+
+/* Defect classes. BUBBLE is never a reject reason: it is counted and
+ * reported so a reader can see bubbles were found and passed. */
+enum vis_class {
+	VIS_C_NONE = 0,
+	VIS_C_PARTICLE,
+	VIS_C_FIBRE,
+	VIS_C_FILL_LOW,
+	VIS_C_FILL_HIGH,
+	VIS_C_CAP_MISSING,
+	VIS_C_CAP_MISALIGNED,
+	VIS_C_GLASS_CRACK,
+	VIS_C_GLASS_SCRATCH,
+	VIS_C_COSMETIC,
+	VIS_C_BUBBLE,
+	VIS_C_UNINSPECTABLE,
+	VIS_C__COUNT
+};
+/* Static lower_snake names ("particle", "fill_low", ...); "none" for NONE. */
+const char *vis_class_name(enum vis_class c);
+/* PL_EINVAL for an unknown name. */
+int vis_class_parse(const char *s, enum vis_class *out);
+const char *vis_verdict_name(enum vis_verdict v); /* "accept"... */
+
+/* -------------------------------------------------------------- image
+ * One 8-bit grey plane. px is owned by whoever filled the struct: images
+ * from vis_decode_* and vis_sim_* are owned by the caller and freed with
+ * vis_image_release(); images the caller builds around its own camera
+ * buffers are borrowed by vis_inspect() for the duration of the call. */
+struct vis_image {
+	uint8_t *px;   /* row-major, row y starts at px + y*stride */
+	uint32_t w, h; /* pixels */
+	size_t stride; /* bytes per row, >= w */
+};
+/* Allocates a w x h plane (stride w), zeroed. PL_ETOOBIG past the caps. */
+int vis_image_alloc(struct vis_image *im, uint32_t w, uint32_t h);
+/* Frees px (if any) and zeroes the struct; safe on a zeroed struct. */
+void vis_image_release(struct vis_image *im);
+
+/* ------------------------------------------------------------- decode
+ * File input. The format is taken from the first bytes (PNG signature,
+ * JPEG SOI, "P5"), never from the name. Colour is converted to grey
+ * (ITU-R 601 weights as the libraries do); 16-bit PNG is scaled to 8.
+ * Dimensions above max_w/max_h (0: VIS_DIM_MAX) are refused before any
+ * pixel memory is allocated.
+ * Returns 0, or PL_EINVAL (wrong size), PL_ETOOBIG (over a cap), PL_EPARSE
+ * (corrupt or truncated), PL_EUNSUPPORTED (unknown format), PL_EIO (file).
+ * On failure *out is zeroed and why (if non-NULL) holds a sentence; on
+ * success the caller owns out->px (vis_image_release). */
+struct vis_decode_limits {
+	uint32_t max_w, max_h; /* 0: VIS_DIM_MAX */
+	uint32_t want_w, want_h; /* nonzero: anything else is PL_EINVAL */
+};
+int vis_decode_mem(const void *buf, size_t len, const struct vis_decode_limits *lim,
+		   struct vis_image *out, char *why, size_t whysz);
+/* Reads at most VIS_FILE_MAX bytes of path, then vis_decode_mem(). */
+int vis_decode_file(const char *path, const struct vis_decode_limits *lim,
+		    struct vis_image *out, char *why, size_t whysz);
+
+/* PNG output through libspng: channels 1 (grey) or 3 (RGB), rows packed
+ * (stride w*channels). level is the zlib level (1 fast .. 9 small).
+ * PL_EIO on a write failure. */
+int vis_png_write(const char *path, const uint8_t *px, uint32_t w, uint32_t h,
+		  unsigned channels, int level);
+/* Binary PGM (P5) output, for tools that want no decoder. */
+int vis_pgm_write(const char *path, const struct vis_image *im);
+
+/* ------------------------------------------------------ configuration
+ * One product: container geometry in mm (heights measured up from the
+ * outside of the vial's bottom, radii from its axis), acquisition, the fill
+ * window and the detection thresholds. Plain data: copy it, share it. The
+ * defaults describe a 2R vial (16 mm glass, 13 mm crimp cap) with 2 mL at
+ * 25 um per pixel in 1024 x 1536 frames, 22 views x 3 frames. */
+struct vis_config {
+	double um_per_px;       /* scale at the vial axis */
+	uint32_t width, height; /* frame size every image must have */
+	unsigned views, frames; /* cameras, frames per camera */
+	/* geometry (mm) */
+	double body_radius_mm;  /* outer radius of the cylindrical body */
+	double wall_mm;         /* glass wall thickness */
+	double base_mm;         /* glass bottom thickness */
+	double body_height_mm;  /* where the shoulder starts */
+	double neck_radius_mm;  /* outer radius of the neck */
+	double neck_top_mm;     /* top of the glass lip, bottom of the crimp */
+	double cap_radius_mm;   /* outer radius of the crimp cap */
+	double cap_top_mm;      /* top of the flip-off cap when present */
+	double stopper_top_mm;  /* top of the bare stopper when the cap is missing */
+	/* fill (mm above the outside bottom, at the axis) */
+	double fill_min_mm, fill_max_mm;
+	double meniscus_offset_mm; /* calibration: fill = dark meniscus line + this */
+	/* thresholds */
+	double k_sigma;          /* moving blobs: |frame - background| > k * sigma */
+	double min_contrast;     /* ... and > this many grey levels */
+	double static_k_sigma;   /* static marks: |background - local mean| > k * sigma */
+	double particle_min_um;  /* smaller blobs are not reported */
+	double cap_tilt_max_deg; /* tilt above this is cap_misaligned */
+	double cap_height_tol_mm;/* cap top this far off nominal is a fault */
+	unsigned min_views_agree;/* a particle must be seen in this many views */
+};
+void vis_config_default(struct vis_config *cfg);
+/* Checks ranges and that the container fits the frame; PL_EINVAL with a
+ * sentence in why. */
+int vis_config_check(const struct vis_config *cfg, char *why, size_t whysz);
+/* JSON form (all fields, same names): to_json returns a new reference;
+ * from_json starts from the defaults, overrides the members present,
+ * rejects unknown members and wrong types, then runs vis_config_check. */
+json_t *vis_config_to_json(const struct vis_config *cfg);
+int vis_config_from_json(const json_t *obj, struct vis_config *cfg,
+			 struct pl_json_error *err);
+
+/* ------------------------------------------------------------- result */
+struct vis_reason {
+	enum vis_class cls;
+	int view;           /* strongest view, -1 when unit-level */
+	double x_mm, z_mm;  /* across the axis (in that view), height above bottom */
+	double size_um;     /* longest dimension; fill/cap: deviation in um */
+	double confidence;  /* 0..1 */
+	unsigned n_views;   /* views that agree */
+	int px_x, px_y, px_r; /* where to draw it in that view's frame 0 */
+	char detail[VIS_DETAIL_LEN];
+};
+struct vis_result {
+	enum vis_verdict verdict;
+	double confidence;       /* in the verdict, 0..1 */
+	size_t n_reasons;        /* <= VIS_REASONS_MAX, rejects first */
+	size_t n_dropped;        /* reasons past the cap */
+	struct vis_reason reasons[VIS_REASONS_MAX];
+	unsigned n_bubbles;      /* bubble tracks seen and passed */
+	double fill_mm;          /* median over views; NAN when not measured */
+	double cap_top_mm;       /* median over views; NAN when not measured */
+	double cap_tilt_deg;     /* largest apparent tilt over views */
+	/* For rejects: frame 0 of the view with the strongest reason, as packed
+	 * RGB with the reasons drawn; owned by the result. NULL otherwise. */
+	uint8_t *overlay;
+	uint32_t overlay_w, overlay_h;
+	int overlay_view;
+};
+void vis_result_init(struct vis_result *r);
+void vis_result_release(struct vis_result *r); /* frees overlay, then init */
+/* Appends a reason (dropped and counted when full). */
+void vis_result_add(struct vis_result *r, const struct vis_reason *rs);
+/* Marks the unit uninspectable with one reason; for callers whose input
+ * failed before vis_inspect (decode errors, missing files). */
+void vis_result_set_uninspectable(struct vis_result *r, int view, const char *why);
+/* The result as a JSON object (verdict, confidence, reasons...); new ref. */
+json_t *vis_result_to_json(const struct vis_result *r);
+
+/* ------------------------------------------------------------ inspect
+ * A context holds one configuration and the scratch planes for one unit at
+ * a time. It is NOT shared between threads: give each worker its own (they
+ * may share the config they were made from, which is copied). */
+struct vis_ctx;
+/* NULL with why filled when the config fails vis_config_check. */
+struct vis_ctx *vis_ctx_new(const struct vis_config *cfg, char *why, size_t whysz);
+void vis_ctx_free(struct vis_ctx *ctx);
+const struct vis_config *vis_ctx_config(const struct vis_ctx *ctx);
+
+/* Inspects one unit. frames[v * cfg.frames + f] is view v, frame f; every
+ * plane is borrowed for the call and must be cfg.width x cfg.height; a NULL
+ * px marks a missing frame. res must be initialised; it is cleared first.
+ * Returns 0 whenever a verdict was reached (including uninspectable: bad
+ * input is a verdict, not an error); PL_EINVAL only for n != views*frames. */
+int vis_inspect(struct vis_ctx *ctx, const struct vis_image *frames, size_t n,
+		struct vis_result *res);
+
+/* ----------------------------------------------------------- simulator
+ * Renders units as the cameras would see them: back-lit glass with
+ * refraction edges, meniscus, stopper and crimp cap with specular
+ * highlights, vignetting, shot and read noise, position jitter; defects
+ * with exact ground truth. Deterministic: a unit is a pure function of
+ * (config, unit_seed, pass); pass 0 is the unit as written to disk and
+ * other passes re-image the same physical unit with fresh noise, position
+ * and particle motion (the Knapp re-inspection). */
+#define VIS_SIM_DEFECTS_MAX 4
+enum vis_sim_kind {
+	VIS_K_DARK, VIS_K_BRIGHT, VIS_K_FIBRE, VIS_K_STUCK, VIS_K_BUBBLE,
+	VIS_K_CRACK, VIS_K_SCRATCH,
+};
+struct vis_sim_object {
+	enum vis_sim_kind kind;
+	enum vis_class cls;   /* what an inspector must call it */
+	double size_um;       /* longest dimension */
+	double r_mm, theta;   /* radius from the axis, azimuth (rad), frame 0 */
+	double z_mm[VIS_FRAMES_MAX]; /* height above bottom per frame */
+	double th[VIS_FRAMES_MAX];   /* azimuth per frame */
+	double contrast;      /* opacity 0..1 */
+	double angle;         /* in-plane orientation (fibres, marks) */
+	uint64_t shape_seed;
+};
+struct vis_sim_truth {
+	uint64_t unit_seed;
+	enum vis_class cls;      /* primary class; NONE for a good unit */
+	bool reject;             /* what a perfect inspector does */
+	unsigned n_frames;       /* frames per view the positions cover */
+	double fill_mm;
+	bool cap_missing;
+	double cap_tilt_deg, cap_tilt_azimuth;
+	size_t n_objects;        /* defects and bubbles */
+	struct vis_sim_object objects[VIS_SIM_DEFECTS_MAX];
+};
+struct vis_sim;
+/* cfg is copied; NULL with why when it fails vis_config_check. */
+struct vis_sim *vis_sim_new(const struct vis_config *cfg, char *why, size_t whysz);
+void vis_sim_free(struct vis_sim *sim);
+/* Seed of unit i of a set made with seed: a mix, so units are independent. */
+uint64_t vis_sim_unit_seed(uint64_t seed, uint64_t i);
+/* Chooses the unit's defects (defect_rate in [0,1]) and renders pass
+ * `pass` into frames[0..views*frames), which must be allocated at the
+ * config size (their contents are overwritten). */
+int vis_sim_unit(struct vis_sim *sim, uint64_t unit_seed, double defect_rate,
+		 unsigned pass, struct vis_image *frames, size_t n,
+		 struct vis_sim_truth *truth);
+/* The ground truth vis_sim_unit would produce for pass 0, without
+ * rendering (cheap: for choosing units in tests and reports). */
+void vis_sim_plan(const struct vis_sim *sim, uint64_t unit_seed, double defect_rate,
+		  struct vis_sim_truth *truth);
+json_t *vis_sim_truth_to_json(const struct vis_sim_truth *t);
+/* Reads the fields eval needs (cls, reject, objects' kind/class/size). */
+int vis_sim_truth_from_json(const json_t *obj, struct vis_sim_truth *t,
+			    struct pl_json_error *err);
+
+/* ---------------------------------------------------------- evaluation
+ * Tallies of inspected units against ground truth. Plain data; add from
+ * one thread (or merge per-thread tallies with vis_eval_merge). */
+#define VIS_EVAL_BINS 6 /* 0-50 (unused), 50-100, 100-150, 150-200, 200-300, 300-500 */
+struct vis_eval {
+	/* confusion[truth class][called class]; called = primary reason class,
+	 * NONE for accept, UNINSPECTABLE for uninspectable. */
+	uint64_t confusion[VIS_C__COUNT][VIS_C__COUNT];
+	uint64_t truth_n[VIS_C__COUNT];     /* units per truth class */
+	uint64_t rejected[VIS_C__COUNT];    /* of those, rejected or uninspectable */
+	uint64_t pod_n[VIS_EVAL_BINS], pod_hit[VIS_EVAL_BINS]; /* moving+stuck particles and fibres */
+	uint64_t good_n, good_rejected;     /* good units (truth NONE) */
+	uint64_t bubble_good_n, bubble_good_rejected; /* good units with bubbles */
+	uint64_t units;
+};
+void vis_eval_init(struct vis_eval *e);
+void vis_eval_add(struct vis_eval *e, const struct vis_sim_truth *t,
+		  const struct vis_result *r);
+void vis_eval_merge(struct vis_eval *into, const struct vis_eval *from);
+/* Size bin of a particle size, 0..VIS_EVAL_BINS-1. */
+int vis_eval_bin(double size_um);
+const char *vis_eval_bin_name(int bin); /* "100-150" ... */
+/* Markdown report (confusion matrix, POD per bin, false rejects) appended
+ * to out; PL_ETOOBIG if out's cap is hit. */
+int vis_eval_markdown(const struct vis_eval *e, struct pl_buf *out);
+
+#endif /* PL_VISION_H */

@@ -2,11 +2,11 @@
 # with ASan+UBSan into build/asan. Every module under src/ is picked up by
 # wildcard: src/cli holds main, everything else goes into libparkline.a.
 #
-# Targets: all run check bench bench-http asan fuzz lint clean
+# Targets: all run check bench bench-http bench-vision asan fuzz lint clean
 
 BUILD   ?= build
 CC      ?= gcc
-PKGS    := jansson libmicrohttpd libsodium sqlite3 libpq spng libturbojpeg libpng libcrypto libxml-2.0 libprotobuf-c
+PKGS    := jansson libmicrohttpd libsodium sqlite3 libpq spng libturbojpeg libpng libcrypto libxml-2.0 libprotobuf-c libmosquitto
 WARN    := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wvla
 OPT     ?= -O2 -g
 CFLAGS  ?=
@@ -31,7 +31,7 @@ CFLAGS   += -I$(BUILD)/gen
 UNIT_SRC := $(wildcard tests/unit/*/test_*.c)
 UNIT_BIN := $(UNIT_SRC:%.c=$(BUILD)/%)
 
-.PHONY: all run check bench bench-http asan fuzz fuzz-replay lint clean deps web unit
+.PHONY: all run check bench bench-http bench-vision asan fuzz fuzz-replay lint clean deps web unit
 all: $(BUILD)/parkline
 
 deps:
@@ -81,10 +81,13 @@ fuzz:
 fuzz-replay:
 	scripts/fuzz.sh replay
 
-bench: bench-http
+bench: bench-http bench-vision
 
 bench-http: deps all
 	scripts/bench-http.sh
+
+bench-vision: deps all
+	bench/vision/run.sh
 
 lint:
 	scripts/lint.sh

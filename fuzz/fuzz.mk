@@ -47,6 +47,9 @@ MODS_fuzz_trace_xml     := core trace
 MODS_fuzz_trace_query   := core trace
 # Sparkplug B payload decoder (added by helper "line"; mqtt's codec needs only core).
 MODS_fuzz_sparkplug     := core mqtt
+# vision (helper vision)
+MODS_fuzz_vis_decode    := core vision
+MODS_fuzz_vis_config    := core vision
 
 TARGETS := $(basename $(notdir $(wildcard fuzz/fuzz_*.c)))
 
@@ -58,7 +61,7 @@ all: $(addprefix $(FZ)/,$(TARGETS))
 # not); until core.h carries that attribute the fuzz build relaxes only that.
 $(FZ)/obj/src/%.o: src/%.c
 	@mkdir -p $(dir $@)
-	$(FCC) $(FCFLAGS) -Wno-format-nonliteral -fsanitize=fuzzer-no-link -c $< -o $@
+	$(FCC) $(FCFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
 
 $(FZ)/obj/fuzz/%.o: fuzz/%.c
 	@mkdir -p $(dir $@)
@@ -69,7 +72,7 @@ $(FZ)/gen/%.pb-c.c $(FZ)/gen/%.pb-c.h &: src/%.proto
 	protoc-c --c_out=$(FZ)/gen --proto_path=src $*.proto
 
 $(FZ)/gen/%.pb-c.o: $(FZ)/gen/%.pb-c.c
-	$(FCC) $(FCFLAGS) -Wno-format-nonliteral -fsanitize=fuzzer-no-link -c $< -o $@
+	$(FCC) $(FCFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
 
 define MODULE_RULE
 $(FZ)/lib$(1).a: $(call mod_obj,$(1))

@@ -12,6 +12,7 @@ PKGS=(
   libpq-dev postgresql libcriterion-dev
   libspng-dev libturbojpeg0-dev libpng-dev libssl-dev libxml2-dev
   protobuf-c-compiler libprotobuf-c-dev
+  libmosquitto-dev mosquitto mosquitto-clients
   clang libclang-rt-14-dev valgrind wrk nginx-light chromium fonts-noto-cjk cppcheck
   procps psmisc
 )

@@ -158,9 +158,10 @@ int main(int argc, char **argv)
 	double mn = measure(&s, (int)threads, 1, seconds / 2, &cmn);
 	double i1 = measure(&s, 1, 0, seconds, &ci1);
 	double in = measure(&s, (int)threads, 0, seconds, &cin);
-	printf("%-34s %14s %14s %16s\n", "vials/min", "1 thread", "threads", "per CPU-second");
-	printf("%-34s %14.0f %14.0f %16.0f  (%lld threads)\n", "memcpy of the same bytes (floor)", m1, mn, cm1, (long long)threads);
-	printf("%-34s %14.0f %14.0f %16.0f  (%lld threads)\n", "vis_inspect raw buffers", i1, in, ci1, (long long)threads);
+	printf("vials/min by wall clock with 1 and %lld threads; then per CPU-second used (1 / %lld threads)\n",
+	       (long long)threads, (long long)threads);
+	printf("%-34s %10.0f %10.0f %10.0f %10.0f\n", "memcpy of the same bytes (floor)", m1, mn, cm1, cmn);
+	printf("%-34s %10.0f %10.0f %10.0f %10.0f\n", "vis_inspect raw buffers", i1, in, ci1, cin);
 	printf("inspect at %.2f GB/s of pixels with %lld threads; goal 600/min, aim 1200/min\n",
 	       in / 60.0 * mb / 1000.0, (long long)threads);
 	for (size_t i = 0; i < s.n * s.k; i++)

@@ -43,6 +43,16 @@ static const char *const auth__action_names[AUTH_A_COUNT] = {
 	[AUTH_A_AUDIT_READ] = "audit.read",
 	[AUTH_A_METRICS] = "metrics",
 	[AUTH_A_LIVE] = "live",
+	[AUTH_A_TRACE_CAPTURE] = "trace.capture",
+	[AUTH_A_TRACE_READ] = "trace.read",
+	[AUTH_A_LINE_READ] = "line.read",
+	[AUTH_A_DESK_REQUEST_READ] = "desk.request.read",
+	[AUTH_A_DESK_REQUEST_CREATE] = "desk.request.create",
+	[AUTH_A_DESK_REQUEST_ACT] = "desk.request.act",
+	[AUTH_A_DESK_REPLACE_READ] = "desk.replace.read",
+	[AUTH_A_DESK_REPLACE_REQUEST] = "desk.replace.request",
+	[AUTH_A_DESK_REPLACE_ASSIGN] = "desk.replace.assign",
+	[AUTH_A_DESK_SCORES] = "desk.scores",
 };
 
 static const char *const auth__scope_names[] = {
@@ -76,6 +86,28 @@ static const enum auth_scope auth__table[AUTH_A_COUNT][AUTH_ROLE_COUNT] = {
 	[AUTH_A_AUDIT_READ]        = { ANY, 0, 0, 0, ANY },
 	[AUTH_A_METRICS]           = { ANY, 0, 0, 0, ANY },
 	[AUTH_A_LIVE]              = { ANY, ASG, DEP, OWN, ANY },
+	/* Trace (helper "trace-api"). Events belong to the enterprise that
+	 * captured them; its line devices capture too. Park admins and auditors
+	 * (regulators) read and trace across enterprises; auditors' reads are
+	 * audited by the handlers. */
+	[AUTH_A_TRACE_CAPTURE]      = { 0, 0, 0, OWN, 0, OWN },
+	[AUTH_A_TRACE_READ]         = { ANY, 0, 0, OWN, ANY },
+	/* Line (helper "line-ingest"). A line belongs to one enterprise; its
+	 * specialists follow their enterprises' production, the park and
+	 * auditors watch every line read-only. */
+	[AUTH_A_LINE_READ]          = { ANY, ASG, 0, OWN, ANY },
+	/* Desk (helper "desk-api"). Specialists take phone calls for their
+	 * enterprises, so they may raise requests; departments only see and
+	 * act on what was transferred to them; which workflow action a caller
+	 * may take is then decided by the state table in src/desk/flow.c. */
+	[AUTH_A_DESK_REQUEST_READ]   = { ANY, ASG, DEP, OWN, ANY },
+	[AUTH_A_DESK_REQUEST_CREATE] = { ANY, ASG, 0, OWN },
+	[AUTH_A_DESK_REQUEST_ACT]    = { ANY, ASG, DEP, OWN },
+	[AUTH_A_DESK_REPLACE_READ]   = { ANY, ASG, 0, OWN, ANY },
+	[AUTH_A_DESK_REPLACE_REQUEST] = { ANY, 0, 0, OWN },
+	[AUTH_A_DESK_REPLACE_ASSIGN] = { ANY },
+	/* The leaderboard is the park's public measure of its specialists. */
+	[AUTH_A_DESK_SCORES]         = { ANY, ANY, ANY, ANY, ANY },
 };
 
 #undef ANY

@@ -4,13 +4,16 @@
  */
 #include "cli/cli.h"
 
+#include <sodium.h>
+#include <libxml/parser.h>
+
 static const char usage[] =
 	"usage: parkline <command> [options]\n"
 	"\n"
 	"commands:\n"
 	"  serve      run the daemon (HTTP API, web UI, ingest)\n"
 	"  admin      users, API tokens and database maintenance\n"
-	"  inspect    automated visual inspection: inspect, train, score, eval\n"
+	"  inspect    automated visual inspection: unit, eval, knapp\n"
 	"  simulate   render simulated vials (and, later, lines) for demos and tests\n"
 	"\n"
 	"Run 'parkline <command> --help' for a command's options.\n";
@@ -41,6 +44,16 @@ int cli_usage_error(const char *cmd, const char *use, const char *fmt, ...)
 
 int main(int argc, char **argv, char **envp)
 {
+	int rc;
+
+	/* Process-wide library set-up, once, before any thread starts:
+	 * libsodium's RNG and CPU dispatch, and libxml2's parser globals
+	 * (trace's EPCIS XML binding and desk's WeChat messages). */
+	if (sodium_init() < 0) {
+		fprintf(stderr, "parkline: libsodium failed to initialise\n");
+		return 1;
+	}
+	xmlInitParser();
 	if (argc < 2) {
 		fprintf(stderr, "parkline: no command given\n%s", usage);
 		return CLI_EXIT_USAGE;
@@ -50,9 +63,13 @@ int main(int argc, char **argv, char **envp)
 		fputs(usage, stdout);
 		return 0;
 	}
-	for (const struct cli_cmd *c = cli_cmds; c->name; c++)
-		if (!strcmp(argv[1], c->name))
-			return c->fn(argc - 1, argv + 1, envp);
+	for (const struct cli_cmd *c = cli_cmds; c->name; c++) {
+		if (!strcmp(argv[1], c->name)) {
+			rc = c->fn(argc - 1, argv + 1, envp);
+			xmlCleanupParser();
+			return rc;
+		}
+	}
 	fprintf(stderr, "parkline: unknown command '%s'\n%s", argv[1], usage);
 	return CLI_EXIT_USAGE;
 }

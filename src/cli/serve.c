@@ -16,6 +16,10 @@
  */
 #include "cli/cli.h"
 #include "http/http.h"
+#include "desk/repo.h"
+#include "trace/trace.h"
+#include "mqtt/client.h"
+#include "line/repo.h"
 
 #include <signal.h>
 #include <errno.h>
@@ -32,6 +36,7 @@ static const char serve_usage[] =
 	"  --log-level L        debug, info, warn or error (default info)\n"
 	"  --log-json           log JSON lines instead of plain text\n"
 	"  --threads N          HTTP worker threads, 1..256 (default 4)\n"
+	"  --mqtt URL           ingest Sparkplug B from this broker (mqtt://HOST:PORT; default: off)\n"
 	"  --demo               create the demo park and accounts, and print them\n"
 	"  --print-config       print each setting, its value and its source, then exit\n"
 	"  --print-routes       print the route table as JSON lines, then exit\n"
@@ -57,6 +62,11 @@ static const struct pl_config_key serve_keys[] = {
 	{ "hash_cost", "moderate", "Argon2id cost: moderate, interactive (tests: min)" },
 	{ "drain_ms", "10000", "how long SIGTERM waits for in-flight requests" },
 	{ "sse_heartbeat_ms", "15000", "idle SSE streams get a comment this often" },
+	{ "calendar_dir", "data/calendar", "desk: working-calendar files (YYYY.txt)" },
+	{ "sla_file", "", "desk: SLA override file (docs/desk.md section 4); empty: defaults" },
+	{ "desk_overdue_scan_s", "60", "desk: how often overdue requests are escalated (督办), seconds" },
+	{ "mqtt_url", "", "line: Sparkplug B broker, mqtt://HOST:PORT; empty: no ingest" },
+	{ "mqtt_host_id", "parkline", "line: our Sparkplug host id (STATE topic)" },
 	{ NULL, NULL, NULL },
 };
 
@@ -65,6 +75,7 @@ static const struct { const char *flag, *key; } serve_value_flags[] = {
 	{ "--listen", "listen" },   { "--db", "db" },
 	{ "--web-root", "web_root" }, { "--openapi", "openapi" },
 	{ "--log-level", "log_level" }, { "--threads", "threads" },
+	{ "--mqtt", "mqtt_url" },
 };
 /* Flags that set a boolean key to true. */
 static const struct { const char *flag, *key; } serve_bool_flags[] = {
@@ -130,6 +141,14 @@ static int serve__settings(const struct pl_config *cfg, struct serve_settings *s
 	*bad = "listen";
 	if (!http_listen_valid(pl_config_get(cfg, "listen")))
 		return PL_EINVAL;
+	*bad = "mqtt_url";
+	{
+		char mh[256];
+		int mp;
+		const char *mu = pl_config_get(cfg, "mqtt_url");
+		if (*mu && mqtt_ingest_url_parse(mu, mh, sizeof(mh), &mp))
+			return PL_EINVAL;
+	}
 	*bad = "hash_cost";
 	if (!strcmp(cost, "moderate"))
 		s->cost = AUTH_HASH_MODERATE;
@@ -143,6 +162,12 @@ static int serve__settings(const struct pl_config *cfg, struct serve_settings *s
 	return 0;
 }
 
+/* line-ingest: /metrics hook (http_options.metrics_extra). */
+static int serve__ingest_metrics(void *ctx, struct pl_buf *b)
+{
+	return mqtt_ingest_metrics_render(ctx, b);
+}
+
 /* Runs the daemon until SIGTERM/SIGINT. Returns the exit status. */
 static int serve__run(const struct pl_config *cfg, const struct serve_settings *set)
 {
@@ -150,6 +175,9 @@ static int serve__run(const struct pl_config *cfg, const struct serve_settings *
 	struct store *st = NULL;
 	struct auth *au = NULL;
 	struct http_server *srv = NULL;
+	struct desk_svc *desk = NULL;
+	struct mqtt_ingest *ingest = NULL; /* line-ingest: NULL without --mqtt */
+	struct desk_job *desk_job = NULL;
 	struct store_options so = { .pool_size = (int)set->pool, .busy_timeout_ms = 5000 };
 	struct auth_options ao = {
 		.session_ttl_s = (int)set->ttl,
@@ -182,8 +210,39 @@ static int serve__run(const struct pl_config *cfg, const struct serve_settings *
 	if (applied)
 		pl_info(&log, "serve", "applied %d migration(s)", applied);
 	au = auth_new(st, &ao, &log);
+	{
+		char why[300] = "";
+		rc = desk_svc_new(pl_config_get(cfg, "calendar_dir"), pl_config_get(cfg, "sla_file"),
+				  &desk, why, sizeof(why));
+		if (rc == PL_EIO || rc == PL_ENOTFOUND) {
+			/* a missing calendar directory (serve started from another
+			 * directory) should not stop the park: deadlines counted in
+			 * working days stay empty until it is configured */
+			pl_warn(&log, "serve", "%s; working-day deadlines are off (set calendar_dir)", why);
+			rc = desk_svc_new(NULL, pl_config_get(cfg, "sla_file"), &desk, why, sizeof(why));
+		}
+		if (rc) {
+			pl_error(&log, "serve", "loading the desk calendar/SLA failed: %s", why);
+			goto out;
+		}
+		int64_t scan_s;
+		if (pl_parse_i64(pl_config_get(cfg, "desk_overdue_scan_s"), 1, 86400, &scan_s)) {
+			pl_error(&log, "serve", "desk_overdue_scan_s must be 1..86400");
+			goto out;
+		}
+		if ((rc = desk_job_start(st, &log, scan_s * 1000, &desk_job))) {
+			pl_error(&log, "serve", "cannot start the desk overdue job");
+			goto out;
+		}
+	}
 	if (set->demo) {
 		rc = auth_demo_seed(au, stdout);
+		if (rc == 0)
+			rc = desk_demo_seed(au, desk, stdout);
+		if (rc == 0)
+			rc = trace_demo_seed(st, stdout); /* trace-api: the pharma story */
+		if (rc == 0)
+			rc = line_repo_demo_seed(st, stdout); /* line-ingest: demo lines */
 		fflush(stdout);
 		if (rc) {
 			pl_error(&log, "serve", "seeding the demo park failed: %s", pl_strerror(rc));
@@ -199,8 +258,23 @@ static int serve__run(const struct pl_config *cfg, const struct serve_settings *
 		.secure_cookies = set->secure,
 		.store = st,
 		.auth = au,
+		.desk = desk,
 		.log = &log,
 	};
+	if (*pl_config_get(cfg, "mqtt_url")) {
+		struct mqtt_ingest_options mo = {
+			.url = pl_config_get(cfg, "mqtt_url"),
+			.host_id = pl_config_get(cfg, "mqtt_host_id"),
+			.store = st,
+			.log = &log,
+		};
+		if ((rc = mqtt_ingest_start(&mo, &ingest))) {
+			pl_error(&log, "serve", "cannot start the MQTT ingest: %s", pl_strerror(rc));
+			goto out;
+		}
+		ho.metrics_extra = serve__ingest_metrics;
+		ho.metrics_extra_ctx = ingest;
+	}
 	rc = http_server_new(&ho, &srv);
 	if (rc) {
 		pl_error(&log, "serve", "cannot serve on %s: %s", ho.listen, pl_strerror(rc));
@@ -227,7 +301,10 @@ static int serve__run(const struct pl_config *cfg, const struct serve_settings *
 	status = 0;
 out:
 	http_server_free(srv);
+	mqtt_ingest_stop(ingest); /* after the server (its /metrics reads it); commits pending points */
+	desk_job_stop(desk_job);
 	auth_free(au);
+	desk_svc_free(desk);
 	store_free(st);
 	if (status == 0)
 		pl_info(&log, "serve", "stopped");

@@ -85,7 +85,8 @@ int pl_buf_append(struct pl_buf *b, const void *p, size_t n);
 int pl_buf_puts(struct pl_buf *b, const char *s);
 int pl_buf_printf(struct pl_buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-int pl_buf_vprintf(struct pl_buf *b, const char *fmt, va_list ap);
+int pl_buf_vprintf(struct pl_buf *b, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
 /* Hands the data to the caller (free() it) and re-inits the buffer. Never
  * NULL: an empty buffer yields "". */
 char *pl_buf_steal(struct pl_buf *b);

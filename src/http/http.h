@@ -24,6 +24,7 @@
 
 /* ----------------------------------------------------------- the server */
 struct http_server; /* opaque: MHD daemon, metrics, SSE hub, OpenAPI doc */
+struct desk_svc;    /* src/desk/repo.h */
 
 struct http_options {
 	const char *listen;        /* "ADDR:PORT", "[v6]:PORT" or ":PORT"; port 0 picks a free one */
@@ -35,6 +36,14 @@ struct http_options {
 	bool secure_cookies;       /* add Secure to Set-Cookie (behind TLS) */
 	struct store *store;       /* borrowed; must outlive the server */
 	struct auth *auth;         /* borrowed; must outlive the server */
+	/* desk (helper "desk-api"): calendar and SLA table for the desk routes
+	 * (src/desk/repo.h); borrowed, may be NULL (desk routes answer 503) */
+	const struct desk_svc *desk;
+	/* line-ingest: more Prometheus text appended to /metrics (the MQTT
+	 * ingest counters, src/mqtt/client.h). Called from HTTP threads, so it
+	 * must be thread-safe; returns 0 or a PL_E code. NULL: nothing added. */
+	int (*metrics_extra)(void *ctx, struct pl_buf *b);
+	void *metrics_extra_ctx;   /* borrowed; must outlive the server */
 	struct pl_log *log;        /* borrowed; may be NULL */
 };
 

@@ -217,6 +217,36 @@ int http__h_token_list(struct http_req *r);
 int http__h_token_create(struct http_req *r);
 int http__h_token_revoke(struct http_req *r);
 int http__h_audit_list(struct http_req *r);
+/* desk (helper "desk-api", api_desk.c) */
+int http__h_desk_req_list(struct http_req *r);
+int http__h_desk_req_create(struct http_req *r);
+int http__h_desk_req_get(struct http_req *r);
+int http__h_desk_req_act(struct http_req *r);
+int http__h_desk_scores(struct http_req *r);
+int http__h_desk_repl_list(struct http_req *r);
+int http__h_desk_repl_create(struct http_req *r);
+int http__h_desk_repl_assign(struct http_req *r);
+int http__h_desk_assign_list(struct http_req *r);
+int http__h_desk_assign_create(struct http_req *r);
+/* trace (helper "trace-api"): api_epcis.c, api_trace.c */
+int http__h_epcis_capture(struct http_req *r);
+int http__h_epcis_job(struct http_req *r);
+int http__h_epcis_events(struct http_req *r);
+int http__h_epcis_event(struct http_req *r);
+int http__h_epcis_event_types(struct http_req *r);
+int http__h_trace_backward(struct http_req *r);
+int http__h_trace_forward(struct http_req *r);
+int http__h_trace_recall(struct http_req *r);
+/* line (helper "line-ingest", api_line.c) */
+int http__h_line_list(struct http_req *r);
+int http__h_line_metrics(struct http_req *r);
+int http__h_line_series(struct http_req *r);
+/* The tenant whose events the caller may touch under action: *tenant is
+ * the caller's enterprise for OWN scopes, NULL for ANY (api_epcis.c). */
+int http__trace_tenant(struct http_req *r, enum auth_action action, const char **tenant);
+/* Writes an audit row for a cross-enterprise read by an auditor (a no-op
+ * for everyone else): what = "trace.query", ...; subject names it. */
+int http__trace_audit_read(struct http_req *r, const char *what, const char *subject);
 
 /* Authentication of a request from its cookie or bearer token (api_auth.c):
  * 0 with r->authed set, 0 with r->authed false when no credentials came,

@@ -149,6 +149,8 @@ int http__metrics_render(struct http_server *s, struct pl_buf *b)
 		store_kind_name(s->opt.store), size, store_kind_name(s->opt.store), in_use,
 		store_kind_name(s->opt.store), (unsigned long long)waits,
 		(double)(pl_time_now_ms() - s->started_ms) / 1e3);
+	if (s->opt.metrics_extra) /* line-ingest: the MQTT ingest counters */
+		return s->opt.metrics_extra(s->opt.metrics_extra_ctx, b);
 	return 0;
 }
 

@@ -62,6 +62,9 @@ int http__status_for(int code, const char **slug, const char **title)
 
 static void problem__vset(struct http_problem *p, int code, const char *slug,
 			  const char *fmt, va_list ap)
+	__attribute__((format(printf, 4, 0)));
+static void problem__vset(struct http_problem *p, int code, const char *slug,
+			  const char *fmt, va_list ap)
 {
 	const char *def;
 	p->status = http__status_for(code, &def, NULL);

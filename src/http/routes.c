@@ -55,6 +55,39 @@ static const struct pl_json_field spec_token_create[] = {
 	{ "expires_at", S, false, 40 },
 	{ NULL, 0, false, 0 },
 };
+/* desk (helper "desk-api"); caps match src/desk/repo.h */
+static const struct pl_json_field spec_desk_req_create[] = {
+	{ "enterprise_id", S, false, PL_ID_LEN },
+	{ "channel", S, true, 16 },
+	{ "category", S, true, 32 },
+	{ "urgency", S, true, 16 },
+	{ "title", S, true, 200 },
+	{ "description", S, true, 4000 },
+	{ NULL, 0, false, 0 },
+};
+static const struct pl_json_field spec_desk_act[] = {
+	{ "action", S, true, 32 },
+	{ "note", S, false, 2000 },
+	{ "department", S, false, 63 },
+	{ "resolution", S, false, 2000 },
+	{ "rating", S, false, 32 },
+	{ "comment", S, false, 2000 },
+	{ NULL, 0, false, 0 },
+};
+static const struct pl_json_field spec_desk_repl_create[] = {
+	{ "enterprise_id", S, false, PL_ID_LEN },
+	{ "reason", S, true, 2000 },
+	{ NULL, 0, false, 0 },
+};
+static const struct pl_json_field spec_desk_repl_assign[] = {
+	{ "specialist_id", S, true, PL_ID_LEN },
+	{ NULL, 0, false, 0 },
+};
+static const struct pl_json_field spec_desk_assign[] = {
+	{ "specialist_id", S, true, PL_ID_LEN },
+	{ "reason", S, true, 2000 },
+	{ NULL, 0, false, 0 },
+};
 
 #define J HTTP_JSON_BODY_MAX
 #define LOGIN_MAX (4u << 10) /* login bodies are tiny; cap them hard */
@@ -79,6 +112,30 @@ const struct http_route http__routes[] = {
 	{ "DELETE", "/api/v1/tokens/{id}", AUTH_A_TOKEN_ADMIN, http__h_token_revoke, 0, NULL, 0 },
 	{ "GET", "/api/v1/audit", AUTH_A_AUDIT_READ, http__h_audit_list, 0, NULL, 0 },
 	{ "GET", "/api/v1/live", AUTH_A_LIVE, http__h_live, 0, NULL, 0 },
+	/* desk (helper "desk-api") */
+	{ "GET", "/api/v1/desk/requests", AUTH_A_DESK_REQUEST_READ, http__h_desk_req_list, 0, NULL, 0 },
+	{ "POST", "/api/v1/desk/requests", AUTH_A_DESK_REQUEST_CREATE, http__h_desk_req_create, J, spec_desk_req_create, 0 },
+	{ "GET", "/api/v1/desk/requests/{id}", AUTH_A_DESK_REQUEST_READ, http__h_desk_req_get, 0, NULL, 0 },
+	{ "POST", "/api/v1/desk/requests/{id}/actions", AUTH_A_DESK_REQUEST_ACT, http__h_desk_req_act, J, spec_desk_act, 0 },
+	{ "GET", "/api/v1/desk/scores", AUTH_A_DESK_SCORES, http__h_desk_scores, 0, NULL, 0 },
+	{ "GET", "/api/v1/desk/replacements", AUTH_A_DESK_REPLACE_READ, http__h_desk_repl_list, 0, NULL, 0 },
+	{ "POST", "/api/v1/desk/replacements", AUTH_A_DESK_REPLACE_REQUEST, http__h_desk_repl_create, J, spec_desk_repl_create, 0 },
+	{ "POST", "/api/v1/desk/replacements/{id}/assign", AUTH_A_DESK_REPLACE_ASSIGN, http__h_desk_repl_assign, J, spec_desk_repl_assign, 0 },
+	{ "GET", "/api/v1/desk/enterprises/{id}/assignments", AUTH_A_DESK_REPLACE_READ, http__h_desk_assign_list, 0, NULL, 0 },
+	{ "POST", "/api/v1/desk/enterprises/{id}/assignments", AUTH_A_DESK_REPLACE_ASSIGN, http__h_desk_assign_create, J, spec_desk_assign, 0 },
+	/* trace (helper "trace-api"); 32 MiB = TRACE_DOC_MAX_BYTES (trace.h) */
+	{ "POST", "/epcis/capture", AUTH_A_TRACE_CAPTURE, http__h_epcis_capture, 32u << 20, NULL, HTTP_RF_RAW_BODY },
+	{ "GET", "/epcis/capture/{id}", AUTH_A_TRACE_CAPTURE, http__h_epcis_job, 0, NULL, 0 },
+	{ "GET", "/epcis/events", AUTH_A_TRACE_READ, http__h_epcis_events, 0, NULL, 0 },
+	{ "GET", "/epcis/events/{id}", AUTH_A_TRACE_READ, http__h_epcis_event, 0, NULL, 0 },
+	{ "GET", "/epcis/eventTypes", AUTH_A_TRACE_READ, http__h_epcis_event_types, 0, NULL, 0 },
+	{ "GET", "/api/v1/trace/recall", AUTH_A_TRACE_READ, http__h_trace_recall, 0, NULL, 0 },
+	{ "GET", "/api/v1/trace/{code}/backward", AUTH_A_TRACE_READ, http__h_trace_backward, 0, NULL, 0 },
+	{ "GET", "/api/v1/trace/{code}/forward", AUTH_A_TRACE_READ, http__h_trace_forward, 0, NULL, 0 },
+	/* line (helper "line-ingest") */
+	{ "GET", "/api/v1/lines", AUTH_A_LINE_READ, http__h_line_list, 0, NULL, 0 },
+	{ "GET", "/api/v1/lines/{id}/metrics", AUTH_A_LINE_READ, http__h_line_metrics, 0, NULL, 0 },
+	{ "GET", "/api/v1/lines/{id}/series", AUTH_A_LINE_READ, http__h_line_series, 0, NULL, 0 },
 };
 const size_t http__nroutes = sizeof(http__routes) / sizeof(http__routes[0]);
 

@@ -7,7 +7,8 @@
  *  - payloads: the protobuf payload decoded into plain structs and encoded
  *    back (mqtt_sp_decode / mqtt_sp_encode) over protobuf-c, with every
  *    datatype, the signed-integer and array encodings (mqtt_sp_value_*,
- *    mqtt_sp_array_*), and the JSON STATE message;
+ *    mqtt_sp_array_*); the same payload from Tahu-style JSON for gateways
+ *    (mqtt_sp_from_json); and the JSON STATE message;
  *  - sessions: one struct mqtt_sp_node per edge node applies the bdSeq / seq
  *    / birth / death / alias rules and says, for each message, whether to
  *    apply it, request a rebirth, or mark metrics stale (mqtt_sp_node_*).

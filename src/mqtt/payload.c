@@ -244,6 +244,11 @@ int mqtt_sp_decode(const void *buf, size_t len, struct mqtt_sp_payload **out,
 	p->has_seq = d->msg->has_seq;
 	p->seq = d->msg->seq;
 	p->uuid = d->msg->uuid;
+	if (p->uuid && !mqtt__utf8_valid((const uint8_t *)p->uuid, strlen(p->uuid))) {
+		set_err(err, -1, "payload uuid is not UTF-8");
+		rc = PL_EINVAL;
+		goto out;
+	}
 	p->n_metrics = d->msg->n_metrics;
 	if (p->n_metrics) {
 		p->metrics = pl_calloc(p->n_metrics, sizeof(*p->metrics));

@@ -333,4 +333,87 @@ struct trace_rows {
 int trace_event_rows(const json_t *event, const json_t *context,
 		     struct pl_arena *a, struct trace_rows *out);
 
+/* ------------------------------------------------------------ repository
+ * Added by trace-api (src/trace/repo.c, genealogy.c, repo_demo.c): the store
+ * side. Tables are migration 3 (src/store/migrations.c). Every function
+ * takes a store connection the caller owns; tenant is the capturing
+ * enterprise's id for writes, and for reads the one enterprise whose
+ * events are visible (NULL: every enterprise, for park admins and
+ * auditors). Returned JSON is a new reference the caller json_decrefs. */
+#include "store/store.h"
+
+/* The page-token key: 32 random bytes kept in trace_settings so every
+ * daemon on one store issues tokens the others accept. Created on first
+ * use (INSERT ... ON CONFLICT DO NOTHING, then read back). */
+int trace_repo_token_key(struct store_conn *c, unsigned char key[TRACE_TOKEN_KEY_BYTES]);
+
+/* Captures one document (JSON-LD, or EPCIS XML when xml is true) for
+ * tenant, as actor (a user or token id, for the job row). All or nothing:
+ * the events, their rows and the job row are one transaction; an event
+ * whose hash this tenant already stored is counted as a duplicate and not
+ * stored again. Returns:
+ *   0 with *job the CaptureJob ({captureID, createdAt, finishedAt,
+ *     running, success, captureErrorBehaviour, errors[], eventCount,
+ *     stored, duplicates}); success is false when the document broke a
+ *     rule (then nothing but the job row was stored and errors[] names
+ *     every rule, "epcisBody.eventList[3].action: ...");
+ *   PL_EPARSE / PL_ETOOBIG when the body could not be read at all (no job
+ *     row; errs says why); PL_EDB / PL_EBUSY from the store.
+ * errs must be initialised by the caller. c must not be in a transaction. */
+int trace_repo_capture(struct store_conn *c, const char *tenant, const char *actor,
+		       const char *buf, size_t len, bool xml,
+		       struct trace_errors *errs, json_t **job);
+
+/* One capture job as above; PL_ENOTFOUND when absent or another tenant's. */
+int trace_repo_job_get(struct store_conn *c, const char *tenant, const char *id,
+		       json_t **job);
+
+/* Runs a parsed query. *events gets the page's events (an array of event
+ * objects with eventID and recordTime filled in), *contexts the @context
+ * entries their documents declared beyond the standard one (for
+ * trace_query_doc); next_token (TRACE_TOKEN_MAX bytes) gets the token of
+ * the next page or "" on the last one. PL_ETOOBIG (QueryTooLargeException)
+ * when maxEventCount is exceeded. eventCountLimit ends the results after
+ * that many events (with perPage, on the first page). */
+int trace_repo_query(struct store_conn *c, const char *tenant, const struct trace_query *q,
+		     const unsigned char key[TRACE_TOKEN_KEY_BYTES], struct pl_arena *a,
+		     json_t **events, json_t **contexts, char next_token[TRACE_TOKEN_MAX]);
+
+/* One event by eventID (or by the 64 hex digits of its hash), and
+ * (contexts may be NULL) its extra @context entries as above.
+ * PL_ENOTFOUND when absent or not visible. */
+int trace_repo_event_get(struct store_conn *c, const char *tenant, const char *event_id,
+			 json_t **event, json_t **contexts);
+
+/* The event types present for tenant, as a JSON array of names. */
+int trace_repo_event_types(struct store_conn *c, const char *tenant, json_t **out);
+
+/* The EPCISQueryDocument wrapping events; steals both references
+ * (contexts may be NULL). */
+json_t *trace_query_doc(json_t *events, json_t *contexts, const char *query_name);
+
+/* ------------------------------------------------------------- genealogy
+ * See the design notes in genealogy.c. */
+#define TRACE_WALK_MAX_NODES 5000
+#define TRACE_WALK_MAX_DEPTH 64
+#define TRACE_WALK_MAX_EVENTS 20000
+enum trace_walk_dir { TRACE_WALK_BACKWARD, TRACE_WALK_FORWARD };
+/* Walks from code (any identifier trace_id_parse accepts, or a plain URI)
+ * and returns {root, direction, nodes[{id,kind,label}], edges[{from,to,
+ * kind,event_id,time}], events[...], timeline[...], truncated}. PL_EINVAL
+ * for a malformed GS1 key; PL_ENOTFOUND when no visible event names it. */
+int trace_walk(struct store_conn *c, const char *tenant, const char *code,
+	       enum trace_walk_dir dir, json_t **out);
+/* Every unit (serialised item) reached forward from code, each with its
+ * last known location and disposition: {root, units[{id,label,location,
+ * location_time,disposition,disposition_time}], total, by_location{},
+ * truncated}. Errors as trace_walk. */
+int trace_recall(struct store_conn *c, const char *tenant, const char *code, json_t **out);
+
+/* Captures the demo park's pharma story for demo enterprise 1 (looked up
+ * by AUTH_DEMO_USCC_1) and prints a line with a vial to trace (print_to may
+ * be NULL). Idempotent: events are deduplicated by hash, and the story's
+ * event times are fixed. (repo_demo.c) */
+int trace_demo_seed(struct store *st, FILE *print_to);
+
 #endif /* PL_TRACE_H */

@@ -150,12 +150,17 @@ json_t *vis_config_to_json(const struct vis_config *c)
 {
 	json_t *o = json_object();
 	for (size_t i = 0; i < N_CFG_FIELDS; i++) {
+		/* memcpy through the offset, not a cast: the field is exactly
+		 * that type, and no pointer of another type ever aliases it */
 		const char *p = (const char *)c + cfg_fields[i].off;
 		json_t *v;
+		double d;
+		uint32_t u32;
+		unsigned u;
 		switch (cfg_fields[i].type) {
-		case CT_DOUBLE: v = json_real(*(const double *)p); break;
-		case CT_U32: v = json_integer(*(const uint32_t *)p); break;
-		default: v = json_integer(*(const unsigned *)p); break;
+		case CT_DOUBLE: memcpy(&d, p, sizeof(d)); v = json_real(d); break;
+		case CT_U32: memcpy(&u32, p, sizeof(u32)); v = json_integer(u32); break;
+		default: memcpy(&u, p, sizeof(u)); v = json_integer(u); break;
 		}
 		json_object_set_new(o, cfg_fields[i].name, v);
 	}
@@ -189,15 +194,19 @@ int vis_config_from_json(const json_t *obj, struct vis_config *c, struct pl_json
 		if (cfg_fields[i].type == CT_DOUBLE) {
 			if (!json_is_number(v))
 				goto badtype;
-			*(double *)p = json_number_value(v);
+			double d = json_number_value(v);
+			memcpy(p, &d, sizeof(d));
 		} else {
 			if (!json_is_integer(v) || json_integer_value(v) < 0 ||
 			    json_integer_value(v) > VIS_DIM_MAX)
 				goto badtype;
-			if (cfg_fields[i].type == CT_U32)
-				*(uint32_t *)p = (uint32_t)json_integer_value(v);
-			else
-				*(unsigned *)p = (unsigned)json_integer_value(v);
+			if (cfg_fields[i].type == CT_U32) {
+				uint32_t u32 = (uint32_t)json_integer_value(v);
+				memcpy(p, &u32, sizeof(u32));
+			} else {
+				unsigned u = (unsigned)json_integer_value(v);
+				memcpy(p, &u, sizeof(u));
+			}
 		}
 		continue;
 badtype:

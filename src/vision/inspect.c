@@ -159,6 +159,11 @@ struct view_state {
 	struct sblob stat[STATIC_MAX];
 };
 
+struct link_pair {
+	float cost;
+	int8_t i, j; /* blob in frame f, blob in frame f + 1 */
+};
+
 struct vis_ctx {
 	struct vis_config cfg;
 	double ppm;             /* px per mm */
@@ -170,6 +175,8 @@ struct vis_ctx {
 	int *colv, *rowv;       /* models C(x), R(y), grey levels */
 	uint32_t *hist;         /* 512 bins scratch */
 	uint8_t *rowmax[VIS_FRAMES_MAX]; /* per frame, per row: max |frame - bg| */
+	double *prof[3];        /* profile scratch, max(w, h) each */
+	struct link_pair *pairs; /* BLOBS_MAX^2 link candidates */
 	struct blob blobs[VIS_FRAMES_MAX][BLOBS_MAX];
 	int nblobs[VIS_FRAMES_MAX];
 	struct view_state views[VIS_VIEWS_MAX];
@@ -194,6 +201,10 @@ struct vis_ctx *vis_ctx_new(const struct vis_config *cfg, char *why, size_t whys
 	c->hist = pl_malloc(512 * sizeof(uint32_t));
 	for (unsigned f = 0; f < cfg->frames; f++)
 		c->rowmax[f] = pl_calloc(cfg->height, 1);
+	for (int k = 0; k < 3; k++)
+		c->prof[k] = pl_calloc(cfg->width > cfg->height ? cfg->width : cfg->height,
+				       sizeof(double));
+	c->pairs = pl_malloc(BLOBS_MAX * BLOBS_MAX * sizeof(*c->pairs));
 	return c;
 }
 
@@ -210,6 +221,9 @@ void vis_ctx_free(struct vis_ctx *c)
 	free(c->hist);
 	for (unsigned f = 0; f < VIS_FRAMES_MAX; f++)
 		free(c->rowmax[f]);
+	for (int k = 0; k < 3; k++)
+		free(c->prof[k]);
+	free(c->pairs);
 	free(c);
 }
 
@@ -284,7 +298,7 @@ static int locate(struct vis_ctx *c, const struct vis_image *im, struct view_sta
 {
 	const struct vis_config *g = &c->cfg;
 	int w = (int)g->width, h = (int)g->height;
-	double prof[VIS_DIM_MAX];
+	double *prof = c->prof[0];
 	/* expected bottom with the container centred, then a row low in the body */
 	double yb_nom = h * 0.5 + 0.5 * g->cap_top_mm * c->ppm;
 	int yr = (int)(yb_nom - 0.45 * g->fill_min_mm * c->ppm);
@@ -409,7 +423,7 @@ static void measure_fill(struct vis_ctx *c, struct view_state *vs)
 {
 	const struct vis_config *g = &c->cfg;
 	size_t w = g->width;
-	double prof[VIS_DIM_MAX], sm[VIS_DIM_MAX];
+	double *prof = c->prof[0], *sm = c->prof[1];
 	double half = 0.5 * (g->body_radius_mm - g->wall_mm) * c->ppm;
 	int x0 = clampi((int)(vs->cx - half), 0, (int)w - 1);
 	int x1 = clampi((int)(vs->cx + half), x0 + 1, (int)w);
@@ -425,7 +439,7 @@ static void measure_fill(struct vis_ctx *c, struct view_state *vs)
 			s += row[x];
 		prof[y] = (double)s / (x1 - x0);
 	}
-	double vals[VIS_DIM_MAX];
+	double *vals = c->prof[2];
 	int nv = 0, best = -1;
 	for (int y = ylo; y <= yhi; y++) {
 		sm[y] = (prof[y - 1] + prof[y] + prof[y + 1]) / 3.0;
@@ -463,7 +477,7 @@ static void measure_cap(struct vis_ctx *c, const struct vis_image *f0, struct vi
 	int x1 = clampi((int)(vs->cx + rc), x0 + 1, (int)w);
 	int ytop = clampi((int)(vs->yb - (g->cap_top_mm + 2.0) * c->ppm), 0, (int)g->height - 1);
 	int ystop = clampi((int)(vs->yb - (g->neck_top_mm - 1.0) * c->ppm), ytop + 1, (int)g->height);
-	double xs[VIS_DIM_MAX], ts[VIS_DIM_MAX];
+	double *xs = c->prof[0], *ts = c->prof[1];
 	int n = 0;
 
 	vs->cap_top_mm = NAN;
@@ -607,11 +621,6 @@ static double view_sigma(struct vis_ctx *c, const struct vis_image *f0,
 	return fmax(0.5, 1.4826 * hist_median(h, 256, n) / sqrt(2.0));
 }
 
-struct link_pair {
-	float cost;
-	int8_t i, j; /* blob in frame f, blob in frame f + 1 */
-};
-
 /* Cheapest first; ties by index so the order is total (qsort is not
  * stable and results must not depend on the libc). */
 static int link_pair_cmp(const void *a, const void *b)
@@ -748,7 +757,7 @@ static int moving(struct vis_ctx *c, const struct vis_image *fr, struct view_sta
 			c->blobs[f][i].prev = c->blobs[f][i].next = -1;
 	link_triplets(c, maxd, maxdy);
 	for (unsigned f = 0; f + 1 < nf; f++) {
-		struct link_pair pairs[BLOBS_MAX * BLOBS_MAX];
+		struct link_pair *pairs = c->pairs;
 		int np = 0;
 		for (int i = 0; i < c->nblobs[f]; i++) {
 			for (int j = 0; j < c->nblobs[f + 1]; j++) {
@@ -763,7 +772,8 @@ static int moving(struct vis_ctx *c, const struct vis_image *fr, struct view_sta
 				np++;
 			}
 		}
-		qsort(pairs, (size_t)np, sizeof(pairs[0]), link_pair_cmp);
+		if (np > 1)
+			qsort(pairs, (size_t)np, sizeof(pairs[0]), link_pair_cmp);
 		for (int k = 0; k < np; k++) {
 			struct blob *b0 = &c->blobs[f][pairs[k].i], *b1 = &c->blobs[f + 1][pairs[k].j];
 			if (b0->next >= 0 || b1->prev >= 0)
@@ -833,6 +843,10 @@ static int moving(struct vis_ctx *c, const struct vis_image *fr, struct view_sta
 				z1 = t->z[f];
 			}
 		t->vz = f1 > f0 ? (z1 - z0) / (f1 - f0) : 0;
+		if (f0 < 0) { /* cannot happen: a track holds at least one blob */
+			t->cls = VIS_C_NONE;
+			continue;
+		}
 		/* Ghosts: where an object overlapped itself between frames the
 		 * median keeps part of it, and the differences show it where it is
 		 * not - blobs brighter than the background (in back-light real

@@ -169,8 +169,8 @@ static double t_cap(const struct vis_config *c, const struct scene *sc, double u
 		}
 	} else {
 		double crimp_top = z0 + 0.6 * (c->cap_top_mm - z0);
-		if (zp < z0 - 0.5 || zp > c->cap_top_mm)
-			return zp > c->cap_top_mm ? 1 : -1;
+		if (zp > c->cap_top_mm)
+			return 1;
 		if (zp < crimp_top) { /* aluminium crimp: bright band highlights */
 			R = c->cap_radius_mm;
 			if (zp < z0 + 0.5) /* rolled edge under the lip */

@@ -182,6 +182,15 @@ async function main() {
     if (!E1 || !E2) throw new Error('demo enterprises not found');
     const users = (await req('GET', '/api/v1/users?limit=500', { cookie: admin.cookie })).json.items;
     const U = Object.fromEntries(users.map((u) => [u.username, u]));
+    // One desk request per demo enterprise (helper "desk-api"), to read by id.
+    const REQ = {};
+    for (const e of [E1, E2]) {
+      const r = await req('POST', '/api/v1/desk/requests', { cookie: admin.cookie, csrf: admin.csrf,
+        body: { enterprise_id: e, channel: 'phone', category: 'consult', urgency: 'normal',
+          title: 'walk fixture', description: 'authz walk' } });
+      if (r.status !== 201) throw new Error(`desk request create: ${r.status} ${r.text}`);
+      REQ[e] = r.json.id;
+    }
     const adminBearer = async (role, ent, name = 'walk') => {
       const r = await req('POST', '/api/v1/tokens', { cookie: admin.cookie, csrf: admin.csrf,
         body: { name, role, ...(ent ? { enterprise_id: ent } : {}) } });
@@ -230,9 +239,23 @@ async function main() {
       'POST /api/v1/tokens': (c) => [
         { target: 'own', bodyRef: true, body: { name: 'walk', role: 'device', enterprise_id: c.own } },
         { target: 'other', bodyRef: true, body: { name: 'walk', role: 'device', enterprise_id: c.other } }],
+      // trace-api: a recall needs its code (an unknown one is an empty recall).
+      'GET /api/v1/trace/recall': () => [{ target: 'none', query: '?code=urn:parkline:walk' }],
       'DELETE /api/v1/tokens/{id}': (c) => [
         { target: 'own', idFrom: async () => (await adminBearer('device', c.own)).id },
         { target: 'other', idFrom: async () => (await adminBearer('device', c.other)).id }],
+      // desk (helper "desk-api"): the enterprise comes in the body, so
+      // another tenant's is refused like a missing one (400/404)
+      'POST /api/v1/desk/requests': (c) => ['own', 'other'].map((target) => ({ target, bodyRef: true,
+        body: { enterprise_id: target === 'own' ? c.own : c.other, channel: 'web', category: 'consult',
+          urgency: 'normal', title: `walk ${run}`, description: 'authz walk' } })),
+      // allowed only after a 不满意 rating: 409 is the allowed answer otherwise
+      'POST /api/v1/desk/replacements': (c) => ['own', 'other'].map((target) => ({ target, bodyRef: true,
+        allowStatuses: [201, 409], body: { enterprise_id: target === 'own' ? c.own : c.other, reason: 'walk' } })),
+      'GET /api/v1/desk/requests/{id}': (c) => [{ target: 'own', id: REQ[c.own] },
+        { target: 'other', id: REQ[c.other] }],
+      'GET /api/v1/desk/enterprises/{id}/assignments': (c) => [{ target: 'own', id: c.own },
+        { target: 'other', id: c.other }],
     };
 
     for (const rt of routes) {
@@ -246,7 +269,7 @@ async function main() {
           if (exp === 'skip') { skipped++; continue; }
           let id = p.id;
           if (p.idFrom) id = await p.idFrom();
-          const path = rt.path.replace('{id}', id || E1);
+          const path = rt.path.replace('{id}', id || E1) + (p.query || '');
           let auth = { cookie: c.cookie, csrf: c.csrf, bearer: c.bearer };
           if (p.freshSession && c.username) {
             const s = await login(c.username);

@@ -382,7 +382,8 @@ async function startDaemon(tmp) {
   const args = ['serve', '--demo', '--listen', '127.0.0.1:0', '--db', path.join(tmp, 'cases.db'),
     '--web-root', path.join(here, 'fixtures/webroot'), '--openapi', path.join(root, 'docs/api/openapi.yaml'),
     '--log-level', process.env.PL_CASE_LOG_LEVEL || 'warn', '--threads', '2'];
-  const env = { ...process.env, PARKLINE_HASH_COST: 'interactive', PARKLINE_SSE_HEARTBEAT_MS: '300', PARKLINE_DRAIN_MS: '5000' };
+  const env = { ...process.env, PARKLINE_HASH_COST: 'interactive', PARKLINE_SSE_HEARTBEAT_MS: '300', PARKLINE_DRAIN_MS: '5000',
+    PARKLINE_CALENDAR_DIR: path.join(root, 'data/calendar') }; // the desk's working calendar
   delete env.PARKLINE_CONFIG;
   daemon = spawn(BIN, args, { cwd: tmp, env, stdio: ['ignore', 'pipe', 'pipe'] });
   daemonExit = new Promise((res) => {

@@ -33,7 +33,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 const DEMO_PASSWORD = 'parkline-demo';
-const START_DEADLINE_MS = 30000;  // a daemon that is not ready by then has failed
+const START_DEADLINE_MS = 90000;  // a daemon that is not ready by then has failed
 const REQUEST_TIMEOUT_MS = 15000; // one request; the whole run is bounded by the step
 
 function parseArgs(argv) {

@@ -5,6 +5,7 @@
 #               called with BUILD=build/asan, not copied),
 #   asan-cases  the HTTP cases (the cases step, with BIN=build/asan/parkline)
 #               against the sanitizer-built daemon,
+#   asan-line   the Sparkplug ingest test (35-line.sh) against it,
 #   asan-report one failure per sanitizer report the daemon wrote.
 # Unit tests report on stderr, where 20-unit.sh counts them as failures.
 # During the HTTP cases the reports go to files in a temp dir (log_path),
@@ -38,6 +39,9 @@ else
   echo "   no tests/steps/*-cases.sh: HTTP cases not run under ASan"
   echo "0 1 asan-cases" >>"$PL_TALLY"; rc=1
 fi
+
+# The Sparkplug ingest end to end (real mosquitto) against the same daemon.
+BIN=build/asan/parkline bash tests/steps/35-line.sh asan-line || rc=1
 
 n=$(find "$reports" -type f | wc -l)
 if [ "$n" != 0 ]; then

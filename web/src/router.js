@@ -10,7 +10,12 @@ import ShellLayout from './layouts/ShellLayout.vue'
 import HomeView from './views/HomeView.vue'
 import PlaceholderView from './views/PlaceholderView.vue'
 import NotFoundView from './views/NotFoundView.vue'
+import DeskView from './views/desk/DeskView.vue'
+import TraceView from './views/trace/TraceView.vue'
 import { AREAS, safeRedirect } from './nav.js'
+
+// Areas whose pages exist; the others still show the placeholder.
+const AREA_VIEWS = { desk: DeskView, trace: TraceView }
 
 export function createAppRouter({ session, api }) {
   const router = createRouter({
@@ -25,7 +30,7 @@ export function createAppRouter({ session, api }) {
           ...AREAS.map((a) => ({
             path: a.name,
             name: a.name,
-            component: PlaceholderView,
+            component: AREA_VIEWS[a.name] || PlaceholderView,
             meta: { crumb: a.crumb, roles: a.roles, area: a.name },
           })),
           { path: ':rest(.*)*', name: 'not-found', component: NotFoundView, meta: { crumb: 'notFound.title' } },

@@ -19,7 +19,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
-const READY_TIMEOUT_MS = 30000
+const READY_TIMEOUT_MS = 90000
 const STOP_TIMEOUT_MS = 10000
 const POLL_MS = 50
 
@@ -63,6 +63,8 @@ export async function startDaemon() {
   const child = spawn(bin, ['serve', '--demo', '--listen', `127.0.0.1:${port}`,
     '--db', path.join(tmp, 'park.db'), '--web-root', webRoot], {
     cwd: tmp,
+    // the desk's working calendar lives in the repository, not in cwd
+    env: { ...process.env, PARKLINE_CALENDAR_DIR: path.join(REPO, 'data/calendar') },
     stdio: ['ignore', logFd, logFd],
   })
   fs.closeSync(logFd)

@@ -276,32 +276,6 @@ Test(line_series, merge_rule)
 	}
 }
 
-Test(line_series, speed)
-{
-	/* Not a benchmark gate: prints points/s so the numbers are on record;
-	 * the bound is loose enough for ASan on a shared 2-core machine. */
-	static struct line_point in[LINE_BLOCK_POINTS_MAX], out[LINE_BLOCK_POINTS_MAX];
-	gen(G_TEMP, LINE_BLOCK_POINTS_MAX, in, 7);
-	struct pl_buf b;
-	pl_buf_init(&b, LINE_BLOCK_BYTES_MAX);
-	const int rounds = 50;
-	int64_t t0 = pl_time_mono_ns();
-	for (int r = 0; r < rounds; r++) {
-		b.len = 0;
-		cr_assert_eq(line_block_encode(in, LINE_BLOCK_POINTS_MAX, &b), 0);
-	}
-	int64_t t1 = pl_time_mono_ns();
-	size_t n;
-	for (int r = 0; r < rounds; r++)
-		cr_assert_eq(line_block_decode(b.data, b.len, INT64_MIN, INT64_MAX, out,
-					       LINE_BLOCK_POINTS_MAX, &n), 0);
-	int64_t t2 = pl_time_mono_ns();
-	double pts = (double)rounds * LINE_BLOCK_POINTS_MAX;
-	double enc = pts / ((double)(t1 - t0) / 1e9), dec = pts / ((double)(t2 - t1) / 1e9);
-	cr_log_info("encode %.1f M points/s, decode %.1f M points/s", enc / 1e6, dec / 1e6);
-	cr_expect(enc > 1e5 && dec > 1e5, "encode %.0f/s decode %.0f/s", enc, dec);
-	pl_buf_release(&b);
-}
 
 /* ---------------------------------------------------------------- rollups */
 Test(line_rollup, buckets_by_hand)

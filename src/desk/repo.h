@@ -1,0 +1,197 @@
+/*
+ * repo.h - the service desk on the store (prefix desk_; owner: helper
+ * "desk-api"). The pure core in desk.h decides (state table, deadlines,
+ * scores, the replacement rule); these functions load what it needs from
+ * the store, apply its decision and write the result, the request's
+ * history and the audit row in the caller's transaction. The HTTP handlers
+ * in src/http/api_desk.c are thin wrappers around them, and the unit tests
+ * (tests/unit/desk/test_repo.c) call them directly on SQLite and
+ * PostgreSQL.
+ *
+ * Conventions for every function here:
+ *  - c is a connection the caller owns; writers expect the caller to have
+ *    called store_begin and to commit on 0 (or roll back on any error: a
+ *    rejected call may have written part of its change).
+ *  - now_ms is the clock, passed in so tests and the overdue job can
+ *    inject one.
+ *  - json_t results are new references the caller must json_decref.
+ *  - err (may be NULL) gets one English sentence for a problem+json detail
+ *    on any error; for PL_ECONFLICT from a workflow action, err->allowed
+ *    and err->state also describe the state machine's answer.
+ *  - Tenancy: an object the caller may not see answers exactly as a
+ *    missing one (PL_ENOTFOUND, or PL_EINVAL naming the field when the id
+ *    came in a body), as everywhere in Parkline (auth.h).
+ */
+#ifndef PL_DESK_REPO_H
+#define PL_DESK_REPO_H
+
+#include "desk/desk.h"
+#include "store/store.h"
+#include "auth/auth.h"
+
+/* What the desk needs at run time: the working calendar and the SLA table.
+ * Read-only after desk_svc_new, so one is shared by all threads. */
+struct desk_svc;
+
+/* Loads every YYYY.txt calendar in calendar_dir (NULL or "": none, so
+ * working-day clocks give no due time) and, when sla_file is not
+ * NULL or "", applies the SLA override file on top of the defaults.
+ * err (>= 200 bytes recommended) names the file and line on failure.
+ * Errors: those of desk_calendar_load_dir and desk_sla_parse, PL_EIO. */
+int desk_svc_new(const char *calendar_dir, const char *sla_file, struct desk_svc **out,
+		 char *err, size_t errsz);
+void desk_svc_free(struct desk_svc *s);  /* NULL is a no-op */
+
+/* Who acts: a principal (borrowed), or NULL for Parkline's own jobs
+ * ("system"). request_id and ip go into audit rows (may be NULL). */
+struct desk_actor {
+	const struct auth_principal *p;
+	const char *request_id;
+	const char *ip;
+};
+
+struct desk_err {
+	char text[400];
+	unsigned allowed;        /* PL_ECONFLICT on an action: allowed actions mask */
+	char state[32];          /* ... and the current state's name ("" otherwise) */
+};
+
+#define DESK_TITLE_MAX 200
+#define DESK_DESCRIPTION_MAX 4000
+#define DESK_NOTE_MAX 2000
+#define DESK_LIST_MAX 500
+
+/* A new request. enterprise_id: required for park admins and specialists
+ * (who must be assigned to it); enterprise callers may omit it (their own)
+ * and may not name another. channel: phone, wechat, sms, web, visit;
+ * category and urgency: desk_category_parse / desk_urgency_parse names. */
+struct desk_request_new {
+	const char *enterprise_id;
+	const char *channel;
+	const char *category;
+	const char *urgency;
+	const char *title;        /* 1..DESK_TITLE_MAX bytes */
+	const char *description;  /* 1..DESK_DESCRIPTION_MAX bytes */
+};
+
+/* Records a request (受理) numbered GD<Beijing date>-NNNN and, when the
+ * enterprise has a current specialist, dispatches it to them (派单) with
+ * the SLA sign clock running. Audited as desk.request.create. *out is the
+ * request as desk_request_get returns it. Errors: PL_EINVAL (a field, named
+ * in err; an unknown or invisible enterprise), PL_EFORBIDDEN, PL_EDB. */
+int desk_request_create(const struct desk_svc *svc, struct store_conn *c,
+			const struct desk_actor *a, const struct desk_request_new *in,
+			int64_t now_ms, json_t **out, struct desk_err *err);
+
+struct desk_list_query {
+	const char *state;          /* NULL: any; else a desk_state name */
+	const char *enterprise_id;  /* NULL: any visible */
+	const char *q;              /* NULL: none; substring of number or title */
+	int64_t limit, offset;      /* 1..DESK_LIST_MAX, >= 0 */
+};
+/* {"items":[summary...],"total":n} of the requests p may see, newest
+ * first; each summary has "overdue" computed at now_ms. Errors: PL_EINVAL
+ * (bad state or enterprise id, in err), PL_EFORBIDDEN, PL_EDB. */
+int desk_request_list(struct store_conn *c, const struct auth_principal *p,
+		      const struct desk_list_query *q, int64_t now_ms, json_t **out,
+		      struct desk_err *err);
+
+/* One request with "history" (oldest first), "allowed_actions" (the
+ * actions p may take now) and "rating" (the latest, or null).
+ * PL_ENOTFOUND when missing or not visible to p. */
+int desk_request_get(struct store_conn *c, const struct auth_principal *p,
+		     const char *id, int64_t now_ms, json_t **out, struct desk_err *err);
+
+/* A workflow action. action: a desk_action name, or "rate" with rating
+ * satisfied / basic (alias basically_satisfied) / unsatisfied. note is the
+ * reason for return, request_extension, reject_extension; resolution for
+ * resolve (note accepted too); comment for a rating (required for
+ * unsatisfied); department (a departments.id) for transfer. */
+struct desk_action_in {
+	const char *action;
+	const char *note;
+	const char *department;
+	const char *resolution;
+	const char *rating;
+	const char *comment;
+};
+/* Applies the action through desk_transition for the caller's role on this
+ * request (the request's specialist, its department's staff, its
+ * enterprise's users, park admins; NULL principal: system), updates the
+ * clocks, records the history and the rating, and audits it as
+ * desk.request.<action>. *out is the updated request (as _get).
+ * Errors: PL_ENOTFOUND, PL_EINVAL (missing text, bad department),
+ * PL_EFORBIDDEN (the state allows it, but not for this caller),
+ * PL_ECONFLICT (the state does not allow it: err names the state and the
+ * allowed actions; also a concurrent change or no specialist to dispatch
+ * to), PL_EDB. */
+int desk_request_act(const struct desk_svc *svc, struct store_conn *c,
+		     const struct desk_actor *a, const char *id,
+		     const struct desk_action_in *in, int64_t now_ms, json_t **out,
+		     struct desk_err *err);
+
+/* The leaderboard over the last days (1..3650) before now_ms:
+ * {"days","from","to","items":[{specialist_id,name,rated,satisfied,basic,
+ * unsatisfied,share}]} ordered as desk_score_board orders it; share is a
+ * fraction (0..1), null when nothing was rated. Reads at most 200000
+ * ratings (PL_ETOOBIG past that). */
+int desk_scores(struct store_conn *c, int64_t days, int64_t now_ms, json_t **out,
+		struct desk_err *err);
+
+/* Asks for a new specialist for enterprise_id (enterprise callers: their
+ * own, may be NULL). Allowed only when the latest rating of the current
+ * relationship is 不满意 and no request is pending (PL_ECONFLICT
+ * otherwise). Due in 3 working days. Audited as desk.replacement.create. */
+int desk_replacement_create(const struct desk_svc *svc, struct store_conn *c,
+			    const struct desk_actor *a, const char *enterprise_id,
+			    const char *reason, int64_t now_ms, json_t **out,
+			    struct desk_err *err);
+/* {"items":[...],"total":n}: the replacement requests p may see, pending
+ * first, oldest first. */
+int desk_replacement_list(struct store_conn *c, const struct auth_principal *p,
+			  json_t **out, struct desk_err *err);
+/* Carries out replacement id: specialist_id must be an active specialist
+ * the rule allows (desk_replacement_check: PL_ECONFLICT with the reason).
+ * Ends the current assignment (ended_at, end_reason), opens the new one,
+ * re-dispatches the enterprise's reopened and undispatched requests to the
+ * new specialist, and marks the replacement done. */
+int desk_replacement_assign(const struct desk_svc *svc, struct store_conn *c,
+			    const struct desk_actor *a, const char *id,
+			    const char *specialist_id, int64_t now_ms, json_t **out,
+			    struct desk_err *err);
+/* A park admin's plain (re)assignment of enterprise_id to specialist_id,
+ * outside the replacement cycle; reason is recorded. PL_ECONFLICT when the
+ * specialist is already the current one. *out: the assignment history. */
+int desk_assign(const struct desk_svc *svc, struct store_conn *c,
+		const struct desk_actor *a, const char *enterprise_id,
+		const char *specialist_id, const char *reason, int64_t now_ms,
+		json_t **out, struct desk_err *err);
+/* {"items":[{id,specialist_id,specialist_name,started_at,ended_at,reason,
+ * end_reason}]}: enterprise_id's assignment history, newest first.
+ * PL_ENOTFOUND when the enterprise is missing or invisible to p. */
+int desk_assignments(struct store_conn *c, const struct auth_principal *p,
+		     const char *enterprise_id, json_t **out, struct desk_err *err);
+
+/* The overdue job (督办): every open request whose current clock (sign
+ * while dispatched, resolve after 签收) ran out before now_ms and that was
+ * never escalated is escalated by "system" (history + audit). *n gets the
+ * number escalated. At most 1000 per call; call it again for more. */
+int desk_escalate_overdue(struct store_conn *c, int64_t now_ms, int *n);
+
+/* The overdue job's thread: runs desk_escalate_overdue (one transaction,
+ * wall clock) every interval_ms until desk_job_stop. st and log are
+ * borrowed and must outlive the job. Failures are logged and retried at
+ * the next tick. desk_job_stop wakes the thread, joins it and frees the
+ * job (NULL is a no-op); it waits at most for one running tick. */
+struct desk_job;
+int desk_job_start(struct store *st, struct pl_log *log, int64_t interval_ms,
+		   struct desk_job **out);
+void desk_job_stop(struct desk_job *j);
+
+/* Demo content for `serve --demo`, idempotent (nothing is done when any
+ * request exists): a second specialist assigned to demo enterprise 2,
+ * requests in various states, ratings, a pending replacement. Prints one
+ * line to print_to (may be NULL). */
+int desk_demo_seed(struct auth *au, const struct desk_svc *svc, FILE *print_to);
+
+#endif /* PL_DESK_REPO_H */

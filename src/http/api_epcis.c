@@ -1,0 +1,324 @@
+/*
+ * api_epcis.c - the EPCIS 2.0 REST binding mounted at /epcis/ (trace-api):
+ * POST /epcis/capture, GET /epcis/capture/{id}, GET /epcis/events (the
+ * standard query parameters, perPage + nextPageToken with a Link header),
+ * GET /epcis/events/{eventID} and GET /epcis/eventTypes. Answers are
+ * EPCISQueryDocuments in JSON-LD, or EPCIS 2.0 XML for Accept:
+ * application/xml; capture takes JSON-LD or XML.
+ *
+ * The work is the trace module's (repo.c): these handlers map HTTP to it,
+ * choose the tenant (an enterprise sees its own events; park admins and
+ * auditors all, auditors audited), and turn its errors into problem+json.
+ * Capture runs inside the request; see repo.c's design notes.
+ *
+ * Path parameters are decoded before routing, so an eventID containing '/'
+ * (the ni:/// hash form) cannot be a path segment: such events are fetched
+ * by the 64 hex digits of their hash, or with ?EQ_eventID= on /epcis/events.
+ */
+#include "http/http_int.h"
+#include "trace/trace.h"
+
+#include <string.h>
+
+#define EPCIS_LINK_MAX (16u << 10) /* a Link header: the query is capped at 4 KiB */
+
+int http__trace_tenant(struct http_req *r, enum auth_action action, const char **tenant)
+{
+	enum auth_scope sc = auth_scope_of(r->principal.role, action);
+
+	*tenant = NULL;
+	if (sc == AUTH_SCOPE_ANY)
+		return 0;
+	if (sc == AUTH_SCOPE_OWN && r->principal.enterprise_id[0]) {
+		*tenant = r->principal.enterprise_id;
+		return 0;
+	}
+	return http_fail(r, PL_EFORBIDDEN, NULL, "you may not do %s", auth_action_name(action));
+}
+
+int http__trace_audit_read(struct http_req *r, const char *what, const char *subject)
+{
+	struct store_conn *c = NULL;
+	struct store_audit a;
+	json_t *after = NULL;
+	int rc;
+
+	if (r->principal.role != AUTH_ROLE_AUDITOR)
+		return 0;
+	memset(&a, 0, sizeof(a));
+	http_audit_from(r, &a);
+	after = json_pack("{s:s, s:s?}", "path", r->path, "query", r->raw_query);
+	a.action = what;
+	a.entity = "trace";
+	a.entity_id = subject;
+	a.after = after;
+	if ((rc = http_store_begin(r, &c)))
+		goto out;
+	if ((rc = store_audit(c, &a)) || (rc = store_commit(c)))
+		rc = http_fail(r, rc, NULL, "auditing the read failed: %s", pl_strerror(rc));
+out:
+	json_decref(after);
+	store_conn_put(c);
+	return rc;
+}
+
+/* "application/xml" or "text/xml" (parameters allowed). */
+static bool epcis__is_xml(const char *ct)
+{
+	if (!ct)
+		return false;
+	while (*ct == ' ')
+		ct++;
+	return !strncasecmp(ct, "application/xml", 15) || !strncasecmp(ct, "text/xml", 8);
+}
+
+static bool epcis__is_json(const char *ct)
+{
+	if (!ct)
+		return false;
+	while (*ct == ' ')
+		ct++;
+	size_t n = strcspn(ct, "; ");
+	return (n == 16 && !strncasecmp(ct, "application/json", 16)) ||
+	       (n == 19 && !strncasecmp(ct, "application/ld+json", 19));
+}
+
+static bool epcis__wants_xml(struct http_req *r)
+{
+	const char *acc = http_header(r, "Accept");
+	return acc && (strstr(acc, "application/xml") || strstr(acc, "text/xml")) &&
+	       !strstr(acc, "json");
+}
+
+/* Replies with doc (stolen) as JSON-LD or XML per Accept. */
+static int epcis__reply_doc(struct http_req *r, json_t *doc)
+{
+	struct pl_buf b;
+	int rc;
+
+	if (!epcis__wants_xml(r)) {
+		http_header_add(r, "GS1-EPCIS-Version", "2.0.0");
+		return http_reply_json(r, 200, doc);
+	}
+	pl_buf_init(&b, 64u << 20);
+	rc = trace_doc_to_xml(doc, &b);
+	json_decref(doc);
+	if (rc) {
+		pl_buf_release(&b);
+		return http_fail(r, rc == PL_EUNSUPPORTED ? PL_EUNSUPPORTED : PL_EINTERNAL, NULL,
+				 "these events cannot be written as XML: %s", pl_strerror(rc));
+	}
+	http_header_add(r, "GS1-EPCIS-Version", "2.0.0");
+	size_t len = b.len;
+	return http_reply_buf(r, 200, "application/xml", pl_buf_steal(&b), len);
+}
+
+int http__h_epcis_capture(struct http_req *r)
+{
+	const char *ct = http_header(r, "Content-Type"), *tenant;
+	struct store_conn *c = NULL;
+	struct trace_errors errs;
+	json_t *job = NULL;
+	bool xml = epcis__is_xml(ct);
+	int rc;
+
+	trace_errors_init(&errs);
+	if ((rc = http__trace_tenant(r, AUTH_A_TRACE_CAPTURE, &tenant)))
+		goto out;
+	if (!xml && !epcis__is_json(ct)) {
+		rc = http_fail(r, PL_EUNSUPPORTED, NULL, "Content-Type must be application/ld+json, "
+			       "application/json or application/xml");
+		goto out;
+	}
+	if ((rc = http_store_get(r, &c)))
+		goto out;
+	rc = trace_repo_capture(c, tenant, r->principal.user_id[0] ? r->principal.user_id
+								   : r->principal.token_id,
+				r->body.data ? r->body.data : "", r->body.len, xml, &errs, &job);
+	if (rc) {
+		rc = http_fail(r, rc, rc == PL_ETOOBIG ? "capture-too-large" : NULL,
+			       "the document cannot be captured: %s",
+			       errs.n ? errs.msg[0] : pl_strerror(rc));
+		goto out;
+	}
+	http_header_add(r, "Location", pl_arena_printf(r->arena, "/epcis/capture/%s",
+						       pl_json_str(job, "captureID")));
+	http_header_add(r, "GS1-EPCIS-Version", "2.0.0");
+	rc = http_reply_json(r, 202, job);
+	job = NULL;
+out:
+	json_decref(job);
+	store_conn_put(c);
+	trace_errors_release(&errs);
+	return rc;
+}
+
+int http__h_epcis_job(struct http_req *r)
+{
+	const char *tenant, *id = r->params[0];
+	struct store_conn *c = NULL;
+	json_t *job = NULL;
+	int rc;
+
+	if ((rc = http__trace_tenant(r, AUTH_A_TRACE_CAPTURE, &tenant)))
+		return rc;
+	if (!pl_id_valid(id))
+		return http_fail(r, PL_ENOTFOUND, NULL, "no capture job %.40s", id);
+	if ((rc = http_store_get(r, &c)))
+		return rc;
+	rc = trace_repo_job_get(c, tenant, id, &job);
+	store_conn_put(c);
+	if (rc == PL_ENOTFOUND)
+		return http_fail(r, rc, NULL, "no capture job %.40s", id);
+	if (rc)
+		return http_fail(r, rc, NULL, "reading the capture job failed: %s", pl_strerror(rc));
+	return http_reply_json(r, 200, job);
+}
+
+/* Percent-encodes s (RFC 3986 unreserved kept) onto b. */
+static void epcis__urlenc(struct pl_buf *b, const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+		    *p == '-' || *p == '.' || *p == '_' || *p == '~')
+			pl_buf_append(b, p, 1);
+		else
+			pl_buf_printf(b, "%%%02X", *p);
+	}
+}
+
+int http__h_epcis_events(struct http_req *r)
+{
+	const struct http_query *hq;
+	struct trace_query_param *params = NULL;
+	struct trace_query q;
+	struct trace_query_error qe;
+	unsigned char key[TRACE_TOKEN_KEY_BYTES];
+	char next[TRACE_TOKEN_MAX];
+	struct store_conn *c = NULL;
+	const char *tenant;
+	json_t *events = NULL, *contexts = NULL;
+	struct pl_buf link;
+	int rc;
+
+	pl_buf_init(&link, EPCIS_LINK_MAX);
+	if ((rc = http__trace_tenant(r, AUTH_A_TRACE_READ, &tenant)) ||
+	    (rc = http_query_of(r, &hq)))
+		goto out;
+	params = pl_arena_alloc(r->arena, (hq->n ? hq->n : 1) * sizeof(*params));
+	if (!params) {
+		rc = PL_ETOOBIG;
+		goto out;
+	}
+	for (size_t i = 0; i < hq->n; i++)
+		params[i] = (struct trace_query_param){ hq->pairs[i].key, hq->pairs[i].value };
+	if ((rc = http_store_get(r, &c)) || (rc = trace_repo_token_key(c, key))) {
+		if (rc != PL_EBUSY && c)
+			rc = http_fail(r, rc, NULL, "reading the page-token key failed");
+		goto out;
+	}
+	rc = trace_query_parse(params, hq->n, key, r->arena, &q, &qe);
+	if (rc) {
+		rc = http_fail(r, rc, rc == PL_EUNSUPPORTED ? "implementation-exception"
+							    : "query-parameter-exception",
+			       "%s: %s", qe.exception ? qe.exception : "QueryParameterException",
+			       qe.text);
+		goto out;
+	}
+	rc = trace_repo_query(c, tenant, &q, key, r->arena, &events, &contexts, next);
+	if (rc == PL_ETOOBIG) {
+		rc = http_fail(r, rc, "query-too-large", "QueryTooLargeException: more than "
+			       "maxEventCount=%lld events match", (long long)q.max_event_count);
+		goto out;
+	}
+	if (rc) {
+		rc = http_fail(r, rc, NULL, "the query failed: %s", pl_strerror(rc));
+		goto out;
+	}
+	store_conn_put(c);
+	c = NULL;
+	if ((rc = http__trace_audit_read(r, "trace.query", "events")))
+		goto out;
+	if (next[0]) {
+		pl_buf_puts(&link, "</epcis/events?");
+		for (size_t i = 0; i < hq->n; i++) {
+			if (!strcmp(hq->pairs[i].key, "nextPageToken"))
+				continue;
+			epcis__urlenc(&link, hq->pairs[i].key);
+			pl_buf_puts(&link, "=");
+			epcis__urlenc(&link, hq->pairs[i].value);
+			pl_buf_puts(&link, "&");
+		}
+		pl_buf_puts(&link, "nextPageToken=");
+		epcis__urlenc(&link, next);
+		if (pl_buf_puts(&link, ">; rel=\"next\"") == 0)
+			http_header_add(r, "Link", link.data);
+	}
+	rc = epcis__reply_doc(r, trace_query_doc(events, contexts, "SimpleEventQuery"));
+	events = contexts = NULL;
+out:
+	json_decref(events);
+	json_decref(contexts);
+	store_conn_put(c);
+	pl_buf_release(&link);
+	return rc;
+}
+
+int http__h_epcis_event(struct http_req *r)
+{
+	const char *tenant, *id = r->params[0];
+	struct store_conn *c = NULL;
+	json_t *ev = NULL, *contexts = NULL;
+	int rc;
+
+	if ((rc = http__trace_tenant(r, AUTH_A_TRACE_READ, &tenant)) ||
+	    (rc = http_store_get(r, &c)))
+		return rc;
+	rc = trace_repo_event_get(c, tenant, id, &ev, &contexts);
+	store_conn_put(c);
+	if (rc == PL_ENOTFOUND)
+		return http_fail(r, rc, NULL, "no event %.120s", id);
+	if (rc)
+		return http_fail(r, rc, NULL, "reading the event failed: %s", pl_strerror(rc));
+	if ((rc = http__trace_audit_read(r, "trace.query", id))) {
+		json_decref(ev);
+		json_decref(contexts);
+		return rc;
+	}
+	json_t *list = json_array();
+	json_array_append_new(list, ev);
+	return epcis__reply_doc(r, trace_query_doc(list, contexts, "SimpleEventQuery"));
+}
+
+int http__h_epcis_event_types(struct http_req *r)
+{
+	static const char *const std[] = { "ObjectEvent", "AggregationEvent", "TransactionEvent",
+					   "TransformationEvent", "AssociationEvent" };
+	const char *tenant;
+	struct store_conn *c = NULL;
+	json_t *have = NULL, *out;
+	int rc;
+
+	if ((rc = http__trace_tenant(r, AUTH_A_TRACE_READ, &tenant)) ||
+	    (rc = http_store_get(r, &c)))
+		return rc;
+	rc = trace_repo_event_types(c, tenant, &have);
+	store_conn_put(c);
+	if (rc)
+		return http_fail(r, rc, NULL, "listing event types failed: %s", pl_strerror(rc));
+	/* The five standard types are always queryable; extension types
+	 * appear once an event of theirs is stored. */
+	out = json_array();
+	for (size_t i = 0; i < sizeof(std) / sizeof(std[0]); i++)
+		json_array_append_new(out, json_string(std[i]));
+	for (size_t i = 0; i < json_array_size(have); i++) {
+		const char *t = json_string_value(json_array_get(have, i));
+		bool known = false;
+		for (size_t j = 0; j < sizeof(std) / sizeof(std[0]); j++)
+			known |= !strcmp(t, std[j]);
+		if (!known)
+			json_array_append_new(out, json_string(t));
+	}
+	json_decref(have);
+	return http_reply_json(r, 200, json_pack("{s:o}", "eventTypes", out));
+}

@@ -1,0 +1,70 @@
+/*
+ * repo.h - persistence of the line module (migration 4): plant lines, the
+ * series each line's Sparkplug edge node feeds, compressed point blocks
+ * (the line.h block codec, one row per block) and the last-value cache.
+ *
+ * Used by the ingest worker (src/mqtt/client.c, the only writer of
+ * points), the HTTP handlers (src/http/api_line.c) and `serve --demo`.
+ * Every function works on a connection the caller holds; writers call
+ * them inside the caller's transaction, so one flush is one commit.
+ * Owner: helper "line-ingest".
+ */
+#ifndef PL_LINE_REPO_H
+#define PL_LINE_REPO_H
+
+#include "store/store.h"
+#include "line/line.h"
+
+/* Longest metric key ("device/name" or "name") we store, in bytes. */
+#define LINE_METRIC_MAX 300
+/* Most points one series query returns (more: PL_ETOOBIG). */
+#define LINE_QUERY_POINTS_MAX 100000
+
+/* Seeds the demo lines of demo enterprise 1 (Sparkplug group "taiji",
+ * edge nodes "fill-1" and "pack-1"); idempotent. Prints one line to
+ * print_to (may be NULL). Errors: PL_EDB, PL_ENOTFOUND (no demo
+ * enterprise: run auth_demo_seed first). */
+int line_repo_demo_seed(struct store *st, FILE *print_to);
+
+/* The line fed by edge node group/node: its id and enterprise id.
+ * Errors: PL_ENOTFOUND, PL_EDB. */
+int line_repo_line_by_node(struct store_conn *c, const char *group, const char *node,
+			   char line_id[PL_ID_LEN + 1], char enterprise_id[PL_ID_LEN + 1]);
+
+/* The id of series (line_id, metric), created when missing. *last_t gets
+ * the newest persisted point's time, INT64_MIN when none. Errors:
+ * PL_EINVAL (metric empty or over LINE_METRIC_MAX), PL_EDB. */
+int line_repo_series_ensure(struct store_conn *c, const char *line_id, const char *metric,
+			    char series_id[PL_ID_LEN + 1], int64_t *last_t);
+
+/* Writes pts[0..n) (1..LINE_BLOCK_POINTS_MAX, strictly increasing t) as
+ * the block that starts at pts[0].t, replacing the row with that start:
+ * the ingest path rewrites its open block on every flush until it is
+ * full. Also moves the last value to pts[n-1] and clears stale, unless a
+ * newer last value is stored. Errors: PL_EINVAL (bad points), PL_EDB. */
+int line_repo_block_put(struct store_conn *c, const char *series_id,
+			const struct line_point *pts, size_t n);
+
+/* Marks the last values of a line stale (device "" : every series of the
+ * line; else only the series of that device). *changed (may be NULL) gets
+ * the rows touched. Errors: PL_EDB. */
+int line_repo_mark_stale(struct store_conn *c, const char *line_id, const char *device,
+			 int64_t *changed);
+
+/* One line as {id, enterprise_id, name, sp_group, sp_node, created_at}
+ * (*out new). Errors: PL_ENOTFOUND, PL_EDB. */
+int line_repo_line_get(struct store_conn *c, const char *line_id, json_t **out);
+
+/* Last values of a line: a new array of {metric, unit, t (RFC 3339), value
+ * (null when not finite), stale (bool)}, ordered by metric. Errors: PL_EDB,
+ * PL_ETOOBIG (more than 10000 series). */
+int line_repo_metrics(struct store_conn *c, const char *line_id, json_t **out);
+
+/* Points of (line_id, metric) with from <= t < to as a new array of
+ * [t_ms, value] pairs (value null when not finite), in time order.
+ * Errors: PL_ENOTFOUND (no such metric), PL_ETOOBIG (more than
+ * LINE_QUERY_POINTS_MAX), PL_EPARSE (a stored block is corrupt), PL_EDB. */
+int line_repo_points(struct store_conn *c, const char *line_id, const char *metric,
+		     int64_t from, int64_t to, json_t **out);
+
+#endif /* PL_LINE_REPO_H */

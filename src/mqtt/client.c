@@ -1,0 +1,690 @@
+/*
+ * client.c - the Sparkplug B host application behind src/mqtt/client.h:
+ * libmosquitto in threaded mode (mosquitto_loop_start), a bounded queue,
+ * and one ingest worker that owns every session and open block.
+ *
+ * NOTES ON THE DESIGN
+ * 1. Two threads. libmosquitto's network thread runs the callbacks; the
+ *    message callback only copies topic and payload into a bounded queue
+ *    (queue_max messages) and signals the worker, so the broker connection
+ *    never waits on the database (style rule 11). A full queue drops the
+ *    message and counts cause "queue_full"; the session rules then see a
+ *    seq gap and ask for a rebirth, which resends the full state.
+ * 2. The worker owns the mqtt_sp_node sessions, the series table and the
+ *    open blocks: no locks around them. It decodes, feeds the session,
+ *    acts on the verdict (rebirth NCMD, stale marking), appends applied
+ *    numeric metrics to the series' open block, and commits every dirty
+ *    block plus its last value in ONE transaction every flush_ms, or at
+ *    once when a block fills (src/line/repo.c NOTES 1).
+ * 3. An edge node feeds the line whose (sp_group, sp_node) names it; a
+ *    node without a line is counted ("unknown_line") and its data dropped.
+ *    The lookup is retried at most every LINE_RECHECK_MS, so an unknown
+ *    node cannot make every message a query.
+ * 4. Late points (not after the series' newest point, in memory or in the
+ *    store) are counted ("late") and dropped; a re-sent QoS 1 message is
+ *    thereby idempotent. Merging late points into old blocks is not done.
+ * 5. Limits: nodes and series are found by linear scan / a jansson object
+ *    per node; a flush visits every series once. QoS 1 messages are
+ *    acknowledged by libmosquitto on receipt (libmosquitto 2.0 has no
+ *    manual acknowledgement), so a crash between receipt and commit can
+ *    lose up to flush_ms of data.
+ * 6. Every reject cause is counted and logged once per cause (with the
+ *    topic that caused it), so a noisy publisher cannot flood the log.
+ * 7. Gateways that cannot encode protobuf publish the same messages as
+ *    Tahu-style JSON (mqtt_sp_from_json) under parkline/json/<group>/
+ *    <type>/<node>[/<device>]. A separate namespace, not content sniffing,
+ *    so a Sparkplug topic only ever carries protobuf; the session rules are
+ *    the same, and one edge node must not mix the two (they share seq).
+ * Owner: helper "line-ingest".
+ */
+#include "mqtt/client.h"
+#include "mqtt/mqtt.h"
+#include "line/repo.h"
+
+#include <mosquitto.h>
+#include <stdatomic.h>
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+#define INGEST_HOST_MAX 255
+#define LINE_RECHECK_MS 5000
+#define FLUSH_POINTS 20000 /* pending points that force a flush early */
+/* The plain JSON topic format (NOTES 7): JSON_PREFIX + "<group>/<type>/<node>[/<device>]" */
+#define JSON_PREFIX "parkline/json/"
+
+/* Our reject causes beyond the session causes of mqtt.h. */
+enum {
+	IC_TOPIC = MQTT_SP_C_COUNT, /* topic outside the namespace or malformed */
+	IC_DECODE,                  /* payload not a valid Sparkplug protobuf */
+	IC_UNKNOWN_LINE,            /* edge node feeds no line */
+	IC_QUEUE_FULL,              /* worker behind: message dropped */
+	IC_LATE,                    /* point not after the series' newest */
+	IC_BAD_VALUE,               /* timestamp out of range */
+	IC_DB,                      /* a flush failed; retried next time */
+	IC_COUNT,
+};
+static const char *const ic_names[] = {
+	[IC_TOPIC] = "bad_topic", [IC_DECODE] = "bad_payload",
+	[IC_UNKNOWN_LINE] = "unknown_line", [IC_QUEUE_FULL] = "queue_full",
+	[IC_LATE] = "late", [IC_BAD_VALUE] = "bad_value", [IC_DB] = "db_error",
+};
+
+struct ingest_msg {
+	struct ingest_msg *next;
+	char *topic;          /* owned, NUL-terminated */
+	size_t tlen;
+	void *payload;        /* owned */
+	size_t plen;
+};
+
+struct ingest_series {
+	char *metric;              /* owned: "name" or "device/name" */
+	char line_id[PL_ID_LEN + 1];
+	char id[PL_ID_LEN + 1];    /* valid when has_id */
+	bool has_id;               /* the row exists (committed) */
+	int64_t last_t;            /* newest accepted point; INT64_MIN: none */
+	struct line_point *pts;    /* owned: the open block, grown to at most
+				    * LINE_BLOCK_POINTS_MAX (64 KiB) */
+	size_t n;                  /* points in the open block */
+	size_t cap;                /* points allocated in pts */
+	size_t n_flushed;          /* of which committed */
+};
+
+struct ingest_node {
+	char group[MQTT_SP_ID_MAX + 1], node[MQTT_SP_ID_MAX + 1];
+	struct mqtt_sp_node *sp;   /* owned */
+	bool has_line;
+	char line_id[PL_ID_LEN + 1];
+	int64_t line_checked_ms;   /* last lookup; INT64_MIN: never */
+	json_t *series;            /* metric -> index into mqtt_ingest.series */
+};
+
+struct mqtt_ingest {
+	struct mqtt_ingest_options opt;   /* copied; pointers borrowed */
+	char host[INGEST_HOST_MAX + 1];
+	int port;
+	char host_id[MQTT_SP_ID_MAX + 1];
+	char state_topic[MQTT_SP_TOPIC_MAX + 1];
+	int64_t birth_ms;                 /* STATE birth and Will timestamp */
+	struct mosquitto *mosq;           /* owned */
+	bool loop_started;
+
+	pthread_mutex_t mu;               /* guards the queue and stop */
+	pthread_cond_t cv;
+	struct ingest_msg *head, *tail;
+	size_t queued;
+	bool stop;
+	pthread_t worker;
+	bool worker_started;
+
+	/* worker-owned */
+	struct ingest_node **nodes;
+	size_t nnodes;
+	struct ingest_series **series;
+	size_t nseries;
+	size_t pending;                   /* points not yet committed */
+
+	/* counters (any thread) */
+	_Atomic uint64_t rejects[IC_COUNT];
+	atomic_bool logged[IC_COUNT];
+	_Atomic uint64_t messages, points, rebirths, flushes;
+	atomic_bool connected;
+};
+
+int mqtt_ingest_url_parse(const char *url, char *host, size_t hostsz, int *port)
+{
+	const char *h, *colon;
+	int64_t p = 1883;
+	size_t hl;
+
+	if (!strncmp(url, "mqtt://", 7))
+		h = url + 7;
+	else if (!strncmp(url, "tcp://", 6))
+		h = url + 6;
+	else
+		return PL_EINVAL;
+	colon = strrchr(h, ':');
+	hl = colon ? (size_t)(colon - h) : strlen(h);
+	if (hl == 0 || hl >= hostsz || hl > INGEST_HOST_MAX || memchr(h, '/', hl))
+		return PL_EINVAL;
+	if (colon && pl_parse_i64(colon + 1, 1, 65535, &p))
+		return PL_EINVAL;
+	memcpy(host, h, hl);
+	host[hl] = '\0';
+	*port = (int)p;
+	return 0;
+}
+
+/* Counts a reject and logs the first of each cause. */
+static void ingest__reject(struct mqtt_ingest *g, int cause, const char *topic, const char *detail)
+{
+	atomic_fetch_add(&g->rejects[cause], 1);
+	if (cause == MQTT_SP_C_COMMAND || atomic_exchange(&g->logged[cause], true))
+		return;
+	pl_warn(g->opt.log, "mqtt", "ingest: %s from %s: %s (logged once per cause; see /metrics)",
+		cause < MQTT_SP_C_COUNT ? mqtt_sp_cause_name((enum mqtt_sp_cause)cause) : ic_names[cause],
+		topic, detail && *detail ? detail : "-");
+}
+
+/* ------------------------------------------------ network thread callbacks */
+
+static void ingest__on_connect(struct mosquitto *m, void *ud, int rc)
+{
+	struct mqtt_ingest *g = ud;
+	char state[64];
+
+	if (rc != 0) {
+		pl_warn(g->opt.log, "mqtt", "broker refused the connection: %s",
+			mosquitto_connack_string(rc));
+		return;
+	}
+	atomic_store(&g->connected, true);
+	mosquitto_subscribe(m, NULL, MQTT_SP_NAMESPACE "/#", 1);
+	mosquitto_subscribe(m, NULL, JSON_PREFIX "#", 1);
+	mqtt_sp_state_format(true, g->birth_ms, state, sizeof(state));
+	mosquitto_publish(m, NULL, g->state_topic, (int)strlen(state), state, 1, true);
+	pl_info(g->opt.log, "mqtt", "connected to %s:%d as host %s", g->host, g->port, g->host_id);
+}
+
+static void ingest__on_disconnect(struct mosquitto *m, void *ud, int rc)
+{
+	struct mqtt_ingest *g = ud;
+	(void)m;
+	atomic_store(&g->connected, false);
+	if (rc != 0)
+		pl_warn(g->opt.log, "mqtt", "lost the broker connection; reconnecting");
+}
+
+/* Bounded work only: copy and enqueue (NOTES 1). */
+static void ingest__on_message(struct mosquitto *m, void *ud, const struct mosquitto_message *msg)
+{
+	struct mqtt_ingest *g = ud;
+	(void)m;
+
+	atomic_fetch_add(&g->messages, 1);
+	if (msg->payloadlen < 0 || (size_t)msg->payloadlen > MQTT_SP_PAYLOAD_MAX) {
+		ingest__reject(g, IC_DECODE, msg->topic, "payload over the size cap");
+		return;
+	}
+	pthread_mutex_lock(&g->mu);
+	if (g->queued >= g->opt.queue_max) {
+		pthread_mutex_unlock(&g->mu);
+		ingest__reject(g, IC_QUEUE_FULL, msg->topic, "ingest worker is behind");
+		return;
+	}
+	struct ingest_msg *e = pl_calloc(1, sizeof(*e));
+	e->tlen = strlen(msg->topic);
+	e->topic = pl_strndup(msg->topic, e->tlen);
+	e->plen = (size_t)msg->payloadlen;
+	e->payload = pl_malloc(e->plen ? e->plen : 1);
+	if (e->plen)
+		memcpy(e->payload, msg->payload, e->plen);
+	if (g->tail)
+		g->tail->next = e;
+	else
+		g->head = e;
+	g->tail = e;
+	g->queued++;
+	pthread_cond_signal(&g->cv);
+	pthread_mutex_unlock(&g->mu);
+}
+
+/* ------------------------------------------------------------ the worker */
+
+static void ingest__msg_free(struct ingest_msg *e)
+{
+	free(e->topic);
+	free(e->payload);
+	free(e);
+}
+
+static struct ingest_node *ingest__node(struct mqtt_ingest *g, const struct mqtt_sp_topic *t)
+{
+	for (size_t i = 0; i < g->nnodes; i++)
+		if (!strcmp(g->nodes[i]->group, t->group) && !strcmp(g->nodes[i]->node, t->node))
+			return g->nodes[i];
+	struct ingest_node *n = pl_calloc(1, sizeof(*n));
+	struct mqtt_sp_node_options so = { 0 };
+	if (mqtt_sp_node_new(t->group, t->node, &so, &n->sp)) {
+		free(n); /* cannot happen: the topic parser checked the ids */
+		return NULL;
+	}
+	pl_strlcpy(n->group, t->group, sizeof(n->group));
+	pl_strlcpy(n->node, t->node, sizeof(n->node));
+	n->line_checked_ms = INT64_MIN;
+	n->series = json_object();
+	g->nodes = pl_realloc(g->nodes, (g->nnodes + 1) * sizeof(*g->nodes));
+	g->nodes[g->nnodes++] = n;
+	return n;
+}
+
+/* Looks the node's line up (rate-limited, NOTES 3). */
+static bool ingest__node_line(struct mqtt_ingest *g, struct ingest_node *n, int64_t now)
+{
+	struct store_conn *c = NULL;
+	char ent[PL_ID_LEN + 1];
+
+	if (n->has_line)
+		return true;
+	if (n->line_checked_ms != INT64_MIN && now - n->line_checked_ms < LINE_RECHECK_MS)
+		return false;
+	n->line_checked_ms = now;
+	if (store_conn_get(g->opt.store, &c))
+		return false;
+	if (line_repo_line_by_node(c, n->group, n->node, n->line_id, ent) == 0)
+		n->has_line = true;
+	store_conn_put(c);
+	return n->has_line;
+}
+
+/* Commits every dirty open block and its last value in one transaction
+ * (NOTES 2). On failure nothing is forgotten: the next flush retries. */
+static void ingest__flush(struct mqtt_ingest *g)
+{
+	struct store_conn *c = NULL;
+	bool *fresh = NULL;
+	int rc;
+
+	if (g->pending == 0)
+		return;
+	if ((rc = store_conn_get(g->opt.store, &c)))
+		goto out;
+	if ((rc = store_begin(c)))
+		goto out;
+	fresh = pl_calloc(g->nseries ? g->nseries : 1, sizeof(*fresh));
+	for (size_t i = 0; i < g->nseries; i++) {
+		struct ingest_series *s = g->series[i];
+		if (s->n == s->n_flushed)
+			continue;
+		if (!s->has_id) {
+			int64_t stored = INT64_MIN;
+			if ((rc = line_repo_series_ensure(c, s->line_id, s->metric, s->id, &stored)))
+				goto out;
+			fresh[i] = s->has_id = true;
+			/* points the store already holds newer ones than: late (NOTES 4) */
+			size_t k = 0;
+			for (size_t j = 0; j < s->n; j++)
+				if (s->pts[j].t > stored)
+					s->pts[k++] = s->pts[j];
+			if (k < s->n)
+				atomic_fetch_add(&g->rejects[IC_LATE], s->n - k);
+			g->pending -= s->n - k;
+			s->n = k;
+			if (k == 0)
+				continue;
+		}
+		if ((rc = line_repo_block_put(c, s->id, s->pts, s->n)))
+			goto out;
+	}
+	if ((rc = store_commit(c)))
+		goto out;
+	atomic_fetch_add(&g->points, g->pending);
+	atomic_fetch_add(&g->flushes, 1);
+	g->pending = 0;
+	for (size_t i = 0; i < g->nseries; i++) {
+		struct ingest_series *s = g->series[i];
+		s->n_flushed = s->n;
+		if (s->n == LINE_BLOCK_POINTS_MAX) /* sealed: the next point opens a new block */
+			s->n = s->n_flushed = 0;
+	}
+out:
+	if (rc) {
+		for (size_t i = 0; fresh && i < g->nseries; i++)
+			if (fresh[i])
+				g->series[i]->has_id = false; /* its row was rolled back */
+		ingest__reject(g, IC_DB, "flush", c ? store_conn_errmsg(c) : pl_strerror(rc));
+	}
+	free(fresh);
+	store_conn_put(c); /* rolls back what is still open */
+}
+
+static void ingest__point(struct mqtt_ingest *g, struct ingest_node *n, const char *topic,
+			  const char *metric, int64_t t, double v)
+{
+	json_t *ix = json_object_get(n->series, metric);
+	struct ingest_series *s;
+
+	if (ix) {
+		s = g->series[json_integer_value(ix)];
+	} else {
+		if (strlen(metric) > LINE_METRIC_MAX) {
+			ingest__reject(g, IC_BAD_VALUE, topic, "metric name too long");
+			return;
+		}
+		s = pl_calloc(1, sizeof(*s));
+		s->metric = pl_strdup(metric);
+		pl_strlcpy(s->line_id, n->line_id, sizeof(s->line_id));
+		s->last_t = INT64_MIN;
+		g->series = pl_realloc(g->series, (g->nseries + 1) * sizeof(*g->series));
+		json_object_set_new(n->series, metric, json_integer((json_int_t)g->nseries));
+		g->series[g->nseries++] = s;
+	}
+	if (t <= s->last_t) {
+		ingest__reject(g, IC_LATE, topic, "point not after the newest of its series");
+		return;
+	}
+	if (s->n == LINE_BLOCK_POINTS_MAX) {
+		ingest__flush(g);
+		if (s->n == LINE_BLOCK_POINTS_MAX) {
+			ingest__reject(g, IC_DB, topic, "block full and the flush failed; point dropped");
+			return;
+		}
+	}
+	if (s->n == s->cap) { /* grow geometrically: most series see few points per block */
+		s->cap = s->cap ? 2 * s->cap : 16;
+		if (s->cap > LINE_BLOCK_POINTS_MAX)
+			s->cap = LINE_BLOCK_POINTS_MAX;
+		s->pts = pl_realloc(s->pts, s->cap * sizeof(*s->pts));
+	}
+	s->pts[s->n++] = (struct line_point){ .t = t, .v = v };
+	s->last_t = t;
+	g->pending++;
+}
+
+static void ingest__rebirth(struct mqtt_ingest *g, const struct mqtt_sp_topic *t)
+{
+	struct mqtt_sp_topic ct = *t;
+	char topic[MQTT_SP_TOPIC_MAX + 1];
+	struct pl_buf b;
+
+	ct.type = MQTT_SP_NCMD;
+	ct.device[0] = '\0';
+	pl_buf_init(&b, 4096);
+	if (mqtt_sp_topic_format(&ct, topic, sizeof(topic)) == 0 &&
+	    mqtt_sp_rebirth_encode(pl_time_now_ms(), &b) == 0 &&
+	    mosquitto_publish(g->mosq, NULL, topic, (int)b.len, b.data, 0, false) == MOSQ_ERR_SUCCESS)
+		atomic_fetch_add(&g->rebirths, 1);
+	pl_buf_release(&b);
+}
+
+static void ingest__apply(struct mqtt_ingest *g, struct ingest_node *n, const struct mqtt_sp_topic *t,
+			  const struct mqtt_sp_payload *p, const char *topic, int64_t now)
+{
+	char key[LINE_METRIC_MAX + 2];
+
+	for (size_t i = 0; i < p->n_metrics; i++) {
+		const struct mqtt_sp_metric *m = &p->metrics[i];
+		struct mqtt_sp_binding b;
+		struct mqtt_sp_value val;
+		double d;
+
+		if (m->is_null || mqtt_sp_node_resolve(n->sp, t->device, m, &b))
+			continue;
+		/* the session's own control metrics are not production data */
+		if (!strncmp(b.name, "Node Control/", 13) || !strcmp(b.name, "bdSeq"))
+			continue;
+		if (mqtt_sp_value_from_raw(b.datatype, &m->raw, &val) ||
+		    mqtt_sp_value_to_double(&val, &d))
+			continue; /* strings, bytes, arrays: not a series value */
+		int64_t ts = m->has_timestamp ? (int64_t)m->timestamp
+			     : p->has_timestamp ? (int64_t)p->timestamp : now;
+		if ((m->has_timestamp && m->timestamp > (uint64_t)LINE_TIME_ABS_MAX) ||
+		    (!m->has_timestamp && p->has_timestamp && p->timestamp > (uint64_t)LINE_TIME_ABS_MAX)) {
+			ingest__reject(g, IC_BAD_VALUE, topic, "timestamp out of range");
+			continue;
+		}
+		if (*b.device)
+			pl_fmt(key, sizeof(key), "%s/", b.device); /* <= MQTT_SP_ID_MAX + 1 bytes */
+		else
+			key[0] = '\0';
+		if (strlen(key) + strlen(b.name) > LINE_METRIC_MAX) {
+			ingest__reject(g, IC_BAD_VALUE, topic, "metric name too long");
+			continue;
+		}
+		pl_strlcpy(key + strlen(key), b.name, sizeof(key) - strlen(key));
+		ingest__point(g, n, topic, key, ts, d);
+	}
+}
+
+static void ingest__handle(struct mqtt_ingest *g, const struct ingest_msg *e)
+{
+	struct mqtt_sp_topic t;
+	struct mqtt_sp_payload *p = NULL;
+	struct mqtt_sp_verdict v;
+	struct mqtt_sp_error err = { .text = "" };
+	struct ingest_node *n;
+	int64_t now = pl_time_now_ms();
+	bool json = e->tlen > strlen(JSON_PREFIX) &&
+		    !strncmp(e->topic, JSON_PREFIX, strlen(JSON_PREFIX));
+	char sp_topic[MQTT_SP_TOPIC_MAX + 1];
+	const char *tp = e->topic; /* the Sparkplug topic to parse */
+	size_t tl = e->tlen;
+
+	if (json) { /* NOTES 7: map to the Sparkplug topic it stands for */
+		size_t rest = e->tlen - strlen(JSON_PREFIX);
+		if (rest + sizeof(MQTT_SP_NAMESPACE) >= sizeof(sp_topic)) {
+			ingest__reject(g, IC_TOPIC, e->topic, "topic too long");
+			return;
+		}
+		pl_fmt(sp_topic, sizeof(sp_topic), "%s/%s", MQTT_SP_NAMESPACE,
+		       e->topic + strlen(JSON_PREFIX));
+		tp = sp_topic;
+		tl = strlen(sp_topic);
+	}
+	if (mqtt_sp_topic_parse(tp, tl, &t)) {
+		ingest__reject(g, IC_TOPIC, e->topic, "not a Sparkplug B topic");
+		return;
+	}
+	/* commands (ours included: we subscribe to spBv1.0/#) and host STATE
+	 * are not edge data */
+	if (t.type == MQTT_SP_STATE || t.type == MQTT_SP_NCMD || t.type == MQTT_SP_DCMD) {
+		atomic_fetch_add(&g->rejects[MQTT_SP_C_COMMAND], 1);
+		return;
+	}
+	if (!(n = ingest__node(g, &t)))
+		return;
+	if (!ingest__node_line(g, n, now)) {
+		ingest__reject(g, IC_UNKNOWN_LINE, e->topic, "no line is fed by this edge node");
+		return;
+	}
+	if ((json ? mqtt_sp_from_json(e->payload, e->plen, &p, &err)
+		  : mqtt_sp_decode(e->payload, e->plen, &p, &err))) {
+		ingest__reject(g, IC_DECODE, e->topic, err.text);
+		p = NULL; /* the session sees a bad message: rebirth */
+	}
+	mqtt_sp_node_feed(n->sp, &t, p, now, &v);
+	if (v.cause != MQTT_SP_C_OK)
+		ingest__reject(g, v.cause, e->topic, v.detail);
+	if (v.rebirth)
+		ingest__rebirth(g, &t);
+	if (v.apply && p)
+		ingest__apply(g, n, &t, p, e->topic, now);
+	if (v.stale != MQTT_SP_STALE_NONE) {
+		struct store_conn *c = NULL;
+		/* pending points would clear the mark again: commit them first */
+		ingest__flush(g);
+		if (store_conn_get(g->opt.store, &c) == 0) {
+			if (line_repo_mark_stale(c, n->line_id,
+						 v.stale == MQTT_SP_STALE_DEVICE ? t.device : "", NULL))
+				ingest__reject(g, IC_DB, e->topic, store_conn_errmsg(c));
+			store_conn_put(c);
+		}
+	}
+	mqtt_sp_payload_free(p);
+}
+
+static void *ingest__worker(void *arg)
+{
+	struct mqtt_ingest *g = arg;
+	int64_t next_flush = pl_time_now_ms() + g->opt.flush_ms;
+
+	for (;;) {
+		struct ingest_msg *batch;
+		bool stopping;
+
+		pthread_mutex_lock(&g->mu);
+		while (!g->head && !g->stop) {
+			int64_t wait = next_flush - pl_time_now_ms();
+			if (wait <= 0)
+				break;
+			struct timespec ts;
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_sec += wait / 1000;
+			ts.tv_nsec += (wait % 1000) * 1000000L;
+			if (ts.tv_nsec >= 1000000000L) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000L;
+			}
+			if (pthread_cond_timedwait(&g->cv, &g->mu, &ts) == ETIMEDOUT)
+				break;
+		}
+		batch = g->head;
+		g->head = g->tail = NULL;
+		g->queued = 0;
+		stopping = g->stop;
+		pthread_mutex_unlock(&g->mu);
+
+		while (batch) {
+			struct ingest_msg *e = batch;
+			batch = e->next;
+			ingest__handle(g, e);
+			ingest__msg_free(e);
+		}
+		if (stopping || g->pending >= FLUSH_POINTS || pl_time_now_ms() >= next_flush) {
+			ingest__flush(g);
+			next_flush = pl_time_now_ms() + g->opt.flush_ms;
+		}
+		if (stopping)
+			return NULL;
+	}
+}
+
+/* ------------------------------------------------------------ life cycle */
+
+static void ingest__free(struct mqtt_ingest *g)
+{
+	for (size_t i = 0; i < g->nnodes; i++) {
+		mqtt_sp_node_free(g->nodes[i]->sp);
+		json_decref(g->nodes[i]->series);
+		free(g->nodes[i]);
+	}
+	for (size_t i = 0; i < g->nseries; i++) {
+		free(g->series[i]->metric);
+		free(g->series[i]->pts);
+		free(g->series[i]);
+	}
+	while (g->head) {
+		struct ingest_msg *e = g->head;
+		g->head = e->next;
+		ingest__msg_free(e);
+	}
+	free(g->nodes);
+	free(g->series);
+	if (g->mosq)
+		mosquitto_destroy(g->mosq);
+	pthread_cond_destroy(&g->cv);
+	pthread_mutex_destroy(&g->mu);
+	free(g);
+}
+
+int mqtt_ingest_start(const struct mqtt_ingest_options *opt, struct mqtt_ingest **out)
+{
+	struct mqtt_ingest *g = pl_calloc(1, sizeof(*g));
+	struct mqtt_sp_topic st = { .type = MQTT_SP_STATE };
+	char will[64], client_id[MQTT_SP_ID_MAX + 16];
+	int rc = PL_EINVAL;
+
+	*out = NULL;
+	pthread_mutex_init(&g->mu, NULL);
+	pthread_cond_init(&g->cv, NULL);
+	g->opt = *opt;
+	if (g->opt.flush_ms <= 0)
+		g->opt.flush_ms = 250;
+	if (g->opt.queue_max == 0)
+		g->opt.queue_max = 65536;
+	if (mqtt_ingest_url_parse(opt->url, g->host, sizeof(g->host), &g->port))
+		goto fail;
+	pl_strlcpy(st.node, opt->host_id ? opt->host_id : "parkline", sizeof(st.node));
+	if (mqtt_sp_topic_format(&st, g->state_topic, sizeof(g->state_topic)))
+		goto fail; /* the host id breaks the topic id rules */
+	pl_strlcpy(g->host_id, st.node, sizeof(g->host_id));
+	g->birth_ms = pl_time_now_ms();
+
+	rc = PL_EIO;
+	mosquitto_lib_init(); /* idempotent; the matching cleanup is left to exit */
+	pl_fmt(client_id, sizeof(client_id), "parkline-%s", g->host_id);
+	/* a persistent session: the broker keeps QoS 1 messages while we are away */
+	g->mosq = mosquitto_new(client_id, false, g);
+	if (!g->mosq)
+		goto fail;
+	mosquitto_connect_callback_set(g->mosq, ingest__on_connect);
+	mosquitto_disconnect_callback_set(g->mosq, ingest__on_disconnect);
+	mosquitto_message_callback_set(g->mosq, ingest__on_message);
+	mosquitto_reconnect_delay_set(g->mosq, 1, 10, true);
+	/* Sparkplug 3.0 host Will: STATE offline with the birth's timestamp */
+	mqtt_sp_state_format(false, g->birth_ms, will, sizeof(will));
+	if (mosquitto_will_set(g->mosq, g->state_topic, (int)strlen(will), will, 1, true))
+		goto fail;
+	if (pthread_create(&g->worker, NULL, ingest__worker, g))
+		goto fail;
+	g->worker_started = true;
+	/* a broker that is not up yet is fine: the loop keeps reconnecting */
+	int crc = mosquitto_connect_async(g->mosq, g->host, g->port, 30);
+	if (crc != MOSQ_ERR_SUCCESS && crc != MOSQ_ERR_ERRNO)
+		pl_warn(opt->log, "mqtt", "connecting to %s:%d: %s", g->host, g->port,
+			mosquitto_strerror(crc));
+	if (mosquitto_loop_start(g->mosq) != MOSQ_ERR_SUCCESS)
+		goto fail;
+	g->loop_started = true;
+	*out = g;
+	return 0;
+fail:
+	if (rc == PL_EIO)
+		pl_error(opt->log, "mqtt", "cannot start the MQTT ingest (%s)", opt->url);
+	mqtt_ingest_stop(g);
+	return rc;
+}
+
+void mqtt_ingest_stop(struct mqtt_ingest *g)
+{
+	char state[64];
+
+	if (!g)
+		return;
+	if (g->loop_started) {
+		if (atomic_load(&g->connected)) {
+			mqtt_sp_state_format(false, g->birth_ms, state, sizeof(state));
+			mosquitto_publish(g->mosq, NULL, g->state_topic, (int)strlen(state), state, 1, true);
+		}
+		mosquitto_disconnect(g->mosq);
+		mosquitto_loop_stop(g->mosq, false);
+	}
+	if (g->worker_started) {
+		pthread_mutex_lock(&g->mu);
+		g->stop = true;
+		pthread_cond_signal(&g->cv);
+		pthread_mutex_unlock(&g->mu);
+		pthread_join(g->worker, NULL); /* drains the queue and flushes */
+	}
+	ingest__free(g);
+}
+
+int mqtt_ingest_metrics_render(struct mqtt_ingest *g, struct pl_buf *b)
+{
+	int rc = 0;
+
+	rc |= pl_buf_printf(b, "# HELP parkline_line_ingest_messages_total MQTT messages received\n"
+			       "# TYPE parkline_line_ingest_messages_total counter\n"
+			       "parkline_line_ingest_messages_total %llu\n",
+			    (unsigned long long)atomic_load(&g->messages));
+	rc |= pl_buf_printf(b, "# HELP parkline_line_ingest_points_total points committed to the store\n"
+			       "# TYPE parkline_line_ingest_points_total counter\n"
+			       "parkline_line_ingest_points_total %llu\n",
+			    (unsigned long long)atomic_load(&g->points));
+	rc |= pl_buf_printf(b, "# HELP parkline_line_ingest_rebirths_total Rebirth NCMDs sent\n"
+			       "# TYPE parkline_line_ingest_rebirths_total counter\n"
+			       "parkline_line_ingest_rebirths_total %llu\n",
+			    (unsigned long long)atomic_load(&g->rebirths));
+	rc |= pl_buf_printf(b, "# HELP parkline_line_ingest_connected 1 while connected to the broker\n"
+			       "# TYPE parkline_line_ingest_connected gauge\n"
+			       "parkline_line_ingest_connected %d\n", atomic_load(&g->connected) ? 1 : 0);
+	rc |= pl_buf_puts(b, "# HELP parkline_line_ingest_rejects_total messages or points not applied, by cause\n"
+			     "# TYPE parkline_line_ingest_rejects_total counter\n");
+	for (int i = 1; i < IC_COUNT; i++)
+		rc |= pl_buf_printf(b, "parkline_line_ingest_rejects_total{cause=\"%s\"} %llu\n",
+				    i < MQTT_SP_C_COUNT ? mqtt_sp_cause_name((enum mqtt_sp_cause)i)
+							: ic_names[i],
+				    (unsigned long long)atomic_load(&g->rejects[i]));
+	return rc ? PL_ETOOBIG : 0;
+}

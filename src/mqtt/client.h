@@ -1,0 +1,50 @@
+/*
+ * client.h - Parkline's Sparkplug B host application on a real MQTT broker
+ * (libmosquitto): the ingest path from the broker into the series store.
+ *
+ * `parkline serve --mqtt mqtt://HOST:PORT` starts one struct mqtt_ingest.
+ * It subscribes to spBv1.0/# at QoS 1, publishes our host STATE (birth
+ * retained on connect, the same message with online=false as the Will),
+ * and feeds every message through the session rules in mqtt.h
+ * (mqtt_sp_node_feed) in a worker thread; applied metrics become points
+ * in src/line/repo.c, rebirth verdicts become NCMD Rebirth requests, and
+ * NDEATH/DDEATH mark last values stale. Counters for every reject cause
+ * are rendered by mqtt_ingest_metrics_render.
+ * Owner: helper "line-ingest".
+ */
+#ifndef PL_MQTT_CLIENT_H
+#define PL_MQTT_CLIENT_H
+
+#include "core/core.h"
+#include "store/store.h"
+
+struct mqtt_ingest; /* opaque: mosquitto handle, queue, worker, sessions */
+
+struct mqtt_ingest_options {
+	const char *url;       /* "mqtt://HOST[:PORT]" (default port 1883) */
+	const char *host_id;   /* our Sparkplug host id; NULL: "parkline" */
+	struct store *store;   /* borrowed; must outlive the ingest */
+	struct pl_log *log;    /* borrowed; may be NULL */
+	int flush_ms;          /* how often points are committed; 0: 250 */
+	size_t queue_max;      /* messages waiting for the worker; 0: 65536 */
+};
+
+/* Parses url into host and port. Errors: PL_EINVAL (not mqtt://, empty
+ * or over-long host, port not 1..65535). */
+int mqtt_ingest_url_parse(const char *url, char *host, size_t hostsz, int *port);
+
+/* Starts the worker and the mosquitto network thread and begins
+ * connecting (it retries in the background, so a broker that starts later
+ * is fine). Errors: PL_EINVAL (bad url or host id), PL_EIO (libmosquitto
+ * or thread start failed). */
+int mqtt_ingest_start(const struct mqtt_ingest_options *opt, struct mqtt_ingest **out);
+
+/* Publishes STATE offline, disconnects, drains the queue, commits what is
+ * pending and frees everything. NULL is a no-op. */
+void mqtt_ingest_stop(struct mqtt_ingest *g);
+
+/* Appends the counters in Prometheus text format to b
+ * (parkline_line_ingest_*). Thread-safe. Errors: PL_ETOOBIG (b's cap). */
+int mqtt_ingest_metrics_render(struct mqtt_ingest *g, struct pl_buf *b);
+
+#endif /* PL_MQTT_CLIENT_H */

@@ -1,0 +1,331 @@
+// ingest.mjs - end-to-end test of the Sparkplug B ingest (issue 6 slice):
+// a real mosquitto on a free loopback port (own config in a temp dir), the
+// real daemon (`parkline serve --demo --mqtt ...`) on a temp SQLite file,
+// payloads published with mosquitto_pub and commands watched with
+// mosquitto_sub (Debian package mosquitto-clients), values read back over
+// the HTTP API. Each check is tagged with the Sparkplug rule it exercises.
+//
+// The Sparkplug payloads are encoded here by hand (protobuf wire format,
+// src/mqtt/sparkplug_b.proto field numbers), so the test does not reuse
+// the encoder it is testing.
+//
+// usage: node tests/line/ingest.mjs [path/to/parkline]
+// PL_LINE_DB=postgresql://... runs the daemon on that (empty) database
+// instead of a temp SQLite file.
+// Prints "ok ..." / "FAIL ..." per check and "line: N passed, M failed".
+// Owner: helper "line-ingest".
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const BIN = path.resolve(process.argv[2] || process.env.BIN || path.join(root, 'build/parkline'));
+const PASSWORD = 'parkline-demo';
+let passed = 0, failed = 0;
+const procs = [];
+
+function check(ok, what) {
+  if (ok) { passed++; console.log(`   ok ${what}`); } else { failed++; console.log(`FAIL ${what}`); }
+}
+
+// ----------------------------------------------------- protobuf encoding
+function varint(n) {
+  let v = BigInt(n);
+  const out = [];
+  do {
+    let b = Number(v & 0x7fn);
+    v >>= 7n;
+    if (v) b |= 0x80;
+    out.push(b);
+  } while (v);
+  return Buffer.from(out);
+}
+const key = (field, wire) => varint((field << 3) | wire);
+const fVarint = (field, n) => Buffer.concat([key(field, 0), varint(n)]);
+const fBytes = (field, buf) => Buffer.concat([key(field, 2), varint(buf.length), buf]);
+function fDouble(field, d) {
+  const b = Buffer.alloc(8);
+  b.writeDoubleLE(d);
+  return Buffer.concat([key(field, 1), b]);
+}
+// Sparkplug datatypes used here
+const DT = { Int32: 3, Int64: 4, Double: 10, Boolean: 11, String: 12 };
+// metric: {name, alias, ts, dt, value}
+function metric(m) {
+  const parts = [];
+  if (m.name !== undefined) parts.push(fBytes(1, Buffer.from(m.name)));
+  if (m.alias !== undefined) parts.push(fVarint(2, m.alias));
+  if (m.ts !== undefined) parts.push(fVarint(3, m.ts));
+  if (m.dt !== undefined) parts.push(fVarint(4, m.dt));
+  switch (m.dt) {
+    case DT.Int32: parts.push(fVarint(10, m.value < 0 ? 2 ** 32 + m.value : m.value)); break; // trap: sign
+    case DT.Int64: parts.push(fVarint(11, BigInt.asUintN(64, BigInt(m.value)))); break;
+    case DT.Double: parts.push(fDouble(13, m.value)); break;
+    case DT.Boolean: parts.push(fVarint(14, m.value ? 1 : 0)); break;
+    case DT.String: parts.push(fBytes(15, Buffer.from(m.value))); break;
+    default: break;
+  }
+  return Buffer.concat(parts);
+}
+function payload({ ts, seq, metrics }) {
+  const parts = [fVarint(1, ts)];
+  for (const m of metrics) parts.push(fBytes(2, metric(m)));
+  if (seq !== undefined) parts.push(fVarint(3, seq));
+  return Buffer.concat(parts);
+}
+
+// ----------------------------------------------------------- processes
+function freePort() {
+  return new Promise((res, rej) => {
+    const s = net.createServer();
+    s.on('error', rej);
+    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => res(port)); });
+  });
+}
+function start(cmd, args, opts = {}) {
+  const p = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], ...opts });
+  p.out = '';
+  p.err = '';
+  p.stdout.setEncoding('utf8');
+  p.stderr.setEncoding('utf8');
+  p.stdout.on('data', (d) => { p.out += d; });
+  p.stderr.on('data', (d) => { p.err += d; });
+  p.exited = new Promise((res) => p.on('exit', (code, sig) => res(code ?? sig)));
+  procs.push(p);
+  return p;
+}
+// Resolves when pred() holds, polling an observable condition (never a
+// blind sleep); rejects after ms.
+async function until(pred, ms, what) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await pred();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+function connectable(port) {
+  return new Promise((res) => {
+    const s = net.connect(port, '127.0.0.1', () => { s.destroy(); res(true); });
+    s.on('error', () => res(false));
+  });
+}
+async function pub(port, topic, buf) {
+  const p = start('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(port), '-q', '1', '-t', topic, '-s']);
+  p.stdin.end(buf);
+  const code = await p.exited;
+  if (code !== 0) throw new Error(`mosquitto_pub ${topic} exited ${code}: ${p.err}`);
+}
+
+// ---------------------------------------------------------------- HTTP
+let base;
+async function login(username) {
+  const r = await fetch(`${base}/api/v1/auth/login`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ username, password: PASSWORD }),
+  });
+  if (r.status !== 200) throw new Error(`login ${username}: ${r.status}`);
+  return r.headers.get('set-cookie').split(';')[0];
+}
+async function get(cookie, p) {
+  const r = await fetch(`${base}${p}`, { headers: { Cookie: cookie } });
+  const text = await r.text();
+  let json = null;
+  try { json = JSON.parse(text); } catch { /* problem or empty */ }
+  return { status: r.status, json, text };
+}
+
+async function main() {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pl-line-'));
+  try {
+    const mport = await freePort();
+    // `user root`: mosquitto run as root otherwise drops to user mosquitto,
+    // which may not exist; harmless when we are not root.
+    fs.writeFileSync(path.join(tmp, 'mosquitto.conf'),
+      `listener ${mport} 127.0.0.1\nallow_anonymous true\npersistence false\nuser root\n`);
+    const broker = start('mosquitto', ['-c', path.join(tmp, 'mosquitto.conf')]);
+    await until(() => connectable(mport), 10000, 'mosquitto to listen');
+
+    const env = { ...process.env, PARKLINE_HASH_COST: 'interactive',
+      PARKLINE_CALENDAR_DIR: path.join(root, 'data/calendar') };
+    delete env.PARKLINE_CONFIG;
+    const d = start(BIN, ['serve', '--demo', '--listen', '127.0.0.1:0', '--db', process.env.PL_LINE_DB || path.join(tmp, 'line.db'),
+      '--openapi', path.join(root, 'docs/api/openapi.yaml'), '--threads', '2', '--log-level', 'info',
+      '--mqtt', `mqtt://127.0.0.1:${mport}`], { cwd: tmp, env });
+    const hport = await until(() => /listening on http:\/\/[^:]+:(\d+)\//.exec(d.out)?.[1], 20000,
+      'the daemon to listen');
+    base = `http://127.0.0.1:${hport}`;
+
+    // [tck-id-host-topic-phid-birth-*] the host publishes STATE online, retained
+    const state = start('mosquitto_sub', ['-h', '127.0.0.1', '-p', String(mport), '-t', 'spBv1.0/STATE/parkline', '-C', '1', '-W', '10']);
+    await state.exited;
+    let st = null;
+    try { st = JSON.parse(state.out); } catch { /* checked below */ }
+    check(st && st.online === true && Number.isInteger(st.timestamp), `STATE birth retained: ${state.out.trim()}`);
+
+    // the NCMD watcher: -d prints SUBACK once subscribed, then each topic
+    const ncmd = start('stdbuf', ['-oL', 'mosquitto_sub', '-d', '-h', '127.0.0.1', '-p', String(mport), '-t', 'spBv1.0/taiji/NCMD/#', '-F', 'TOPIC %t PAYLOAD %x']);
+    await until(() => ncmd.out.includes('SUBACK'), 10000, 'mosquitto_sub to subscribe');
+
+    const admin = await login('admin');
+    const ent1 = await login('ent1');
+    const ent2 = await login('ent2');
+    const lines1 = await get(ent1, '/api/v1/lines');
+    const lines2 = await get(ent2, '/api/v1/lines');
+    const fill = lines1.json?.items?.find((l) => l.sp_node === 'fill-1');
+    check(lines1.status === 200 && lines1.json.items.length === 2 && fill, 'enterprise 1 sees its 2 demo lines');
+    check(lines2.status === 200 && lines2.json.items.length === 0, 'enterprise 2 sees no lines (tenancy)');
+    const adminLines = await get(admin, '/api/v1/lines');
+    check(adminLines.status === 200 && adminLines.json.items.length >= 2, 'park admin sees every line');
+
+    const t0 = Date.now() - 10000;
+    const T = 'spBv1.0/taiji';
+    await pub(mport, `${T}/NBIRTH/fill-1`, payload({ ts: t0, seq: 0, metrics: [
+      { name: 'bdSeq', ts: t0, dt: DT.Int64, value: 0 },
+      { name: 'Node Control/Rebirth', ts: t0, dt: DT.Boolean, value: false },
+      { name: 'speed', alias: 1, ts: t0, dt: DT.Double, value: 120.5 },
+      { name: 'count', alias: 2, ts: t0, dt: DT.Int64, value: 40 },
+      { name: 'temp_offset', alias: 3, ts: t0, dt: DT.Int32, value: -5 },
+      { name: 'batch', alias: 4, ts: t0, dt: DT.String, value: 'B-1' },
+    ] }));
+    // [tck-id-topics-ndata-*] data by alias only
+    await pub(mport, `${T}/NDATA/fill-1`, payload({ ts: t0 + 1000, seq: 1, metrics: [
+      { alias: 1, ts: t0 + 1000, dt: DT.Double, value: 121.25 },
+      { alias: 2, ts: t0 + 1000, dt: DT.Int64, value: 42 },
+    ] }));
+    const mpath = `/api/v1/lines/${fill.id}/metrics`;
+    const m = await until(async () => {
+      const r = await get(ent1, mpath);
+      const sp = r.json?.items?.find((i) => i.metric === 'speed');
+      return sp && sp.value === 121.25 ? r : null;
+    }, 10000, 'NDATA values to be committed');
+    const by = Object.fromEntries(m.json.items.map((i) => [i.metric, i]));
+    check(by.count?.value === 42 && by.count.t === new Date(t0 + 1000).toISOString(), `count = 42 at NDATA time (${JSON.stringify(by.count)})`);
+    check(by.temp_offset?.value === -5, `Int32 -5 sent as 4294967291 decodes to -5 (${by.temp_offset?.value})`);
+    check(!by.batch && !by['Node Control/Rebirth'] && !by.bdSeq, 'strings and session control metrics are not series');
+    check(m.json.items.every((i) => i.stale === false), 'values are not stale after NBIRTH');
+
+    const s = await get(ent1, `/api/v1/lines/${fill.id}/series?metric=speed&from=${t0 - 1}`);
+    check(s.status === 200 && JSON.stringify(s.json.points) === JSON.stringify([[t0, 120.5], [t0 + 1000, 121.25]]),
+      `series speed decodes both points from the stored block (${JSON.stringify(s.json?.points)})`);
+    const sEmpty = await get(ent1, `/api/v1/lines/${fill.id}/series?metric=speed&from=${t0 + 1001}&to=${t0 + 5000}`);
+    check(sEmpty.status === 200 && sEmpty.json.points.length === 0, 'a range without points is empty');
+    const sBad = [
+      [`/api/v1/lines/${fill.id}/series`, 400, 'metric missing'],
+      [`/api/v1/lines/${fill.id}/series?metric=speed&from=yesterday`, 400, 'bad from'],
+      [`/api/v1/lines/${fill.id}/series?metric=speed&from=10&to=5`, 400, 'from after to'],
+      [`/api/v1/lines/${fill.id}/series?metric=nope`, 404, 'unknown metric'],
+      [`/api/v1/lines/${fill.id}/series?metric=speed&bogus=1`, 400, 'unknown parameter'],
+    ];
+    for (const [p, want, what] of sBad) {
+      const r = await get(ent1, p);
+      check(r.status === want, `${what}: ${r.status}, want ${want}`);
+    }
+    const hidden = await get(ent2, mpath);
+    const missing = await get(ent2, '/api/v1/lines/01J99999999999999999999999/metrics');
+    check(hidden.status === 404 && missing.status === 404 && hidden.json?.type === missing.json?.type,
+      "another enterprise's line answers like a missing one (404)");
+
+    // [tck-id-payloads-sequence-num-*] a seq gap: applied, and a Rebirth NCMD is sent
+    await pub(mport, `${T}/NDATA/fill-1`, payload({ ts: t0 + 2000, seq: 5, metrics: [
+      { alias: 2, ts: t0 + 2000, dt: DT.Int64, value: 43 },
+    ] }));
+    await until(() => ncmd.out.includes('TOPIC spBv1.0/taiji/NCMD/fill-1'), 10000, 'the Rebirth NCMD');
+    const rebirthHex = Buffer.from('Node Control/Rebirth').toString('hex');
+    check(ncmd.out.includes(rebirthHex), 'the NCMD carries Node Control/Rebirth');
+    await until(async () => (await get(ent1, mpath)).json?.items?.find((i) => i.metric === 'count')?.value === 43,
+      10000, 'the gap message to be applied');
+    check(true, 'the message after the gap is applied');
+
+    // a late point (older than the newest stored) is not stored
+    await pub(mport, `${T}/NDATA/fill-1`, payload({ ts: t0 + 500, seq: 6, metrics: [
+      { alias: 1, ts: t0 + 500, dt: DT.Double, value: 99 },
+      { alias: 2, ts: t0 + 3000, dt: DT.Int64, value: 44 },
+    ] }));
+    await until(async () => (await get(ent1, mpath)).json?.items?.find((i) => i.metric === 'count')?.value === 44,
+      10000, 'the message with a late point');
+    const s2 = await get(ent1, `/api/v1/lines/${fill.id}/series?metric=speed&from=${t0 - 1}`);
+    check(s2.json?.points?.length === 2, `late point dropped, series unchanged (${JSON.stringify(s2.json?.points)})`);
+
+    // bad input does not disturb the stream: garbage payload, a node with no line
+    await pub(mport, `${T}/NDATA/fill-1`, Buffer.from('not a protobuf \xff\xff'));
+    await pub(mport, 'spBv1.0/nowhere/NBIRTH/ghost', payload({ ts: t0, seq: 0, metrics: [] }));
+    await until(() => d.err.includes('unknown_line'), 10000, 'the unknown_line log line');
+    check(/bad_payload from spBv1\.0\/taiji\/NDATA\/fill-1/.test(d.err), 'a malformed payload is counted and logged with its topic');
+    check(true, 'a node without a line is counted and logged');
+
+    // [tck-id-operational-behavior-edge-node-termination-host-action-ndeath-*] NDEATH marks stale
+    await pub(mport, `${T}/NDEATH/fill-1`, payload({ ts: t0 + 4000, metrics: [
+      { name: 'bdSeq', ts: t0 + 4000, dt: DT.Int64, value: 0 },
+    ] }));
+    const dead = await until(async () => {
+      const r = await get(ent1, mpath);
+      return r.json?.items?.length && r.json.items.every((i) => i.stale === true) ? r : null;
+    }, 10000, 'NDEATH to mark the line stale');
+    check(dead.json.items.find((i) => i.metric === 'count').value === 44, 'stale values keep their last value');
+
+    // the plain JSON topic format (Tahu-style JSON under parkline/json/...)
+    const pack = lines1.json.items.find((l) => l.sp_node === 'pack-1');
+    const J = 'parkline/json/taiji';
+    await pub(mport, `${J}/NBIRTH/pack-1`, Buffer.from(JSON.stringify({ timestamp: t0, seq: 0, metrics: [
+      { name: 'bdSeq', timestamp: t0, dataType: 'Int64', value: 0 },
+      { name: 'Node Control/Rebirth', timestamp: t0, dataType: 'Boolean', value: false },
+      { name: 'speed', alias: 1, timestamp: t0, dataType: 'Float', value: 60.5 },
+    ] })));
+    await pub(mport, `${J}/NDATA/pack-1`, Buffer.from(JSON.stringify({ timestamp: t0 + 1000, seq: 1, metrics: [
+      { alias: 1, timestamp: t0 + 1000, dataType: 'Float', value: 61.25 },
+    ] })));
+    const pm = await until(async () => {
+      const r = await get(ent1, `/api/v1/lines/${pack.id}/metrics`);
+      return r.json?.items?.find((i) => i.metric === 'speed')?.value === 61.25 ? r : null;
+    }, 10000, 'the JSON-format values');
+    check(pm.json.items.length === 1, 'JSON format: NBIRTH + NDATA by alias applied to line pack-1');
+
+    // /metrics: a counter per reject cause (exact counts of what was sent above)
+    const met = await get(admin, '/metrics');
+    const counter = (name) => {
+      const mm = new RegExp(`^${name.replace(/[{}"]/g, (c) => `\\${c}`)} (\\d+)$`, 'm').exec(met.text);
+      return mm ? Number(mm[1]) : null;
+    };
+    const want = [
+      ['parkline_line_ingest_rejects_total{cause="seq_gap"}', 1],
+      ['parkline_line_ingest_rejects_total{cause="late"}', 1],
+      ['parkline_line_ingest_rejects_total{cause="bad_payload"}', 1],
+      ['parkline_line_ingest_rejects_total{cause="unknown_line"}', 1],
+      ['parkline_line_ingest_rejects_total{cause="duplicate"}', 0],
+      ['parkline_line_ingest_points_total', 9],
+      ['parkline_line_ingest_connected', 1],
+    ];
+    for (const [name, n] of want) check(counter(name) === n, `/metrics ${name} = ${counter(name)}, want ${n}`);
+    check(counter('parkline_line_ingest_rebirths_total') >= 1, '/metrics counts the Rebirth sent');
+    const ent1Metrics = await get(ent1, '/metrics');
+    check(ent1Metrics.status === 403, `an enterprise user may not read /metrics (${ent1Metrics.status})`);
+
+    // shutdown: SIGTERM ends cleanly and publishes STATE offline
+    d.kill('SIGTERM');
+    const code = await d.exited;
+    check(code === 0, `daemon exits 0 on SIGTERM (${code})`);
+    const off = start('mosquitto_sub', ['-h', '127.0.0.1', '-p', String(mport), '-t', 'spBv1.0/STATE/parkline', '-C', '1', '-W', '10']);
+    await off.exited;
+    let st2 = null;
+    try { st2 = JSON.parse(off.out); } catch { /* checked below */ }
+    check(st2 && st2.online === false && st2.timestamp === st.timestamp,
+      `STATE offline retained with the birth timestamp: ${off.out.trim()}`);
+    broker.kill('SIGTERM');
+  } catch (e) {
+    failed++;
+    console.log(`FAIL ${e.message}`);
+    const d = procs[1];
+    if (d) console.log(d.err.split('\n').slice(-30).join('\n'));
+  } finally {
+    for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+  console.log(`line: ${passed} passed, ${failed} failed`);
+  process.exit(failed ? 1 : 0);
+}
+main();

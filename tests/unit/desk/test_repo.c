@@ -1,0 +1,426 @@
+/* test_repo.c - the desk repository (src/desk/repo.c) on a real store:
+ * every test runs on SQLite (a file in a fresh temp dir) and on PostgreSQL
+ * (the server in PARKLINE_TEST_PG, one schema per test, as
+ * tests/unit/store/test_store.c does). Without PARKLINE_TEST_PG the
+ * PostgreSQL half is skipped on a developer machine but FAILS when CI=true
+ * or PL_REQUIRE_PG=1. The clock is injected (now_ms arguments), so
+ * deadlines and the overdue job are checked without sleeping.
+ * Owner: helper "desk-api". */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "desk/repo.h"
+
+/* 2026-11-25T02:00:00Z = 10:00 Beijing, a Wednesday and a working day */
+#define T0 1795572000000LL
+#define HOUR 3600000LL
+
+struct fx {
+	bool pg;
+	char dir[64], url[1024], schema[40];
+	struct store *st;
+	struct auth *a;
+	struct desk_svc *svc;
+	struct store_conn *c;
+	struct auth_principal who[8]; /* admin, specialist1, dept_tax, ent1, ent2, auditor, spec2 */
+};
+enum { ADMIN, SPEC1, TAX, ENT1, ENT2, AUDITOR, SPEC2, NWHO };
+static const char *const who_names[NWHO] = { "admin", "specialist1", "dept_tax", "ent1",
+					      "ent2", "auditor", "spec2" };
+
+static bool env_flag(const char *name, const char *want)
+{
+	const char *v = getenv(name);
+	return v && !strcmp(v, want);
+}
+
+static void pg_admin(const char *sql)
+{
+	struct store_options o = { .pool_size = 1 };
+	struct store *st = NULL;
+	struct store_conn *c = NULL;
+	cr_assert_eq(store_open(getenv("PARKLINE_TEST_PG"), &o, &st), 0, "admin connect");
+	cr_assert_eq(store_conn_get(st, &c), 0);
+	cr_assert_eq(store_exec(c, sql, NULL, 0, NULL), 0, "%s: %s", sql, store_conn_errmsg(c));
+	store_conn_put(c);
+	store_free(st);
+}
+
+static void principal(struct fx *f, const char *username, struct auth_principal *p)
+{
+	json_t *u = NULL;
+	enum auth_role role;
+	cr_assert_eq(auth_user_get(f->a, username, &u), 0, "user %s", username);
+	memset(p, 0, sizeof(*p));
+	pl_strlcpy(p->user_id, pl_json_str(u, "id"), sizeof(p->user_id));
+	pl_strlcpy(p->name, username, sizeof(p->name));
+	cr_assert_eq(auth_role_parse(pl_json_str(u, "role"), &role), 0);
+	p->role = role;
+	if (pl_json_str(u, "enterprise_id"))
+		pl_strlcpy(p->enterprise_id, pl_json_str(u, "enterprise_id"), sizeof(p->enterprise_id));
+	if (pl_json_str(u, "department"))
+		pl_strlcpy(p->department, pl_json_str(u, "department"), sizeof(p->department));
+	json_decref(u);
+}
+
+/* Opens the store (false: PostgreSQL not configured, skip), seeds auth's
+ * demo park plus a second specialist, loads the shipped calendar. */
+static bool fx_open(struct fx *f, bool pg)
+{
+	char why[300] = "";
+	memset(f, 0, sizeof(*f));
+	f->pg = pg;
+	if (pg) {
+		const char *base = getenv("PARKLINE_TEST_PG");
+		if (!base || !*base) {
+			cr_assert(!(env_flag("CI", "true") || env_flag("PL_REQUIRE_PG", "1")),
+				  "PARKLINE_TEST_PG is not set, but CI/PL_REQUIRE_PG requires "
+				  "the PostgreSQL cases to run");
+			return false;
+		}
+		char id[PL_ID_LEN + 1], sql[128];
+		pl_id_new(id);
+		for (char *p = id; *p; p++)
+			*p = (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p);
+		pl_fmt(f->schema, sizeof(f->schema), "d_%s", id);
+		pl_fmt(sql, sizeof(sql), "CREATE SCHEMA %s", f->schema);
+		pg_admin(sql);
+		snprintf(f->url, sizeof(f->url), "%s%soptions=-csearch_path%%3D%s", base,
+			 strchr(base, '?') ? "&" : "?", f->schema);
+	} else {
+		pl_strlcpy(f->dir, "/tmp/pl-desk-XXXXXX", sizeof(f->dir));
+		cr_assert_not_null(mkdtemp(f->dir));
+		pl_fmt(f->url, sizeof(f->url), "%s/t.db", f->dir);
+	}
+	struct store_options so = { .pool_size = 2 };
+	cr_assert_eq(store_open(f->url, &so, &f->st), 0, "store_open %s", f->url);
+	cr_assert_eq(store_migrate(f->st, NULL), 0);
+	struct auth_options ao = { .hash_cost = AUTH_HASH_MIN };
+	f->a = auth_new(f->st, &ao, NULL);
+	cr_assert_eq(auth_demo_seed(f->a, NULL), 0);
+	struct auth_user_new nu = { .username = "spec2", .password = "spec2-password",
+				    .display_name = "Spec Two", .role = "specialist" };
+	char uid[PL_ID_LEN + 1];
+	cr_assert_eq(auth_user_add(f->a, NULL, &nu, NULL, uid, NULL), 0);
+	for (int i = 0; i < NWHO; i++)
+		principal(f, who_names[i], &f->who[i]);
+	cr_assert_eq(desk_svc_new("data/calendar", NULL, &f->svc, why, sizeof(why)), 0, "%s", why);
+	cr_assert_eq(store_conn_get(f->st, &f->c), 0);
+	return true;
+}
+
+static void fx_close(struct fx *f)
+{
+	store_conn_put(f->c);
+	desk_svc_free(f->svc);
+	auth_free(f->a);
+	store_free(f->st);
+	if (f->pg) {
+		char sql[128];
+		pl_fmt(sql, sizeof(sql), "DROP SCHEMA %s CASCADE", f->schema);
+		pg_admin(sql);
+	} else {
+		static const char *const files[] = { "t.db", "t.db-wal", "t.db-shm" };
+		for (size_t i = 0; i < 3; i++) {
+			char p[128];
+			pl_fmt(p, sizeof(p), "%s/%s", f->dir, files[i]);
+			unlink(p);
+		}
+		rmdir(f->dir);
+	}
+}
+
+static void on_each_store(void (*fn)(struct fx *))
+{
+	for (int pg = 0; pg < 2; pg++) {
+		struct fx f;
+		if (!fx_open(&f, pg))
+			continue;
+		fn(&f);
+		fx_close(&f);
+	}
+}
+
+static int64_t count(struct fx *f, const char *sql, const char *arg)
+{
+	json_t *row = NULL;
+	struct store_param p[] = { SP_TEXT(arg) };
+	cr_assert_eq(store_query_one(f->c, sql, p, arg ? 1 : 0, &row), 0, "%s", sql);
+	int64_t n = json_integer_value(json_object_get(row, "n"));
+	json_decref(row);
+	return n;
+}
+
+/* Creates a request for enterprise user ent at now in its own transaction;
+ * its id goes to out. */
+static void create(struct fx *f, int ent, const char *category, const char *urgency,
+		   int64_t now, char out[PL_ID_LEN + 1], json_t **row)
+{
+	struct desk_actor a = { .p = &f->who[ent] };
+	struct desk_request_new in = { .channel = "web", .category = category, .urgency = urgency,
+				       .title = "test request", .description = "details" };
+	struct desk_err e = { .text = "" };
+	json_t *o = NULL;
+	cr_assert_eq(store_begin(f->c), 0);
+	cr_assert_eq(desk_request_create(f->svc, f->c, &a, &in, now, &o, &e), 0, "%s", e.text);
+	cr_assert_eq(store_commit(f->c), 0);
+	pl_strlcpy(out, pl_json_str(o, "id"), PL_ID_LEN + 1);
+	if (row)
+		*row = o;
+	else
+		json_decref(o);
+}
+
+/* One workflow step and what it must give. */
+struct step {
+	int who;
+	struct desk_action_in in;
+	int rc;
+	const char *state;      /* state afterwards (read back) */
+};
+
+static void run_steps(struct fx *f, const char *id, const struct step *s, size_t n, int64_t t)
+{
+	for (size_t i = 0; i < n; i++, t += HOUR) {
+		struct desk_actor a = { .p = &f->who[s[i].who] };
+		struct desk_err e = { .text = "" };
+		json_t *o = NULL, *g = NULL;
+		cr_assert_eq(store_begin(f->c), 0);
+		int rc = desk_request_act(f->svc, f->c, &a, id, &s[i].in, t, &o, &e);
+		if (rc == 0)
+			cr_assert_eq(store_commit(f->c), 0);
+		else
+			store_rollback(f->c);
+		cr_assert_eq(rc, s[i].rc, "%s step %zu (%s by %s): rc %d (%s), want %d",
+			     f->pg ? "pg" : "sqlite", i, s[i].in.action, who_names[s[i].who], rc,
+			     e.text, s[i].rc);
+		if (rc == PL_ECONFLICT && e.state[0]) {
+			cr_assert_str_eq(e.state, s[i].state);
+			cr_assert(strstr(e.text, s[i].state), "%s", e.text);
+		}
+		cr_assert_eq(desk_request_get(f->c, &f->who[ADMIN], id, t, &g, &e), 0);
+		cr_assert_str_eq(pl_json_str(g, "state"), s[i].state, "step %zu", i);
+		json_decref(o);
+		json_decref(g);
+	}
+}
+
+static void t_flow(struct fx *f)
+{
+	char id[PL_ID_LEN + 1];
+	json_t *row = NULL;
+	create(f, ENT1, "help", "normal", T0, id, &row);
+	/* auto-dispatched to the enterprise's specialist with the 2 h sign clock */
+	cr_assert_str_eq(pl_json_str(row, "state"), "dispatched");
+	cr_assert_str_eq(pl_json_str(row, "specialist_id"), f->who[SPEC1].user_id);
+	cr_assert_str_eq(pl_json_str(row, "sign_due_at"), "2026-11-25T04:00:00.000Z");
+	cr_assert(!strncmp(pl_json_str(row, "no"), "GD20261125-", 11), "%s", pl_json_str(row, "no"));
+	json_decref(row);
+	const struct step steps[] = {
+		{ ENT1, { .action = "accept" }, PL_EFORBIDDEN, "dispatched" },
+		{ SPEC2, { .action = "accept" }, PL_ENOTFOUND, "dispatched" },
+		{ SPEC1, { .action = "resolve", .resolution = "x" }, PL_ECONFLICT, "dispatched" },
+		{ SPEC1, { .action = "fly" }, PL_EINVAL, "dispatched" },
+		{ SPEC1, { .action = "accept" }, 0, "accepted" },
+		{ SPEC1, { .action = "start" }, 0, "in_progress" },
+		{ SPEC1, { .action = "transfer", .department = "nowhere" }, PL_EINVAL, "in_progress" },
+		{ SPEC1, { .action = "transfer", .department = "tax" }, 0, "transferred" },
+		{ TAX, { .action = "return" }, PL_EINVAL, "transferred" },
+		{ TAX, { .action = "return", .note = "属地不符" }, 0, "in_progress" },
+		{ TAX, { .action = "resolve", .resolution = "x" }, PL_ENOTFOUND, "in_progress" },
+		{ SPEC1, { .action = "resolve" }, PL_EINVAL, "in_progress" },
+		{ SPEC1, { .action = "resolve", .resolution = "done" }, 0, "resolved" },
+		{ ADMIN, { .action = "rate", .rating = "satisfied" }, PL_EFORBIDDEN, "resolved" },
+		{ ENT2, { .action = "rate", .rating = "satisfied" }, PL_ENOTFOUND, "resolved" },
+		{ AUDITOR, { .action = "close" }, PL_EFORBIDDEN, "resolved" },
+		{ ENT1, { .action = "rate", .rating = "unsatisfied" }, PL_EINVAL, "resolved" },
+		{ ENT1, { .action = "rate", .rating = "unsatisfied", .comment = "no" }, 0, "reopened" },
+		{ ENT1, { .action = "rate", .rating = "satisfied" }, PL_ECONFLICT, "reopened" },
+		{ SPEC1, { .action = "accept" }, 0, "accepted" },
+		{ SPEC1, { .action = "start" }, 0, "in_progress" },
+		{ SPEC1, { .action = "resolve", .resolution = "done again" }, 0, "resolved" },
+		{ ENT1, { .action = "rate", .rating = "basically_satisfied" }, 0, "rated" },
+		{ ADMIN, { .action = "close" }, 0, "closed" },
+		{ ADMIN, { .action = "close" }, PL_ECONFLICT, "closed" },
+	};
+	run_steps(f, id, steps, sizeof(steps) / sizeof(steps[0]), T0 + HOUR);
+	/* one history event per applied step, plus create and dispatch */
+	cr_assert_eq(count(f, "SELECT count(*) AS n FROM request_events WHERE request_id = ?", id), 13);
+	cr_assert_eq(count(f, "SELECT count(*) AS n FROM ratings WHERE request_id = ?", id), 2);
+	cr_assert_eq(count(f, "SELECT count(*) AS n FROM audit_log WHERE entity = 'request' AND "
+			   "entity_id = ?", id), 12);
+	cr_assert_eq(count(f, "SELECT reopened + returned * 10 AS n FROM requests WHERE id = ?", id), 11);
+}
+Test(repo, flow_table_on_both_stores) { on_each_store(t_flow); }
+
+static void t_tenancy(struct fx *f)
+{
+	char id[PL_ID_LEN + 1];
+	struct desk_err e = { .text = "" };
+	json_t *o = NULL;
+	create(f, ENT1, "consult", "normal", T0, id, NULL);
+	/* who sees it: table of caller -> expected rc and list total */
+	const struct { int who; int rc; int64_t total; } tbl[] = {
+		{ ADMIN, 0, 1 }, { AUDITOR, 0, 1 }, { SPEC1, 0, 1 }, { ENT1, 0, 1 },
+		{ ENT2, PL_ENOTFOUND, 0 }, { SPEC2, PL_ENOTFOUND, 0 }, { TAX, PL_ENOTFOUND, 0 },
+	};
+	for (size_t i = 0; i < sizeof(tbl) / sizeof(tbl[0]); i++) {
+		struct desk_list_query q = { .limit = 50 };
+		cr_assert_eq(desk_request_get(f->c, &f->who[tbl[i].who], id, T0, &o, &e), tbl[i].rc,
+			     "%s get", who_names[tbl[i].who]);
+		json_decref(o);
+		cr_assert_eq(desk_request_list(f->c, &f->who[tbl[i].who], &q, T0, &o, &e), 0);
+		cr_assert_eq(json_integer_value(json_object_get(o, "total")), tbl[i].total,
+			     "%s list", who_names[tbl[i].who]);
+		json_decref(o);
+	}
+	/* ent2 may not raise a request for ent1 */
+	struct desk_actor a = { .p = &f->who[ENT2] };
+	struct desk_request_new in = { .enterprise_id = f->who[ENT1].enterprise_id,
+				       .channel = "web", .category = "help", .urgency = "normal",
+				       .title = "t", .description = "d" };
+	cr_assert_eq(desk_request_create(f->svc, f->c, &a, &in, T0, &o, &e), PL_EINVAL);
+	cr_assert(strstr(e.text, "enterprise_id"));
+	/* bad input is named */
+	in.enterprise_id = NULL;
+	in.channel = "pigeon";
+	cr_assert_eq(desk_request_create(f->svc, f->c, &a, &in, T0, &o, &e), PL_EINVAL);
+	cr_assert(strstr(e.text, "channel"), "%s", e.text);
+}
+Test(repo, tenancy_on_both_stores) { on_each_store(t_tenancy); }
+
+static void t_replacement(struct fx *f)
+{
+	char id[PL_ID_LEN + 1], rep[PL_ID_LEN + 1];
+	struct desk_err e = { .text = "" };
+	struct desk_actor ent = { .p = &f->who[ENT1] }, admin = { .p = &f->who[ADMIN] };
+	json_t *o = NULL;
+	const char *ent1 = f->who[ENT1].enterprise_id;
+	/* auth's demo assignment starts at wall-clock time: date it back */
+	cr_assert_eq(store_exec(f->c, "UPDATE assignments SET started_at = '2026-01-01T00:00:00.000Z'",
+				NULL, 0, NULL), 0);
+	create(f, ENT1, "help", "normal", T0, id, NULL);
+	cr_assert_eq(desk_replacement_create(f->svc, f->c, &ent, NULL, "why", T0, &o, &e),
+		     PL_ECONFLICT, "before any rating");
+	const struct step steps[] = {
+		{ SPEC1, { .action = "accept" }, 0, "accepted" },
+		{ SPEC1, { .action = "start" }, 0, "in_progress" },
+		{ SPEC1, { .action = "resolve", .resolution = "r" }, 0, "resolved" },
+		{ ENT1, { .action = "rate", .rating = "unsatisfied", .comment = "c" }, 0, "reopened" },
+	};
+	run_steps(f, id, steps, 4, T0 + HOUR);
+	int64_t t = T0 + 6 * HOUR;
+	cr_assert_eq(store_begin(f->c), 0);
+	cr_assert_eq(desk_replacement_create(f->svc, f->c, &ent, NULL, "why", t, &o, &e), 0, "%s", e.text);
+	cr_assert_eq(store_commit(f->c), 0);
+	pl_strlcpy(rep, pl_json_str(o, "id"), sizeof(rep));
+	/* due in 3 working days: Thu 26, Fri 27, Mon 30 -> Tue 1 Dec 00:00 Beijing */
+	cr_assert_str_eq(pl_json_str(o, "due_at"), "2026-11-30T16:00:00.000Z");
+	json_decref(o);
+	cr_assert_eq(desk_replacement_create(f->svc, f->c, &ent, NULL, "again", t, &o, &e),
+		     PL_ECONFLICT, "one pending at a time");
+	/* the rule: not the current specialist; not someone who is not one */
+	const struct { const char *cand; int rc; } tbl[] = {
+		{ f->who[SPEC1].user_id, PL_ECONFLICT },
+		{ f->who[ENT1].user_id, PL_EINVAL },
+		{ "01M00000000000000000000000", PL_EINVAL },
+	};
+	for (size_t i = 0; i < 3; i++) {
+		cr_assert_eq(store_begin(f->c), 0);
+		cr_assert_eq(desk_replacement_assign(f->svc, f->c, &admin, rep, tbl[i].cand, t, &o, &e),
+			     tbl[i].rc, "candidate %zu: %s", i, e.text);
+		store_rollback(f->c);
+	}
+	cr_assert_eq(store_begin(f->c), 0);
+	cr_assert_eq(desk_replacement_assign(f->svc, f->c, &admin, rep, f->who[SPEC2].user_id, t,
+					     &o, &e), 0, "%s", e.text);
+	cr_assert_eq(store_commit(f->c), 0);
+	cr_assert_str_eq(pl_json_str(o, "state"), "done");
+	json_decref(o);
+	/* the reopened request went to the new specialist */
+	cr_assert_eq(desk_request_get(f->c, &f->who[SPEC2], id, t, &o, &e), 0);
+	cr_assert_str_eq(pl_json_str(o, "state"), "dispatched");
+	cr_assert_str_eq(pl_json_str(o, "specialist_id"), f->who[SPEC2].user_id);
+	json_decref(o);
+	cr_assert_eq(desk_assignments(f->c, &f->who[ENT1], ent1, &o, &e), 0);
+	cr_assert_eq(json_array_size(json_object_get(o, "items")), 2);
+	json_decref(o);
+	cr_assert_eq(desk_assignments(f->c, &f->who[ENT2], ent1, &o, &e), PL_ENOTFOUND);
+}
+Test(repo, replacement_on_both_stores) { on_each_store(t_replacement); }
+
+static void t_overdue(struct fx *f)
+{
+	char a[PL_ID_LEN + 1], b[PL_ID_LEN + 1];
+	struct desk_err e = { .text = "" };
+	json_t *o = NULL;
+	int n = -1;
+	/* a: consult/normal, sign clock 2 h; b: critical, sign clock 10 min */
+	create(f, ENT1, "consult", "normal", T0, a, NULL);
+	create(f, ENT1, "consult", "critical", T0, b, NULL);
+	const struct { int64_t at; int n; } tbl[] = {
+		{ T0 + 5 * 60000, 0 },  /* nothing due yet */
+		{ T0 + 11 * 60000, 1 }, /* b's 10 minutes ran out */
+		{ T0 + 60 * 60000, 0 }, /* b is escalated once only */
+		{ T0 + 121 * 60000, 1 },/* a's 2 hours ran out */
+	};
+	for (size_t i = 0; i < sizeof(tbl) / sizeof(tbl[0]); i++) {
+		cr_assert_eq(store_begin(f->c), 0);
+		cr_assert_eq(desk_escalate_overdue(f->c, tbl[i].at, &n), 0);
+		cr_assert_eq(store_commit(f->c), 0);
+		cr_assert_eq(n, tbl[i].n, "run %zu: %d escalated, want %d", i, n, tbl[i].n);
+	}
+	cr_assert_eq(desk_request_get(f->c, &f->who[ADMIN], b, T0, &o, &e), 0);
+	cr_assert_str_eq(pl_json_str(o, "state"), "escalated");
+	json_decref(o);
+	cr_assert_eq(count(f, "SELECT count(*) AS n FROM audit_log WHERE action = ?",
+			   "desk.request.escalate"), 2);
+	/* supervision: only a park admin re-dispatches an escalated request */
+	const struct step steps[] = {
+		{ SPEC1, { .action = "dispatch" }, PL_EFORBIDDEN, "escalated" },
+		{ ADMIN, { .action = "dispatch" }, 0, "dispatched" },
+		{ SPEC1, { .action = "accept" }, 0, "accepted" },
+	};
+	run_steps(f, b, steps, 3, T0 + 2 * HOUR);
+}
+Test(repo, overdue_escalation_with_injected_clock) { on_each_store(t_overdue); }
+
+static void t_numbers_scores(struct fx *f)
+{
+	char id[PL_ID_LEN + 1];
+	struct desk_err e = { .text = "" };
+	json_t *o = NULL;
+	/* numbers count per Beijing day: 15:59Z and 16:00Z are different days */
+	const struct { int64_t at; const char *no; } tbl[] = {
+		{ T0, "GD20261125-0001" },
+		{ T0 + HOUR, "GD20261125-0002" },
+		{ 1795622340000LL, "GD20261125-0003" }, /* 15:59Z = 23:59 Beijing */
+		{ 1795622400000LL, "GD20261126-0001" }, /* 16:00Z = 00:00 Beijing */
+	};
+	for (size_t i = 0; i < 4; i++) {
+		create(f, ENT2, "help", "normal", tbl[i].at, id, &o);
+		cr_assert_str_eq(pl_json_str(o, "no"), tbl[i].no);
+		json_decref(o);
+	}
+	/* no ratings: an empty board; bad window refused */
+	cr_assert_eq(desk_scores(f->c, 90, T0, &o, &e), 0);
+	cr_assert_eq(json_array_size(json_object_get(o, "items")), 0);
+	json_decref(o);
+	cr_assert_eq(desk_scores(f->c, 0, T0, &o, &e), PL_EINVAL);
+}
+Test(repo, numbers_and_scores_on_both_stores) { on_each_store(t_numbers_scores); }
+
+Test(repo, demo_seed_is_idempotent)
+{
+	struct fx f;
+	fx_open(&f, false);
+	cr_assert_eq(desk_demo_seed(f.a, f.svc, NULL), 0);
+	int64_t n = count(&f, "SELECT count(*) AS n FROM requests", NULL);
+	cr_assert_eq(n, 5);
+	cr_assert_eq(desk_demo_seed(f.a, f.svc, NULL), 0);
+	cr_assert_eq(count(&f, "SELECT count(*) AS n FROM requests", NULL), n);
+	cr_assert_eq(count(&f, "SELECT count(*) AS n FROM replacements WHERE state = 'pending'", NULL), 1);
+	fx_close(&f);
+}

@@ -1,0 +1,347 @@
+/* test_genealogy.c - the genealogy walk and recall (src/trace/genealogy.c)
+ * on BOTH store drivers (SQLite; PostgreSQL from PARKLINE_TEST_PG, which
+ * must be set when CI=true or PL_REQUIRE_PG=1).
+ *
+ * The story: raw lot R becomes lot L (TransformationEvent), L is filled
+ * into vials 1..20 (TransformationEvent). ONE tray T carries vials 1..10
+ * past station S1, is unloaded (DELETE naming its children), then carries
+ * vials 11..20 past station S2 and is emptied (DELETE with no children),
+ * and is finally seen empty at station S3. Time bounds decide everything:
+ * vial 5 was at S1 only, vial 15 at S2 only, nobody at S3. */
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "trace/trace.h"
+#include "auth/auth.h"
+
+struct drv {
+	const char *name;
+	bool pg;
+};
+static struct drv drivers[] = { { "sqlite", false }, { "postgresql", true } };
+
+struct env {
+	const struct drv *d;
+	char dir[64];
+	char url[1024];
+	char schema[40];
+	struct store *st;
+	struct store_conn *c;
+	char ent[2][PL_ID_LEN + 1];
+};
+
+static bool env_flag(const char *name, const char *want)
+{
+	const char *v = getenv(name);
+	return v && !strcmp(v, want);
+}
+
+static void pg_admin(const char *sql)
+{
+	struct store_options o = { .pool_size = 1 };
+	struct store *st = NULL;
+	struct store_conn *c = NULL;
+
+	cr_assert_eq(store_open(getenv("PARKLINE_TEST_PG"), &o, &st), 0, "admin connect");
+	cr_assert_eq(store_conn_get(st, &c), 0);
+	cr_assert_eq(store_exec(c, sql, NULL, 0, NULL), 0, "%s: %s", sql, store_conn_errmsg(c));
+	store_conn_put(c);
+	store_free(st);
+}
+
+/* A migrated store with two enterprises, and one connection taken. */
+static void env_open(struct env *e, const struct drv *d)
+{
+	struct store_options o = { .pool_size = 2, .busy_timeout_ms = 5000 };
+
+	memset(e, 0, sizeof(*e));
+	e->d = d;
+	if (d->pg) {
+		const char *base = getenv("PARKLINE_TEST_PG");
+		if (!base || !*base) {
+			if (env_flag("CI", "true") || env_flag("PL_REQUIRE_PG", "1"))
+				cr_assert_fail("PARKLINE_TEST_PG is not set, but CI/PL_REQUIRE_PG "
+					       "requires the PostgreSQL cases to run");
+			cr_skip_test("PARKLINE_TEST_PG not set: PostgreSQL case skipped");
+		}
+		char id[PL_ID_LEN + 1], sql[128];
+		pl_id_new(id);
+		for (char *p = id; *p; p++)
+			*p = (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p);
+		pl_fmt(e->schema, sizeof(e->schema), "t_%s", id);
+		pl_fmt(sql, sizeof(sql), "CREATE SCHEMA %s", e->schema);
+		pg_admin(sql);
+		snprintf(e->url, sizeof(e->url), "%s%soptions=-csearch_path%%3D%s", base,
+			 strchr(base, '?') ? "&" : "?", e->schema);
+	} else {
+		pl_strlcpy(e->dir, "/tmp/pl-trace-XXXXXX", sizeof(e->dir));
+		cr_assert_not_null(mkdtemp(e->dir));
+		pl_fmt(e->url, sizeof(e->url), "%s/test.db", e->dir);
+	}
+	cr_assert_eq(store_open(e->url, &o, &e->st), 0);
+	cr_assert_eq(store_migrate(e->st, NULL), 0);
+	cr_assert_eq(store_conn_get(e->st, &e->c), 0);
+	for (int i = 0; i < 2; i++) {
+		char now[PL_TIME_STRLEN];
+		pl_id_new(e->ent[i]);
+		pl_time_format(pl_time_now_ms(), now);
+		struct store_param p[] = { SP_TEXT(e->ent[i]), SP_TEXT(i ? "企业二" : "企业一"),
+					   SP_TEXT(now), SP_TEXT(now) };
+		cr_assert_eq(store_exec(e->c, "INSERT INTO enterprises (id, name_zh, created_at, "
+					"updated_at) VALUES (?, ?, ?, ?)", p, 4, NULL), 0);
+	}
+}
+
+static void env_close(struct env *e)
+{
+	store_conn_put(e->c);
+	store_free(e->st);
+	if (e->d->pg) {
+		char sql[128];
+		pl_fmt(sql, sizeof(sql), "DROP SCHEMA %s CASCADE", e->schema);
+		pg_admin(sql);
+	} else {
+		char f[128];
+		const char *sfx[] = { "", "-wal", "-shm" };
+		for (size_t i = 0; i < 3; i++) {
+			pl_fmt(f, sizeof(f), "%s/test.db%s", e->dir, sfx[i]);
+			unlink(f);
+		}
+		rmdir(e->dir);
+	}
+}
+
+#define EV(type, action, time, body) "{\"type\":\"" type "\"," action "\"eventTime\":\"" \
+	"2026-03-01T" time ":00Z\",\"eventTimeZoneOffset\":\"+00:00\"," body "}"
+#define ACT(a) "\"action\":\"" a "\","
+#define LOT_R "urn:epc:class:lgtin:0614141.107346.RAW1"
+#define LOT_L "urn:epc:class:lgtin:0614141.107346.LOT1"
+#define TRAY "urn:epc:id:grai:0614141.12345.T1"
+#define S(n) "urn:epc:id:sgln:0614141.00001." n
+#define VIAL "urn:epc:id:sgtin:0614141.107346."
+
+/* vials from..to as a JSON array body. */
+static void vials(struct pl_buf *b, int from, int to)
+{
+	pl_buf_puts(b, "[");
+	for (int i = from; i <= to; i++)
+		pl_buf_printf(b, "%s\"" VIAL "%d\"", i > from ? "," : "", i);
+	pl_buf_puts(b, "]");
+}
+
+static char *story(void)
+{
+	struct pl_buf b;
+	pl_buf_init(&b, 1 << 20);
+	pl_buf_puts(&b, "{\"@context\":[\"https://ref.gs1.org/standards/epcis/epcis-context.jsonld\"],"
+		    "\"type\":\"EPCISDocument\",\"schemaVersion\":\"2.0\",\"creationDate\":"
+		    "\"2026-03-01T12:00:00Z\",\"epcisBody\":{\"eventList\":[");
+	pl_buf_puts(&b, EV("TransformationEvent", "", "07:00", "\"inputQuantityList\":[{\"epcClass\":\""
+		    LOT_R "\",\"quantity\":5}],\"outputQuantityList\":[{\"epcClass\":\"" LOT_L
+		    "\",\"quantity\":20}]") ",");
+	pl_buf_puts(&b, EV("TransformationEvent", "", "08:00", "\"inputQuantityList\":[{\"epcClass\":\""
+		    LOT_L "\",\"quantity\":1}],\"outputEPCList\":"));
+	b.len--; /* reopen the event to append the list */
+	vials(&b, 1, 20);
+	pl_buf_puts(&b, "},");
+	pl_buf_puts(&b, EV("AggregationEvent", ACT("ADD"), "09:00", "\"parentID\":\"" TRAY "\",\"childEPCs\":"));
+	b.len--;
+	vials(&b, 1, 10);
+	pl_buf_puts(&b, "},");
+	pl_buf_puts(&b, EV("ObjectEvent", ACT("OBSERVE"), "09:05", "\"epcList\":[\"" TRAY "\"],"
+		    "\"readPoint\":{\"id\":\"" S("1") "\"}") ",");
+	pl_buf_puts(&b, EV("AggregationEvent", ACT("DELETE"), "09:10", "\"parentID\":\"" TRAY "\",\"childEPCs\":"));
+	b.len--;
+	vials(&b, 1, 10);
+	pl_buf_puts(&b, "},");
+	pl_buf_puts(&b, EV("AggregationEvent", ACT("ADD"), "09:20", "\"parentID\":\"" TRAY "\",\"childEPCs\":"));
+	b.len--;
+	vials(&b, 11, 20);
+	pl_buf_puts(&b, "},");
+	pl_buf_puts(&b, EV("ObjectEvent", ACT("OBSERVE"), "09:25", "\"epcList\":[\"" TRAY "\"],"
+		    "\"readPoint\":{\"id\":\"" S("2") "\"},\"disposition\":\"conformant\"") ",");
+	pl_buf_puts(&b, EV("AggregationEvent", ACT("DELETE"), "09:30", "\"parentID\":\"" TRAY "\",\"childEPCs\":[]") ",");
+	pl_buf_puts(&b, EV("ObjectEvent", ACT("OBSERVE"), "09:40", "\"epcList\":[\"" TRAY "\"],"
+		    "\"readPoint\":{\"id\":\"" S("3") "\"}"));
+	pl_buf_puts(&b, "]}}");
+	return pl_buf_steal(&b);
+}
+
+static void env_story(struct env *e, const struct drv *d)
+{
+	struct trace_errors errs;
+	json_t *job = NULL;
+	char *text = story();
+	env_open(e, d);
+	trace_errors_init(&errs);
+	cr_assert_eq(trace_repo_capture(e->c, e->ent[0], "test", text, strlen(text), false,
+					&errs, &job), 0);
+	cr_assert(json_is_true(json_object_get(job, "success")), "story: %s",
+		  json_dumps(json_object_get(job, "errors"), 0));
+	cr_assert_eq(json_integer_value(json_object_get(job, "stored")), 9);
+	json_decref(job);
+	trace_errors_release(&errs);
+	free(text);
+}
+
+/* Does the walk's timeline hold an event at read point rp (URN)? */
+static bool at_station(const json_t *walk, const char *rp)
+{
+	char canon[TRACE_ID_MAX];
+	cr_assert_eq(trace_id_canon_gs1(rp, canon, sizeof(canon)), 0);
+	const json_t *tl = json_object_get(walk, "timeline");
+	for (size_t i = 0; i < json_array_size(tl); i++) {
+		const char *r = pl_json_str(json_array_get(tl, i), "read_point");
+		if (r && !strcmp(r, canon))
+			return true;
+	}
+	return false;
+}
+
+static bool has_node(const json_t *walk, const char *urn)
+{
+	char canon[TRACE_ID_MAX];
+	cr_assert_eq(trace_id_canon_gs1(urn, canon, sizeof(canon)), 0);
+	const json_t *n = json_object_get(walk, "nodes");
+	for (size_t i = 0; i < json_array_size(n); i++)
+		if (!strcmp(pl_json_str(json_array_get(n, i), "id"), canon))
+			return true;
+	return false;
+}
+
+ParameterizedTestParameters(genealogy, tray_reuse_is_time_bounded)
+{
+	return cr_make_param_array(struct drv, drivers, 2);
+}
+ParameterizedTest(struct drv *d, genealogy, tray_reuse_is_time_bounded)
+{
+	static const struct { const char *vial; bool s1, s2; } cases[] = {
+		{ VIAL "1", true, false }, { VIAL "5", true, false }, { VIAL "10", true, false },
+		{ VIAL "11", false, true }, { VIAL "15", false, true }, { VIAL "20", false, true },
+	};
+	struct env e;
+	env_story(&e, d);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		json_t *w = NULL;
+		cr_assert_eq(trace_walk(e.c, e.ent[0], cases[i].vial, TRACE_WALK_BACKWARD, &w), 0);
+		cr_assert_eq(at_station(w, S("1")), cases[i].s1, "%s at S1", cases[i].vial);
+		cr_assert_eq(at_station(w, S("2")), cases[i].s2, "%s at S2", cases[i].vial);
+		cr_assert(!at_station(w, S("3")), "%s: the empty tray's later trip leaked",
+			  cases[i].vial);
+		/* multi-hop back to the raw lot, through the tray */
+		cr_assert(has_node(w, LOT_L) && has_node(w, LOT_R) && has_node(w, TRAY),
+			  "%s: nodes %s", cases[i].vial, json_dumps(json_object_get(w, "nodes"), 0));
+		/* no sibling vial comes in through the tray */
+		const char *other = cases[i].s1 ? VIAL "2" : VIAL "12";
+		if (strcmp(other, cases[i].vial))
+			cr_assert(!has_node(w, other), "%s: sibling %s in the walk", cases[i].vial, other);
+		cr_assert(json_is_false(json_object_get(w, "truncated")));
+		json_decref(w);
+	}
+	env_close(&e);
+}
+
+ParameterizedTestParameters(genealogy, forward_and_recall)
+{
+	return cr_make_param_array(struct drv, drivers, 2);
+}
+ParameterizedTest(struct drv *d, genealogy, forward_and_recall)
+{
+	struct env e;
+	json_t *w = NULL, *r = NULL;
+	char s1[TRACE_ID_MAX], s2[TRACE_ID_MAX];
+	env_story(&e, d);
+	cr_assert_eq(trace_walk(e.c, e.ent[0], LOT_R, TRACE_WALK_FORWARD, &w), 0);
+	for (int i = 1; i <= 20; i++) {
+		char v[64];
+		pl_fmt(v, sizeof(v), VIAL "%d", i);
+		cr_assert(has_node(w, v), "forward from the raw lot misses %s", v);
+	}
+	cr_assert_eq(trace_recall(e.c, e.ent[0], LOT_R, &r), 0);
+	cr_assert_eq(json_integer_value(json_object_get(r, "total")), 20);
+	cr_assert_eq(trace_id_canon_gs1(S("1"), s1, sizeof(s1)), 0);
+	cr_assert_eq(trace_id_canon_gs1(S("2"), s2, sizeof(s2)), 0);
+	const json_t *by = json_object_get(r, "by_location");
+	cr_assert_eq(json_integer_value(json_object_get(by, s1)), 10, "%s", json_dumps(by, 0));
+	cr_assert_eq(json_integer_value(json_object_get(by, s2)), 10, "%s", json_dumps(by, 0));
+	/* the second round's disposition came from the tray's observation */
+	const json_t *units = json_object_get(r, "units");
+	size_t conformant = 0;
+	for (size_t i = 0; i < json_array_size(units); i++) {
+		const char *disp = pl_json_str(json_array_get(units, i), "disposition");
+		conformant += disp && strstr(disp, "conformant") != NULL;
+	}
+	cr_assert_eq(conformant, 10);
+	json_decref(w);
+	json_decref(r);
+	env_close(&e);
+}
+
+ParameterizedTestParameters(genealogy, tenancy_and_bad_codes)
+{
+	return cr_make_param_array(struct drv, drivers, 2);
+}
+ParameterizedTest(struct drv *d, genealogy, tenancy_and_bad_codes)
+{
+	static const struct { const char *code; int tenant; int rc; } cases[] = {
+		{ VIAL "5", 1, PL_ENOTFOUND },  /* another enterprise sees nothing */
+		{ VIAL "5", -1, 0 },            /* auditors walk every tenant */
+		{ VIAL "5", 0, 0 },
+		{ "urn:epc:id:sgtin:0614141.107346", 0, PL_EINVAL }, /* malformed key */
+		{ "https://id.gs1.org/01/09521568251205/21/x", 0, PL_EINVAL }, /* check digit */
+		{ VIAL "999", 0, PL_ENOTFOUND },
+	};
+	struct env e;
+	env_story(&e, d);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		json_t *w = NULL;
+		const char *t = cases[i].tenant < 0 ? NULL : e.ent[cases[i].tenant];
+		int rc = trace_walk(e.c, t, cases[i].code, TRACE_WALK_BACKWARD, &w);
+		cr_assert_eq(rc, cases[i].rc, "case %zu: %s", i, pl_strerror(rc));
+		cr_assert_eq(w == NULL, rc != 0);
+		json_decref(w);
+	}
+	env_close(&e);
+}
+
+ParameterizedTestParameters(genealogy, demo_story_traces_and_is_idempotent)
+{
+	return cr_make_param_array(struct drv, drivers, 2);
+}
+/* The demo park's story (repo_demo.c) is valid, seeds once however often
+ * it runs, and traces a vial back to both raw lots through its tray. */
+ParameterizedTest(struct drv *d, genealogy, demo_story_traces_and_is_idempotent)
+{
+	struct env e;
+	char now[PL_TIME_STRLEN], id[PL_ID_LEN + 1];
+	json_t *w = NULL, *r = NULL;
+
+	env_open(&e, d);
+	pl_id_new(id);
+	pl_time_format(pl_time_now_ms(), now);
+	struct store_param p[] = { SP_TEXT(id), SP_TEXT("重庆太极制药有限公司"),
+				   SP_TEXT(AUTH_DEMO_USCC_1), SP_TEXT(now), SP_TEXT(now) };
+	cr_assert_eq(store_exec(e.c, "INSERT INTO enterprises (id, name_zh, uscc, created_at, "
+				"updated_at) VALUES (?, ?, ?, ?, ?)", p, 5, NULL), 0);
+	cr_assert_eq(trace_demo_seed(e.st, NULL), 0);
+	json_t *n1 = NULL, *n2 = NULL;
+	cr_assert_eq(store_query_one(e.c, "SELECT count(*) AS n FROM trace_events", NULL, 0, &n1), 0);
+	cr_assert_eq(trace_demo_seed(e.st, NULL), 0);
+	cr_assert_eq(store_query_one(e.c, "SELECT count(*) AS n FROM trace_events", NULL, 0, &n2), 0);
+	cr_assert_gt(json_integer_value(json_object_get(n1, "n")), 20);
+	cr_assert(json_equal(n1, n2), "seeding twice stored events twice");
+	cr_assert_eq(trace_walk(e.c, id, "urn:epc:id:sgtin:6901234.000001.V0003",
+				TRACE_WALK_BACKWARD, &w), 0);
+	cr_assert(has_node(w, "urn:epc:class:lgtin:6901234.000002.API-2611A"));
+	cr_assert(has_node(w, "urn:epc:class:lgtin:6901234.000003.EXC-2610C"));
+	cr_assert(has_node(w, "urn:epc:id:grai:6901234.10001.T01"));
+	cr_assert_eq(trace_recall(e.c, id, "urn:epc:class:lgtin:6901234.000003.EXC-2610C", &r), 0);
+	cr_assert_eq(json_integer_value(json_object_get(r, "total")), 12);
+	json_decref(n1);
+	json_decref(n2);
+	json_decref(w);
+	json_decref(r);
+	env_close(&e);
+}

@@ -1,0 +1,518 @@
+/* test_repo.c - the EPCIS repository (src/trace/repo.c) on BOTH store
+ * drivers: SQLite in a temp dir, PostgreSQL in a fresh schema on the server
+ * named by PARKLINE_TEST_PG (tests/steps/20-unit.sh starts one). Without
+ * it the PostgreSQL cases skip, but FAIL when CI=true or PL_REQUIRE_PG=1.
+ *
+ * Published data first: every GS1 example document in
+ * $PL_SHARED/data/epcis/examples (PL_SHARED defaults to ../shared) must
+ * capture, and each event must read back equal to what was sent, modulo
+ * the recordTime and eventID the repository adds. Then the rules: a
+ * duplicate capture stores nothing twice, a bad document stores nothing,
+ * an eventID reused with other content is refused, tenants see only their
+ * own events and jobs, and paging visits every event exactly once. */
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+#include <dirent.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "trace/trace.h"
+
+struct drv {
+	const char *name;
+	bool pg;
+};
+static struct drv drivers[] = { { "sqlite", false }, { "postgresql", true } };
+
+struct env {
+	const struct drv *d;
+	char dir[64];
+	char url[1024];
+	char schema[40];
+	struct store *st;
+	struct store_conn *c;
+	char ent[2][PL_ID_LEN + 1];
+};
+
+static bool env_flag(const char *name, const char *want)
+{
+	const char *v = getenv(name);
+	return v && !strcmp(v, want);
+}
+
+static void pg_admin(const char *sql)
+{
+	struct store_options o = { .pool_size = 1 };
+	struct store *st = NULL;
+	struct store_conn *c = NULL;
+
+	cr_assert_eq(store_open(getenv("PARKLINE_TEST_PG"), &o, &st), 0, "admin connect");
+	cr_assert_eq(store_conn_get(st, &c), 0);
+	cr_assert_eq(store_exec(c, sql, NULL, 0, NULL), 0, "%s: %s", sql, store_conn_errmsg(c));
+	store_conn_put(c);
+	store_free(st);
+}
+
+/* A migrated store with two enterprises, and one connection taken. */
+static void env_open(struct env *e, const struct drv *d)
+{
+	struct store_options o = { .pool_size = 2, .busy_timeout_ms = 5000 };
+
+	memset(e, 0, sizeof(*e));
+	e->d = d;
+	if (d->pg) {
+		const char *base = getenv("PARKLINE_TEST_PG");
+		if (!base || !*base) {
+			if (env_flag("CI", "true") || env_flag("PL_REQUIRE_PG", "1"))
+				cr_assert_fail("PARKLINE_TEST_PG is not set, but CI/PL_REQUIRE_PG "
+					       "requires the PostgreSQL cases to run");
+			cr_skip_test("PARKLINE_TEST_PG not set: PostgreSQL case skipped");
+		}
+		char id[PL_ID_LEN + 1], sql[128];
+		pl_id_new(id);
+		for (char *p = id; *p; p++)
+			*p = (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p);
+		pl_fmt(e->schema, sizeof(e->schema), "t_%s", id);
+		pl_fmt(sql, sizeof(sql), "CREATE SCHEMA %s", e->schema);
+		pg_admin(sql);
+		snprintf(e->url, sizeof(e->url), "%s%soptions=-csearch_path%%3D%s", base,
+			 strchr(base, '?') ? "&" : "?", e->schema);
+	} else {
+		pl_strlcpy(e->dir, "/tmp/pl-trace-XXXXXX", sizeof(e->dir));
+		cr_assert_not_null(mkdtemp(e->dir));
+		pl_fmt(e->url, sizeof(e->url), "%s/test.db", e->dir);
+	}
+	cr_assert_eq(store_open(e->url, &o, &e->st), 0);
+	cr_assert_eq(store_migrate(e->st, NULL), 0);
+	cr_assert_eq(store_conn_get(e->st, &e->c), 0);
+	for (int i = 0; i < 2; i++) {
+		char now[PL_TIME_STRLEN];
+		pl_id_new(e->ent[i]);
+		pl_time_format(pl_time_now_ms(), now);
+		struct store_param p[] = { SP_TEXT(e->ent[i]), SP_TEXT(i ? "企业二" : "企业一"),
+					   SP_TEXT(now), SP_TEXT(now) };
+		cr_assert_eq(store_exec(e->c, "INSERT INTO enterprises (id, name_zh, created_at, "
+					"updated_at) VALUES (?, ?, ?, ?)", p, 4, NULL), 0);
+	}
+}
+
+static void env_close(struct env *e)
+{
+	store_conn_put(e->c);
+	store_free(e->st);
+	if (e->d->pg) {
+		char sql[128];
+		pl_fmt(sql, sizeof(sql), "DROP SCHEMA %s CASCADE", e->schema);
+		pg_admin(sql);
+	} else {
+		char f[128];
+		const char *sfx[] = { "", "-wal", "-shm" };
+		for (size_t i = 0; i < 3; i++) {
+			pl_fmt(f, sizeof(f), "%s/test.db%s", e->dir, sfx[i]);
+			unlink(f);
+		}
+		rmdir(e->dir);
+	}
+}
+
+static int64_t count(struct env *e, const char *table)
+{
+	char sql[128];
+	json_t *row = NULL;
+	pl_fmt(sql, sizeof(sql), "SELECT count(*) AS n FROM %s", table);
+	cr_assert_eq(store_query_one(e->c, sql, NULL, 0, &row), 0);
+	int64_t n = json_integer_value(json_object_get(row, "n"));
+	json_decref(row);
+	return n;
+}
+
+/* Captures text for tenant; returns the job (caller decrefs). */
+static json_t *capture(struct env *e, const char *tenant, const char *text)
+{
+	struct trace_errors errs;
+	json_t *job = NULL;
+	trace_errors_init(&errs);
+	int rc = trace_repo_capture(e->c, tenant, "test", text, strlen(text), false, &errs, &job);
+	cr_assert_eq(rc, 0, "capture: %s (%s)", pl_strerror(rc), errs.n ? errs.msg[0] : "");
+	trace_errors_release(&errs);
+	return job;
+}
+
+static char *doc_of(const char *events_json)
+{
+	struct pl_buf b;
+	pl_buf_init(&b, 1 << 20);
+	pl_buf_printf(&b, "{\"@context\":[\"https://ref.gs1.org/standards/epcis/epcis-context."
+		      "jsonld\"],\"type\":\"EPCISDocument\",\"schemaVersion\":\"2.0\","
+		      "\"creationDate\":\"2026-01-01T00:00:00Z\",\"epcisBody\":{\"eventList\":%s}}",
+		      events_json);
+	return pl_buf_steal(&b);
+}
+
+/* An ObjectEvent observing one SGTIN at minute m. */
+static char *obs(int serial, int m)
+{
+	char *s = NULL;
+	cr_assert(asprintf(&s, "{\"type\":\"ObjectEvent\",\"action\":\"OBSERVE\","
+			   "\"eventTime\":\"2026-01-01T10:%02d:00Z\",\"eventTimeZoneOffset\":"
+			   "\"+00:00\",\"epcList\":[\"urn:epc:id:sgtin:0614141.107346.%d\"]}",
+			   m, serial) > 0);
+	return s;
+}
+
+/* ------------------------------------------------- the GS1 examples */
+
+static int read_file(const char *path, char **out, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return -1;
+	fseek(f, 0, SEEK_END);
+	long n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	*out = pl_malloc((size_t)n + 1);
+	*len = fread(*out, 1, (size_t)n, f);
+	(*out)[*len] = 0;
+	fclose(f);
+	return 0;
+}
+
+/* Every *.jsonld under dir (recursively) into paths[*n]. */
+static void list_examples(const char *dir, char paths[][512], size_t *n, size_t max)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	cr_assert_not_null(d, "cannot open %s (set PL_SHARED)", dir);
+	while ((de = readdir(d))) {
+		char p[512];
+		struct stat sb;
+		if (de->d_name[0] == '.')
+			continue;
+		pl_fmt(p, sizeof(p), "%.300s/%.200s", dir, de->d_name);
+		if (stat(p, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+			list_examples(p, paths, n, max);
+			continue;
+		}
+		size_t l = strlen(p);
+		if (l > 7 && !strcmp(p + l - 7, ".jsonld") && *n < max)
+			pl_strlcpy(paths[(*n)++], p, 512);
+	}
+	closedir(d);
+}
+
+ParameterizedTestParameters(repo, examples_capture_and_read_back)
+{
+	return cr_make_param_array(struct drv, drivers, 2);
+}
+ParameterizedTest(struct drv *d, repo, examples_capture_and_read_back, .timeout = 300)
+{
+	static char paths[128][512];
+	const char *shared = getenv("PL_SHARED") ? getenv("PL_SHARED") : "../shared";
+	char dir[400];
+	size_t n = 0, events = 0;
+	struct env e;
+
+	pl_fmt(dir, sizeof(dir), "%.300s/data/epcis/examples", shared);
+	list_examples(dir, paths, &n, 128);
+	cr_assert_geq(n, 40, "found %zu example documents in %s", n, dir);
+	env_open(&e, d);
+	for (size_t i = 0; i < n; i++) {
+		char *text;
+		size_t len;
+		struct trace_errors errs;
+		json_t *doc = NULL;
+		cr_assert_eq(read_file(paths[i], &text, &len), 0);
+		trace_errors_init(&errs);
+		cr_assert_eq(trace_doc_validate(text, len, &doc, &errs), 0, "%s: %s", paths[i],
+			     errs.n ? errs.msg[0] : "");
+		trace_errors_release(&errs);
+		/* Each document goes to an enterprise of its own: the examples
+		 * are independent, and some reuse another's eventID for other
+		 * content, which one tenant rightly refuses (see the test
+		 * event_id_reused_with_other_content_is_refused). */
+		char ent[PL_ID_LEN + 1], now[PL_TIME_STRLEN];
+		pl_id_new(ent);
+		pl_time_format(pl_time_now_ms(), now);
+		struct store_param ep[] = { SP_TEXT(ent), SP_TEXT("示例"), SP_TEXT(now), SP_TEXT(now) };
+		cr_assert_eq(store_exec(e.c, "INSERT INTO enterprises (id, name_zh, created_at, "
+					"updated_at) VALUES (?, ?, ?, ?)", ep, 4, NULL), 0);
+		json_t *job = capture(&e, ent, text);
+		cr_assert(json_is_true(json_object_get(job, "success")), "%s: %s", paths[i],
+			  json_dumps(json_object_get(job, "errors"), 0));
+		const json_t *evs = trace_doc_events(doc), *ctx = json_object_get(doc, "@context");
+		for (size_t k = 0; k < json_array_size(evs); k++) {
+			json_t *ev = json_deep_copy(json_array_get(evs, k)), *got = NULL;
+			char hash[TRACE_HASH_STRLEN];
+			cr_assert_eq(trace_event_hash(ev, ctx, hash), 0);
+			const char *id = pl_json_str(ev, "eventID") ? pl_json_str(ev, "eventID") : hash;
+			cr_assert_eq(trace_repo_event_get(e.c, ent, id, &got, NULL), 0,
+				     "%s event %zu (%s) not found", paths[i], k, id);
+			cr_assert_str_eq(pl_json_str(got, "eventID"), id);
+			cr_assert_not_null(pl_json_str(got, "recordTime"));
+			json_object_del(got, "recordTime");
+			json_object_del(got, "eventID");
+			json_object_del(ev, "eventID");
+			json_object_del(ev, "recordTime"); /* the repository sets it */
+			cr_assert(json_equal(ev, got), "%s event %zu reads back different", paths[i], k);
+			events++;
+			json_decref(ev);
+			json_decref(got);
+		}
+		json_decref(job);
+		json_decref(doc);
+		free(text);
+	}
+	cr_assert_geq(events, 50);
+	env_close(&e);
+}
+
+/* ------------------------------------------------------------ the rules */
+
+ParameterizedTestParameters(repo, duplicate_capture_stores_once)
+{
+	return cr_make_param_array(struct drv, drivers, 2);
+}
+ParameterizedTest(struct drv *d, repo, duplicate_capture_stores_once)
+{
+	struct env e;
+	char *a = obs(1, 1), *b = obs(2, 2), list[1024];
+	env_open(&e, d);
+	pl_fmt(list, sizeof(list), "[%s,%s,%s]", a, b, a); /* a twice in one document too */
+	char *doc = doc_of(list);
+	json_t *j1 = capture(&e, e.ent[0], doc), *j2 = capture(&e, e.ent[0], doc);
+	cr_assert_eq(json_integer_value(json_object_get(j1, "stored")), 2);
+	cr_assert_eq(json_integer_value(json_object_get(j1, "duplicates")), 1);
+	cr_assert_eq(json_integer_value(json_object_get(j2, "stored")), 0);
+	cr_assert_eq(json_integer_value(json_object_get(j2, "duplicates")), 3);
+	cr_assert_eq(count(&e, "trace_events"), 2);
+	cr_assert_eq(count(&e, "trace_event_epcs"), 2);
+	/* The other tenant capturing the same events gets its own rows. */
+	json_t *j3 = capture(&e, e.ent[1], doc);
+	cr_assert_eq(json_integer_value(json_object_get(j3, "stored")), 2);
+	cr_assert_eq(count(&e, "trace_events"), 4);
+	json_decref(j1);
+	json_decref(j2);
+	json_decref(j3);
+	free(doc);
+	free(a);
+	free(b);
+	env_close(&e);
+}
+
+ParameterizedTestParameters(repo, bad_documents_store_nothing)
+{
+	return cr_make_param_array(struct drv, drivers, 2);
+}
+ParameterizedTest(struct drv *d, repo, bad_documents_store_nothing)
+{
+	static const struct { const char *events; const char *error; } cases[] = {
+		/* second event breaks a rule: the first must not be stored */
+		{ "{\"type\":\"ObjectEvent\",\"action\":\"JUMP\",\"eventTime\":"
+		  "\"2026-01-01T10:00:00Z\",\"eventTimeZoneOffset\":\"+00:00\",\"epcList\":[]}",
+		  "eventList[1].action" },
+		/* a bad SGTIN check digit (Digital Link) */
+		{ "{\"type\":\"ObjectEvent\",\"action\":\"OBSERVE\",\"eventTime\":"
+		  "\"2026-01-01T10:00:00Z\",\"eventTimeZoneOffset\":\"+00:00\",\"epcList\":"
+		  "[\"https://id.gs1.org/01/09521568251205/21/x\"]}", "eventList[1]" },
+		/* bizStep neither a CBV word nor a URI */
+		{ "{\"type\":\"ObjectEvent\",\"action\":\"OBSERVE\",\"eventTime\":"
+		  "\"2026-01-01T10:00:00Z\",\"eventTimeZoneOffset\":\"+00:00\",\"epcList\":"
+		  "[\"urn:epc:id:sgtin:0614141.107346.9\"],\"bizStep\":\"transforming\"}",
+		  "eventList[1].bizStep" },
+	};
+	struct env e;
+	char *a = obs(1, 1);
+	env_open(&e, d);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char list[2048];
+		pl_fmt(list, sizeof(list), "[%s,%s]", a, cases[i].events);
+		char *doc = doc_of(list);
+		json_t *job = capture(&e, e.ent[0], doc), *again = NULL;
+		cr_assert(json_is_false(json_object_get(job, "success")), "case %zu", i);
+		char *errs = json_dumps(json_object_get(job, "errors"), 0);
+		cr_assert(strstr(errs, cases[i].error), "case %zu: %s", i, errs);
+		cr_assert_eq(count(&e, "trace_events"), 0, "case %zu stored events", i);
+		/* the job row is kept and reports the same errors */
+		cr_assert_eq(trace_repo_job_get(e.c, e.ent[0], pl_json_str(job, "captureID"), &again), 0);
+		cr_assert(json_equal(json_object_get(job, "errors"), json_object_get(again, "errors")));
+		free(errs);
+		free(doc);
+		json_decref(job);
+		json_decref(again);
+	}
+	/* Unreadable documents: no job at all. */
+	struct trace_errors te;
+	json_t *job = NULL;
+	trace_errors_init(&te);
+	cr_assert_eq(trace_repo_capture(e.c, e.ent[0], "t", "{not json", 9, false, &te, &job),
+		     PL_EPARSE);
+	cr_assert_null(job);
+	trace_errors_release(&te);
+	cr_assert_eq(count(&e, "trace_capture_jobs"), 3);
+	free(a);
+	env_close(&e);
+}
+
+ParameterizedTestParameters(repo, event_id_reused_with_other_content_is_refused)
+{
+	return cr_make_param_array(struct drv, drivers, 2);
+}
+ParameterizedTest(struct drv *d, repo, event_id_reused_with_other_content_is_refused)
+{
+	struct env e;
+#define REUSED(serial) "[{\"type\":\"ObjectEvent\",\"eventID\":\"urn:uuid:7a1e3f1c-0e7b-4d0b-" \
+	"9d59-2d3c3a9f0c11\",\"action\":\"OBSERVE\",\"eventTime\":" \
+	"\"2026-01-01T10:00:00Z\",\"eventTimeZoneOffset\":\"+00:00\",\"epcList\":" \
+	"[\"urn:epc:id:sgtin:0614141.107346." serial "\"]}]"
+	const char *l1 = REUSED("1"), *l2 = REUSED("2");
+	env_open(&e, d);
+	char *d1 = doc_of(l1), *d2 = doc_of(l2);
+	json_t *j1 = capture(&e, e.ent[0], d1), *j2 = capture(&e, e.ent[0], d2);
+	cr_assert(json_is_true(json_object_get(j1, "success")));
+	cr_assert(json_is_false(json_object_get(j2, "success")));
+	char *errs = json_dumps(json_object_get(j2, "errors"), 0);
+	cr_assert(strstr(errs, "eventList[0].eventID"), "%s", errs);
+	cr_assert_eq(count(&e, "trace_events"), 1);
+	free(errs);
+	free(d1);
+	free(d2);
+	json_decref(j1);
+	json_decref(j2);
+	env_close(&e);
+}
+
+/* Runs a query given as name=value pairs. */
+static int run_query(struct env *e, const char *tenant, const struct trace_query_param *p,
+		     size_t n, json_t **events, char next[TRACE_TOKEN_MAX])
+{
+	unsigned char key[TRACE_TOKEN_KEY_BYTES];
+	struct trace_query q;
+	struct trace_query_error qe;
+	struct pl_arena *a = pl_arena_new(1 << 20);
+	cr_assert_eq(trace_repo_token_key(e->c, key), 0);
+	int rc = trace_query_parse(p, n, key, a, &q, &qe);
+	json_t *ctx = NULL;
+	if (rc == 0)
+		rc = trace_repo_query(e->c, tenant, &q, key, a, events, &ctx, next);
+	json_decref(ctx);
+	pl_arena_free(a);
+	return rc;
+}
+
+ParameterizedTestParameters(repo, tenancy_and_paging)
+{
+	return cr_make_param_array(struct drv, drivers, 2);
+}
+ParameterizedTest(struct drv *d, repo, tenancy_and_paging)
+{
+	struct env e;
+	struct pl_buf l;
+	char next[TRACE_TOKEN_MAX];
+	json_t *evs = NULL, *seen = json_object();
+	env_open(&e, d);
+	pl_buf_init(&l, 1 << 20);
+	pl_buf_puts(&l, "[");
+	for (int i = 0; i < 7; i++) {
+		char *o = obs(100 + i, i);
+		pl_buf_printf(&l, "%s%s", i ? "," : "", o);
+		free(o);
+	}
+	pl_buf_puts(&l, "]");
+	char *doc = doc_of(l.data);
+	json_t *job = capture(&e, e.ent[0], doc), *other = NULL;
+	/* another tenant sees neither the events nor the job */
+	struct trace_query_param all[] = { { "eventType", "ObjectEvent" } };
+	cr_assert_eq(run_query(&e, e.ent[1], all, 1, &evs, next), 0);
+	cr_assert_eq(json_array_size(evs), 0);
+	json_decref(evs);
+	cr_assert_eq(trace_repo_job_get(e.c, e.ent[1], pl_json_str(job, "captureID"), &other),
+		     PL_ENOTFOUND);
+	/* paging, 3 per page, visits each of the 7 once and ends */
+	int pages = 0;
+	next[0] = 0;
+	do {
+		char tok[TRACE_TOKEN_MAX];
+		pl_strlcpy(tok, next, sizeof(tok));
+		struct trace_query_param p[] = { { "perPage", "3" }, { "nextPageToken", tok } };
+		cr_assert_eq(run_query(&e, e.ent[0], p, tok[0] ? 2 : 1, &evs, next), 0);
+		for (size_t i = 0; i < json_array_size(evs); i++) {
+			const char *id = pl_json_str(json_array_get(evs, i), "eventID");
+			cr_assert_null(json_object_get(seen, id), "event %s twice", id);
+			json_object_set_new(seen, id, json_true());
+		}
+		json_decref(evs);
+		pages++;
+	} while (next[0] && pages < 10);
+	cr_assert_eq(pages, 3);
+	cr_assert_eq(json_object_size(seen), 7);
+	/* a filter: MATCH_epc matches the one event naming that SGTIN */
+	struct trace_query_param m[] = { { "MATCH_epc", "urn:epc:id:sgtin:0614141.107346.103" } };
+	cr_assert_eq(run_query(&e, e.ent[0], m, 1, &evs, next), 0);
+	cr_assert_eq(json_array_size(evs), 1);
+	json_decref(evs);
+	/* maxEventCount exceeded: QueryTooLargeException */
+	struct trace_query_param x[] = { { "maxEventCount", "5" } };
+	cr_assert_eq(run_query(&e, e.ent[0], x, 1, &evs, next), PL_ETOOBIG);
+	/* a token from elsewhere is refused */
+	struct trace_query_param t[] = { { "nextPageToken", "AAAA" } };
+	cr_assert_eq(run_query(&e, e.ent[0], t, 1, &evs, next), PL_EINVAL);
+	json_decref(seen);
+	json_decref(job);
+	free(doc);
+	pl_buf_release(&l);
+	env_close(&e);
+}
+
+ParameterizedTestParameters(repo, xml_capture_reads_back)
+{
+	return cr_make_param_array(struct drv, drivers, 2);
+}
+/* The XML binding: a GS1 example written as EPCIS 2.0 XML (xmlout.c)
+ * captures through the XML reader into the same events, so the hash
+ * deduplicates it against the JSON-LD capture of the same document, and
+ * the query document carries the example's extension @context. */
+ParameterizedTest(struct drv *d, repo, xml_capture_reads_back)
+{
+	const char *shared = getenv("PL_SHARED") ? getenv("PL_SHARED") : "../shared";
+	char path[512], *text;
+	size_t len;
+	struct trace_errors errs;
+	struct pl_buf xml;
+	json_t *doc = NULL, *job = NULL, *jj = NULL;
+	struct env e;
+
+	pl_fmt(path, sizeof(path), "%.300s/data/epcis/examples/Example_9.6.1-ObjectEvent.jsonld",
+	       shared);
+	cr_assert_eq(read_file(path, &text, &len), 0, "%s", path);
+	trace_errors_init(&errs);
+	cr_assert_eq(trace_doc_validate(text, len, &doc, &errs), 0);
+	pl_buf_init(&xml, 1 << 22);
+	cr_assert_eq(trace_doc_to_xml(doc, &xml), 0);
+	env_open(&e, d);
+	cr_assert_eq(trace_repo_capture(e.c, e.ent[0], "t", xml.data, xml.len, true, &errs, &job), 0);
+	cr_assert(json_is_true(json_object_get(job, "success")), "%s",
+		  json_dumps(json_object_get(job, "errors"), 0));
+	size_t n = json_array_size(trace_doc_events(doc));
+	cr_assert_eq(json_integer_value(json_object_get(job, "stored")), (json_int_t)n);
+	jj = capture(&e, e.ent[0], text);
+	cr_assert_eq(json_integer_value(json_object_get(jj, "duplicates")), (json_int_t)n,
+		     "JSON-LD and XML forms of one event must hash alike");
+	json_t *evs = NULL, *ctx = NULL;
+	char next[TRACE_TOKEN_MAX];
+	unsigned char key[TRACE_TOKEN_KEY_BYTES];
+	struct trace_query q = { .per_page = 100 };
+	cr_assert_eq(trace_repo_token_key(e.c, key), 0);
+	cr_assert_eq(trace_repo_query(e.c, e.ent[0], &q, key, NULL, &evs, &ctx, next), 0);
+	cr_assert_eq(json_array_size(evs), n);
+	cr_assert_geq(json_array_size(ctx), 1, "the example's extension context is kept");
+	json_decref(evs);
+	json_decref(ctx);
+	json_decref(jj);
+	json_decref(job);
+	json_decref(doc);
+	pl_buf_release(&xml);
+	trace_errors_release(&errs);
+	free(text);
+	env_close(&e);
+}

@@ -22,7 +22,7 @@ LIB_SRC  := $(filter-out src/cli/%,$(wildcard src/*/*.c))
 CLI_SRC  := $(wildcard src/cli/*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
-# Sparkplug B (helper "line"): protoc-c generates the payload codec from
+# Sparkplug B: protoc-c generates the payload codec from
 # src/mqtt/sparkplug_b.proto into $(BUILD)/gen at build time; the generated
 # object joins libparkline.a and every src/mqtt object waits for its header.
 SPB_GEN  := $(BUILD)/gen/mqtt/sparkplug_b.pb-c

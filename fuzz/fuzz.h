@@ -4,7 +4,6 @@
  * states a property of the code under test. A failed check prints the
  * condition and its line, then traps, so libFuzzer records the input as a
  * crash and scripts/fuzz.sh turns it into a regression input.
- * Owner: helper "tools".
  */
 #ifndef PL_FUZZ_H
 #define PL_FUZZ_H

@@ -4,7 +4,6 @@
 # per module, and each fuzz/<target>.c is linked against them with
 # -fsanitize=fuzzer. scripts/fuzz.sh drives it; use it directly as
 #   make -f fuzz/fuzz.mk build/fuzz/fuzz_time
-# Owner: helper "tools".
 #
 # Which modules a target links is declared below (MODS_<target>): the core
 # targets need only core, so they keep building while other modules are
@@ -34,20 +33,20 @@ mod_obj  = $(patsubst %.c,$(FZ)/obj/%.o,$(call mod_src,$(1))) \
 
 MODS_fuzz_time      := core
 MODS_fuzz_config    := core
-# desk targets (added by helper "desk"; desk depends only on core here).
+# desk targets (desk depends only on core here).
 MODS_fuzz_desk_calendar := core desk
 MODS_fuzz_desk_sla      := core desk
 MODS_fuzz_desk_uscc     := core desk
 MODS_fuzz_desk_wechat   := core desk
 MODS_fuzz_desk_phone    := core desk
-# trace targets (added by helper "trace"; trace depends only on core).
+# trace targets (trace depends only on core).
 MODS_fuzz_trace_id      := core trace
 MODS_fuzz_trace_doc     := core trace
 MODS_fuzz_trace_xml     := core trace
 MODS_fuzz_trace_query   := core trace
-# Sparkplug B payload decoder (added by helper "line"; mqtt's codec needs only core).
+# Sparkplug B payload decoder (mqtt's codec needs only core).
 MODS_fuzz_sparkplug     := core mqtt
-# vision (helper vision)
+# vision
 MODS_fuzz_vis_decode    := core vision
 MODS_fuzz_vis_config    := core vision
 

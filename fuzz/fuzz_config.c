@@ -8,7 +8,7 @@
  *   2. an error always names something (err.text is non-empty);
  *   3. parsing an accepted file a second time gives the same values.
  * The key table mirrors the kind of keys serve declares; the fuzzer finds
- * them through the seed corpus. Owner: helper "tools".
+ * them through the seed corpus.
  */
 #include "core/core.h"
 

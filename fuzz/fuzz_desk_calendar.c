@@ -10,7 +10,6 @@
  *      and the same file a second time is refused (year already loaded);
  *   4. a working-day deadline started in the loaded year is after its
  *      start, or the walk reports the missing next year.
- * Owner: helper "desk".
  */
 #include "desk/desk.h"
 

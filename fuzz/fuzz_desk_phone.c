@@ -6,7 +6,6 @@
  *   1. an accepted number is "+" and 8..15 digits, and normalising it
  *      again gives the same string;
  *   2. a refused number says why.
- * Owner: helper "desk".
  */
 #include "desk/desk.h"
 

@@ -8,7 +8,6 @@
  *      whole file was too big;
  *   3. every cell of an accepted table is a valid duration that formats
  *      and parses back to itself.
- * Owner: helper "desk".
  */
 #include "desk/desk.h"
 

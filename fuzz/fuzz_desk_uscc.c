@@ -8,7 +8,6 @@
  *      a failure says something and points inside the code;
  *   2. a valid code rebuilt from its parts by desk_uscc_make is the same
  *      code (the two check characters are recomputed, not copied).
- * Owner: helper "desk".
  */
 #include "desk/desk.h"
 

@@ -9,7 +9,6 @@
  *   3. decryption either fails or returns exactly *len bytes plus a NUL,
  *      and re-encrypting that message opens to the same bytes.
  * Inputs starting with 'X' go to the XML parser, others to decryption.
- * Owner: helper "desk".
  */
 #include "desk/desk.h"
 

@@ -17,7 +17,6 @@
  *   2. a body that pl_json_parse accepts serialises (pl_json_dump) and
  *      parses back to an equal value; a rejected one comes with an error
  *      whose byte position lies within the body.
- * Owner: helper "tools".
  */
 #include "http/http.h"
 

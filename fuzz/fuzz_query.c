@@ -12,7 +12,6 @@
  *   2. http_query_get returns the first value of a repeated key;
  *   3. a rejected query leaves the result empty and says why;
  *   4. more than HTTP_QUERY_MAX_LEN bytes is always PL_ETOOBIG.
- * Owner: helper "tools".
  */
 #include "http/http.h"
 

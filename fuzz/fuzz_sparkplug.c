@@ -15,7 +15,6 @@
  *    raw values) - the round trip the simulator and the host rely on;
  *  - the session machine fed the payload as NBIRTH, DBIRTH, NDATA, DDATA,
  *    DDEATH and NDEATH never applies a message it could not resolve.
- * Owner: helper "line".
  */
 #include "mqtt/mqtt.h"
 

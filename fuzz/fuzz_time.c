@@ -7,7 +7,7 @@
  * that parses formats to a string that parses back to the same instant
  * (within the years pl_time_format can write, 0000..9999). That catches
  * parse/format disagreements - offsets, leap days, fractions - that never
- * crash. Owner: helper "tools".
+ * crash.
  */
 #include "core/core.h"
 

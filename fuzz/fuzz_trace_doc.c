@@ -8,7 +8,7 @@
  * with zero errors, errors only without a document); every event of a
  * valid document hashes and normalises; and the hash does not depend on
  * the serialisation - the event dumped with its keys sorted and parsed
- * again hashes the same. Owner: helper "trace".
+ * again hashes the same.
  */
 #include "trace/trace.h"
 

@@ -8,7 +8,6 @@
  * canonical form parses again to itself with the same kind (the canonical
  * form is a fixed point, so stored ids and query ids always compare
  * equal), and it is always on id.gs1.org or the China-code prefix.
- * Owner: helper "trace".
  */
 #include "trace/trace.h"
 

@@ -6,7 +6,6 @@
  * Properties: every failure names an exception and says why; a success
  * holds only canonical values (every MATCH_epc value is a URI); a token
  * this server issued for the parsed position decodes back to it.
- * Owner: helper "trace".
  */
 #include "trace/trace.h"
 

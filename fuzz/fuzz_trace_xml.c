@@ -6,7 +6,7 @@
  *
  * Properties: conversion is all or nothing (a document exactly when the
  * result is 0, and an error message otherwise); every event of a document
- * that validates hashes. Owner: helper "trace".
+ * that validates hashes.
  */
 #include "trace/trace.h"
 

@@ -6,7 +6,6 @@
  * Properties: an accepted configuration passes vis_config_check, can build
  * an inspection context (whose scratch size it bounds), and survives
  * to_json/from_json unchanged; a rejected one says why.
- * Added by helper "vision" (owner of src/vision).
  */
 #include "vision/vision.h"
 

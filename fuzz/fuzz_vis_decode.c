@@ -9,7 +9,6 @@
  *   - failure leaves no image behind and always says why, with one of the
  *     documented codes;
  *   - the same bytes decode the same way twice (no hidden state).
- * Added by helper "vision" (owner of src/vision).
  */
 #include "vision/vision.h"
 

@@ -24,7 +24,7 @@
 # WORKERS (4), BENCH_ROUNDS (2), BIN (build/parkline), BENCH_PERF=1 also records a perf
 # profile of the daemon during the /api/v1/me run and prints its top
 # symbols, BENCH_NO_DOC=1 leaves docs/benchmarks.md alone.
-# Both servers are stopped on exit, whatever happens. Owner: helper "tools".
+# Both servers are stopped on exit, whatever happens.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -15,7 +15,6 @@
 # copied into fuzz/corpus/<target>/regress-<kind>-<sha1>, so from then on
 # `replay` (and therefore `make check`) fails until the bug is fixed.
 # Exit status: 0 when every target built and passed, 1 otherwise.
-# Owner: helper "tools".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 

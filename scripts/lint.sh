@@ -19,7 +19,6 @@
 # (seconds); it is off by default because a file edited while cppcheck
 # read it left a stale cross-file finding behind in that cache.
 # Exit 0 when clean, 1 with the findings listed otherwise.
-# Owner: helper "tools".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 rc=0

@@ -12,7 +12,6 @@
 # socket inside DIR, trusts local connections (it is a test cluster that
 # lives for one run) and keeps fsync on, so tests see real durability
 # costs. Everything else it prints goes to DIR/server.log.
-# Owner: helper "store".
 set -euo pipefail
 
 PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}

@@ -5,7 +5,6 @@
 # a memcpy of the same bytes measured in the same run (the floor).
 # Extra arguments go to the benchmark (--seconds S --units K --threads N).
 # `bench/vision/run.sh samples` regenerates docs/vision/sample-*.png.
-# Owner: helper "vision".
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 # vision depends only on core: link just those objects, so the bench

@@ -75,7 +75,7 @@ enum auth_action {
 	AUTH_A_AUDIT_READ,
 	AUTH_A_METRICS,
 	AUTH_A_LIVE,              /* the SSE live feed (filtered per caller) */
-	/* desk (helper "desk-api"): service requests, ratings, replacements */
+	/* desk: service requests, ratings, replacements */
 	AUTH_A_DESK_REQUEST_READ,   /* list and read requests */
 	AUTH_A_DESK_REQUEST_CREATE, /* raise a request */
 	AUTH_A_DESK_REQUEST_ACT,    /* take a workflow action (the state table decides which) */
@@ -83,10 +83,10 @@ enum auth_action {
 	AUTH_A_DESK_REPLACE_REQUEST, /* ask for a new specialist */
 	AUTH_A_DESK_REPLACE_ASSIGN, /* assign / replace a specialist */
 	AUTH_A_DESK_SCORES,         /* the satisfaction leaderboard */
-	/* trace (helper "trace-api"): the EPCIS repository and genealogy */
+	/* trace: the EPCIS repository and genealogy */
 	AUTH_A_TRACE_CAPTURE,       /* capture EPCIS documents for one's enterprise */
 	AUTH_A_TRACE_READ,          /* EPCIS queries, capture jobs, traces, recalls */
-	/* line (helper "line-ingest"): transparent production */
+	/* line: transparent production */
 	AUTH_A_LINE_READ,           /* lines, their last values and series */
 	AUTH_A_COUNT
 };

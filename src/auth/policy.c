@@ -86,17 +86,17 @@ static const enum auth_scope auth__table[AUTH_A_COUNT][AUTH_ROLE_COUNT] = {
 	[AUTH_A_AUDIT_READ]        = { ANY, 0, 0, 0, ANY },
 	[AUTH_A_METRICS]           = { ANY, 0, 0, 0, ANY },
 	[AUTH_A_LIVE]              = { ANY, ASG, DEP, OWN, ANY },
-	/* Trace (helper "trace-api"). Events belong to the enterprise that
+	/* Trace. Events belong to the enterprise that
 	 * captured them; its line devices capture too. Park admins and auditors
 	 * (regulators) read and trace across enterprises; auditors' reads are
 	 * audited by the handlers. */
 	[AUTH_A_TRACE_CAPTURE]      = { 0, 0, 0, OWN, 0, OWN },
 	[AUTH_A_TRACE_READ]         = { ANY, 0, 0, OWN, ANY },
-	/* Line (helper "line-ingest"). A line belongs to one enterprise; its
+	/* Line. A line belongs to one enterprise; its
 	 * specialists follow their enterprises' production, the park and
 	 * auditors watch every line read-only. */
 	[AUTH_A_LINE_READ]          = { ANY, ASG, 0, OWN, ANY },
-	/* Desk (helper "desk-api"). Specialists take phone calls for their
+	/* Desk. Specialists take phone calls for their
 	 * enterprises, so they may raise requests; departments only see and
 	 * act on what was transferred to them; which workflow action a caller
 	 * may take is then decided by the state table in src/desk/flow.c. */

@@ -1,5 +1,5 @@
 /*
- * repo.c - the service desk on the store (owner: helper "desk-api"; the
+ * repo.c - the service desk on the store (the
  * contract is repo.h). Requests, their history, ratings, replacements and
  * assignments live in the tables of migration 2 (src/store/migrations.c);
  * every decision is the pure core's (desk.h): which action a role may take

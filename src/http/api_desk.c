@@ -1,6 +1,5 @@
 /*
- * api_desk.c - /api/v1/desk/...: the service desk's HTTP API (owner:
- * helper "desk-api"). Each handler checks the input the route table could
+ * api_desk.c - /api/v1/desk/...: the service desk's HTTP API. Each handler checks the input the route table could
  * not (text content, query parameters), takes one store connection, calls
  * the desk repository (src/desk/repo.h), which does the object-level
  * authorisation, the change, the history and the audit row, and commits.

@@ -6,7 +6,6 @@
  * Tenancy: the list is filtered by auth_tenant_filter; a line of an
  * enterprise the caller may not see answers exactly like a missing one
  * (404). Reads only; the ingest worker (src/mqtt/client.c) writes.
- * Owner: helper "line-ingest".
  */
 #include "http/http_int.h"
 #include "line/repo.h"

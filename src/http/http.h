@@ -36,7 +36,7 @@ struct http_options {
 	bool secure_cookies;       /* add Secure to Set-Cookie (behind TLS) */
 	struct store *store;       /* borrowed; must outlive the server */
 	struct auth *auth;         /* borrowed; must outlive the server */
-	/* desk (helper "desk-api"): calendar and SLA table for the desk routes
+	/* desk: calendar and SLA table for the desk routes
 	 * (src/desk/repo.h); borrowed, may be NULL (desk routes answer 503) */
 	const struct desk_svc *desk;
 	/* line-ingest: more Prometheus text appended to /metrics (the MQTT

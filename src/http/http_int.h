@@ -217,7 +217,7 @@ int http__h_token_list(struct http_req *r);
 int http__h_token_create(struct http_req *r);
 int http__h_token_revoke(struct http_req *r);
 int http__h_audit_list(struct http_req *r);
-/* desk (helper "desk-api", api_desk.c) */
+/* desk (api_desk.c) */
 int http__h_desk_req_list(struct http_req *r);
 int http__h_desk_req_create(struct http_req *r);
 int http__h_desk_req_get(struct http_req *r);
@@ -228,7 +228,7 @@ int http__h_desk_repl_create(struct http_req *r);
 int http__h_desk_repl_assign(struct http_req *r);
 int http__h_desk_assign_list(struct http_req *r);
 int http__h_desk_assign_create(struct http_req *r);
-/* trace (helper "trace-api"): api_epcis.c, api_trace.c */
+/* trace: api_epcis.c, api_trace.c */
 int http__h_epcis_capture(struct http_req *r);
 int http__h_epcis_job(struct http_req *r);
 int http__h_epcis_events(struct http_req *r);
@@ -237,7 +237,7 @@ int http__h_epcis_event_types(struct http_req *r);
 int http__h_trace_backward(struct http_req *r);
 int http__h_trace_forward(struct http_req *r);
 int http__h_trace_recall(struct http_req *r);
-/* line (helper "line-ingest", api_line.c) */
+/* line (api_line.c) */
 int http__h_line_list(struct http_req *r);
 int http__h_line_metrics(struct http_req *r);
 int http__h_line_series(struct http_req *r);

@@ -55,7 +55,7 @@ static const struct pl_json_field spec_token_create[] = {
 	{ "expires_at", S, false, 40 },
 	{ NULL, 0, false, 0 },
 };
-/* desk (helper "desk-api"); caps match src/desk/repo.h */
+/* desk; caps match src/desk/repo.h */
 static const struct pl_json_field spec_desk_req_create[] = {
 	{ "enterprise_id", S, false, PL_ID_LEN },
 	{ "channel", S, true, 16 },
@@ -112,7 +112,7 @@ const struct http_route http__routes[] = {
 	{ "DELETE", "/api/v1/tokens/{id}", AUTH_A_TOKEN_ADMIN, http__h_token_revoke, 0, NULL, 0 },
 	{ "GET", "/api/v1/audit", AUTH_A_AUDIT_READ, http__h_audit_list, 0, NULL, 0 },
 	{ "GET", "/api/v1/live", AUTH_A_LIVE, http__h_live, 0, NULL, 0 },
-	/* desk (helper "desk-api") */
+	/* desk */
 	{ "GET", "/api/v1/desk/requests", AUTH_A_DESK_REQUEST_READ, http__h_desk_req_list, 0, NULL, 0 },
 	{ "POST", "/api/v1/desk/requests", AUTH_A_DESK_REQUEST_CREATE, http__h_desk_req_create, J, spec_desk_req_create, 0 },
 	{ "GET", "/api/v1/desk/requests/{id}", AUTH_A_DESK_REQUEST_READ, http__h_desk_req_get, 0, NULL, 0 },
@@ -123,7 +123,7 @@ const struct http_route http__routes[] = {
 	{ "POST", "/api/v1/desk/replacements/{id}/assign", AUTH_A_DESK_REPLACE_ASSIGN, http__h_desk_repl_assign, J, spec_desk_repl_assign, 0 },
 	{ "GET", "/api/v1/desk/enterprises/{id}/assignments", AUTH_A_DESK_REPLACE_READ, http__h_desk_assign_list, 0, NULL, 0 },
 	{ "POST", "/api/v1/desk/enterprises/{id}/assignments", AUTH_A_DESK_REPLACE_ASSIGN, http__h_desk_assign_create, J, spec_desk_assign, 0 },
-	/* trace (helper "trace-api"); 32 MiB = TRACE_DOC_MAX_BYTES (trace.h) */
+	/* trace; 32 MiB = TRACE_DOC_MAX_BYTES (trace.h) */
 	{ "POST", "/epcis/capture", AUTH_A_TRACE_CAPTURE, http__h_epcis_capture, 32u << 20, NULL, HTTP_RF_RAW_BODY },
 	{ "GET", "/epcis/capture/{id}", AUTH_A_TRACE_CAPTURE, http__h_epcis_job, 0, NULL, 0 },
 	{ "GET", "/epcis/events", AUTH_A_TRACE_READ, http__h_epcis_events, 0, NULL, 0 },
@@ -132,7 +132,7 @@ const struct http_route http__routes[] = {
 	{ "GET", "/api/v1/trace/recall", AUTH_A_TRACE_READ, http__h_trace_recall, 0, NULL, 0 },
 	{ "GET", "/api/v1/trace/{code}/backward", AUTH_A_TRACE_READ, http__h_trace_backward, 0, NULL, 0 },
 	{ "GET", "/api/v1/trace/{code}/forward", AUTH_A_TRACE_READ, http__h_trace_forward, 0, NULL, 0 },
-	/* line (helper "line-ingest") */
+	/* line */
 	{ "GET", "/api/v1/lines", AUTH_A_LINE_READ, http__h_line_list, 0, NULL, 0 },
 	{ "GET", "/api/v1/lines/{id}/metrics", AUTH_A_LINE_READ, http__h_line_metrics, 0, NULL, 0 },
 	{ "GET", "/api/v1/lines/{id}/series", AUTH_A_LINE_READ, http__h_line_series, 0, NULL, 0 },

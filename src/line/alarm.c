@@ -13,7 +13,6 @@
  * While shelved the condition is still tracked, so unshelving shows the
  * truth at that moment. The caller persists events (who acknowledged,
  * when) in the store's audit log; this file keeps no history.
- * Owner: helper "line".
  */
 #include "line/line.h"
 

@@ -17,7 +17,6 @@
  *    ISA-18.2 life cycle (normal, unacknowledged, acknowledged,
  *    return-to-normal unacknowledged, shelved) as a pure state machine.
  *
- * Owner: helper "line".
  */
 #ifndef PL_LINE_H
 #define PL_LINE_H

@@ -3,7 +3,6 @@
  * planned busy time. The formulas and the reasons behind the edge cases
  * (no production time, nothing produced, performance above 1) are in
  * line.h; this file only adds the arithmetic and the validation.
- * Owner: helper "line".
  */
 #include "line/line.h"
 

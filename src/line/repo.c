@@ -17,7 +17,6 @@
  *    is not done yet.
  * 4. SQL is the common subset (store.h); upserts use ON CONFLICT ... DO
  *    UPDATE, which SQLite (>= 3.24) and PostgreSQL both accept.
- * Owner: helper "line-ingest".
  */
 #include "line/repo.h"
 #include "auth/auth.h"

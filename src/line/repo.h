@@ -7,7 +7,6 @@
  * points), the HTTP handlers (src/http/api_line.c) and `serve --demo`.
  * Every function works on a connection the caller holds; writers call
  * them inside the caller's transaction, so one flush is one commit.
- * Owner: helper "line-ingest".
  */
 #ifndef PL_LINE_REPO_H
 #define PL_LINE_REPO_H

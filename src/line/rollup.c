@@ -3,7 +3,6 @@
  * one series: the 1-minute and 1-hour rows the control room's trend charts
  * read instead of raw points when zoomed out. Pure arithmetic over sorted
  * points; the caller stores the rows and decides when a bucket is final.
- * Owner: helper "line".
  */
 #include "line/line.h"
 

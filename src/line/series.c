@@ -4,7 +4,6 @@
  * of the series table in SQLite or PostgreSQL. The format and the merge
  * rule for late points are NOTES ON THE DESIGN in line.h; the encoder
  * refuses what would make a block ambiguous, the decoder trusts nothing.
- * Owner: helper "line".
  */
 #include "line/line.h"
 

@@ -6,7 +6,6 @@
  * STARVED) holds until a sample reports that flag false; then the machine
  * is IDLE until its counter moves again - a cleared fault is not yet
  * production. Time in each state accumulates for the availability figure.
- * Owner: helper "line".
  */
 #include "line/line.h"
 

@@ -35,7 +35,6 @@
  *    <type>/<node>[/<device>]. A separate namespace, not content sniffing,
  *    so a Sparkplug topic only ever carries protobuf; the session rules are
  *    the same, and one edge node must not mix the two (they share seq).
- * Owner: helper "line-ingest".
  */
 #include "mqtt/client.h"
 #include "mqtt/mqtt.h"

@@ -10,7 +10,6 @@
  * in src/line/repo.c, rebirth verdicts become NCMD Rebirth requests, and
  * NDEATH/DDEATH mark last values stale. Counters for every reject cause
  * are rendered by mqtt_ingest_metrics_render.
- * Owner: helper "line-ingest".
  */
 #ifndef PL_MQTT_CLIENT_H
 #define PL_MQTT_CLIENT_H

@@ -21,7 +21,6 @@
  *
  * Conformance: comments name the Sparkplug TCK assertion ids (tck-id-...)
  * a rule implements; tests/unit/mqtt tag each case with the same id.
- * Owner: helper "line".
  */
 #ifndef PL_MQTT_H
 #define PL_MQTT_H

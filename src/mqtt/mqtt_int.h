@@ -1,6 +1,6 @@
 /*
  * mqtt_int.h - what the mqtt module's own files share (not for other
- * modules). Owner: helper "line".
+ * modules).
  */
 #ifndef PL_MQTT_INT_H
 #define PL_MQTT_INT_H

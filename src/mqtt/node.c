@@ -9,7 +9,6 @@
  * Layout: entries[] holds every metric of the current births; two index
  * arrays sort it by alias and by (device, name) for O(log n) lookups.
  * Births are rare, so indexes are simply rebuilt (O(n log n)) on each.
- * Owner: helper "line".
  */
 #include "mqtt/mqtt_int.h"
 

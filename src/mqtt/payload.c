@@ -10,7 +10,6 @@
  * the payload) that counts and refuses past MQTT_SP_DECODE_MEM_MAX: input
  * can make decoding fail, never exhaust memory. Everything a decoded
  * payload points at is owned by it and freed in one mqtt_sp_payload_free.
- * Owner: helper "line".
  */
 #include "mqtt/mqtt_int.h"
 

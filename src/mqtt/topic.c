@@ -3,7 +3,6 @@
  * and spBv1.0/STATE/<host>. Parsing is strict (what the host accepts from
  * the broker decides which edge node state a message may touch), and
  * formatting refuses anything parsing would refuse, so the two round-trip.
- * Owner: helper "line".
  */
 #include "mqtt/mqtt_int.h"
 

@@ -6,7 +6,6 @@
  * *Array encodings in bytes_value. Golden bytes in the tests are computed
  * from the rules in shared/docs/domain/sparkplug.md section 6, never copied
  * from the spec's (partly wrong) examples.
- * Owner: helper "line".
  */
 #include "mqtt/mqtt_int.h"
 

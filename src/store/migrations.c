@@ -114,7 +114,7 @@ static const char M1_PG[] =
 	"CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log"
 	" FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only();\n";
 
-/* Migration 2 (helper "desk-api"): the service desk's tables (issue 3,
+/* Migration 2: the service desk's tables (issue 3,
  * docs/desk.md). Requests carry their state as the stable names of
  * desk_state_name and their clocks as RFC 3339 times; request_events is the
  * per-request history shown in the UI (the audit log stays the record);
@@ -292,7 +292,7 @@ static const char M3_SQL[] =
 	" name TEXT PRIMARY KEY,"
 	" value TEXT NOT NULL);\n";
 
-/* Migration 4 (helper "line-ingest"): the plant lines fed over Sparkplug
+/* Migration 4: the plant lines fed over Sparkplug
  * and the series store (src/line/repo.c, NOTES there). A line is fed by one
  * Sparkplug edge node (sp_group, sp_node). Points live in compressed blocks
  * (line.h series blocks), one row per block, keyed by series and first

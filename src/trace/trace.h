@@ -276,7 +276,7 @@ int trace_page_token_decode(const unsigned char key[TRACE_TOKEN_KEY_BYTES],
 
 /* --------------------------------------------------------- normalisation
  * One validated event flattened into rows for the store. Intended tables
- * (the store helper owns the DDL; this is the shape we feed it):
+ * (the store owns the DDL; this is the shape we feed it):
  *   trace_event      (event_id PK = hash or given eventID, hash UNIQUE,
  *                     type, action, event_time_ms, tz_offset, record_time,
  *                     biz_step, disposition, read_point, biz_location,

@@ -182,7 +182,7 @@ async function main() {
     if (!E1 || !E2) throw new Error('demo enterprises not found');
     const users = (await req('GET', '/api/v1/users?limit=500', { cookie: admin.cookie })).json.items;
     const U = Object.fromEntries(users.map((u) => [u.username, u]));
-    // One desk request per demo enterprise (helper "desk-api"), to read by id.
+    // One desk request per demo enterprise, to read by id.
     const REQ = {};
     for (const e of [E1, E2]) {
       const r = await req('POST', '/api/v1/desk/requests', { cookie: admin.cookie, csrf: admin.csrf,
@@ -244,7 +244,7 @@ async function main() {
       'DELETE /api/v1/tokens/{id}': (c) => [
         { target: 'own', idFrom: async () => (await adminBearer('device', c.own)).id },
         { target: 'other', idFrom: async () => (await adminBearer('device', c.other)).id }],
-      // desk (helper "desk-api"): the enterprise comes in the body, so
+      // desk: the enterprise comes in the body, so
       // another tenant's is refused like a missing one (400/404)
       'POST /api/v1/desk/requests': (c) => ['own', 'other'].map((target) => ({ target, bodyRef: true,
         body: { enterprise_id: target === 'own' ? c.own : c.other, channel: 'web', category: 'consult',

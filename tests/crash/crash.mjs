@@ -23,7 +23,6 @@
 // "RESULT <passed> <failed>"; exits 0 only when every check passed.
 // Stdlib only; runs on Node 18 and later. Temp files live in one mkdtemp
 // directory, removed on success and kept (path printed) on failure.
-// Owner: helper "tools".
 
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';

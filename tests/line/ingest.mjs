@@ -13,7 +13,6 @@
 // PL_LINE_DB=postgresql://... runs the daemon on that (empty) database
 // instead of a temp SQLite file.
 // Prints "ok ..." / "FAIL ..." per check and "line: N passed, M failed".
-// Owner: helper "line-ingest".
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';

@@ -5,7 +5,7 @@
 # and it. PL_REQUIRE_PG=1 (the default here) makes the PostgreSQL cases fail
 # rather than skip if the server did not come up. The server is stopped and
 # its directory removed on every exit path (trap).
-# BUILD=build/asan runs the sanitizer build instead. Owner: helper "store".
+# BUILD=build/asan runs the sanitizer build instead.
 set -uo pipefail
 cd "$PL_ROOT"
 build=${BUILD:-build}

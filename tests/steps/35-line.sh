@@ -6,7 +6,7 @@
 # BIN=build/asan/parkline runs it against the sanitizer build. With
 # PARKLINE_TEST_PG set (a postgresql://.../db URL, as scripts/pg.sh prints)
 # it runs again on a fresh PostgreSQL database. Appends "<passed> <failed>
-# line" (and line-pg) to $PL_TALLY. Owner: helper "line-ingest".
+# line" (and line-pg) to $PL_TALLY.
 set -uo pipefail
 cd "$PL_ROOT"
 bin=${BIN:-build/parkline}

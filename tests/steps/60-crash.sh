@@ -9,7 +9,6 @@
 # always when PARKLINE_TEST_PG is set; PL_REQUIRE_PG=0 without
 # PARKLINE_TEST_PG skips it. Tally: one line per store, counting the checks
 # crash.mjs reports. BIN=build/asan/parkline runs it on the sanitizer build.
-# Owner: helper "tools".
 set -uo pipefail
 cd "$PL_ROOT"
 bin=${BIN:-build/parkline}

@@ -10,7 +10,7 @@
 # Unit tests report on stderr, where 20-unit.sh counts them as failures.
 # During the HTTP cases the reports go to files in a temp dir (log_path),
 # so a report from a daemon whose stderr the runner keeps to itself still
-# fails the step. Owner: helper "tools".
+# fails the step.
 set -uo pipefail
 cd "$PL_ROOT"
 rc=0
@@ -30,7 +30,7 @@ reports=$(mktemp -d /tmp/parkline-asan.XXXXXX)
 export ASAN_OPTIONS="$ASAN_OPTIONS:log_path=$reports/asan"
 export UBSAN_OPTIONS="$UBSAN_OPTIONS:log_path=$reports/ubsan"
 
-# The HTTP cases step (owned by helper "http"), called with the sanitizer
+# The HTTP cases step , called with the sanitizer
 # daemon and its own label, so the summary tells the two runs apart.
 cases=$(ls tests/steps/*-cases.sh 2>/dev/null | head -1)
 if [ -n "$cases" ]; then

@@ -3,7 +3,6 @@
 # regression inputs from past crashes) once, under ASan+UBSan: one pass per
 # target whose every input runs clean, one failure per target that does not
 # build or whose replay finds anything. Fast: no mutation, no time budget.
-# Owner: helper "tools".
 set -uo pipefail
 cd "$PL_ROOT"
 pass=0; fail=0

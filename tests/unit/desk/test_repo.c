@@ -5,7 +5,7 @@
  * PostgreSQL half is skipped on a developer machine but FAILS when CI=true
  * or PL_REQUIRE_PG=1. The clock is injected (now_ms arguments), so
  * deadlines and the overdue job are checked without sleeping.
- * Owner: helper "desk-api". */
+ */
 #include <criterion/criterion.h>
 #include <dirent.h>
 #include <string.h>

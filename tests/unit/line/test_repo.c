@@ -3,7 +3,7 @@
  * (the server in PARKLINE_TEST_PG, one schema per test, as
  * tests/unit/desk/test_repo.c does; skipped without it unless CI=true or
  * PL_REQUIRE_PG=1). Cases are tables of {input, expected}.
- * Owner: helper "line-ingest". */
+ */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <string.h>

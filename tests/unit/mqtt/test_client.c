@@ -4,7 +4,7 @@
  * keeps retrying; stop must still return promptly and free everything -
  * ASan checks the latter). The broker path is tested end to end by
  * tests/line/ingest.mjs (tests/steps/35-line.sh).
- * Owner: helper "line-ingest". */
+ */
 #include <criterion/criterion.h>
 #include <string.h>
 

@@ -8,7 +8,7 @@
 // The pure helpers take plain values so tests/desk.test.mjs checks them in
 // node without a browser.
 //
-// Contract (helper "desk-api", issue 3):
+// Contract (issue 3):
 //   GET  /api/v1/desk/requests?state=&urgency=&enterprise_id=&q=&limit=&offset= -> {items, total}
 //   POST /api/v1/desk/requests {enterprise_id?, channel, category, urgency, title, description} -> 201 request
 //   GET  /api/v1/desk/requests/{id} -> request + history[] + allowed_actions[] + rating

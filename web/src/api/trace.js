@@ -8,7 +8,7 @@
 // spaces in a URI) so the user gets an answer before a round trip.
 // Pure helpers take plain values; tests/trace.test.mjs checks them in node.
 //
-// Contract (helper "trace-api", issue 4):
+// Contract (issue 4):
 //   GET /api/v1/trace/{code}/backward|forward ->
 //       {root, nodes:[{id,kind,label}], edges:[{from,to,kind,event_id,time}], events:[...], timeline:[...]}
 //   GET /api/v1/trace/recall?code=...(&format=csv) -> {root, total, units:[{id,label,location,disposition,...}]}

@@ -57,9 +57,16 @@ $(BUILD)/libparkline.a: $(LIB_OBJ)
 $(BUILD)/parkline: $(CLI_OBJ) $(BUILD)/libparkline.a
 	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libparkline.a $(LDLIBS)
 
-$(BUILD)/tests/unit/%: tests/unit/%.c $(BUILD)/libparkline.a
+# Every unit test binary also links the shared harnesses in
+# tests/unit/support (e.g. store_env.c, the two-driver store harness);
+# their objects build by the generic %.o rule above.
+UNIT_SUP_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/unit/support/*.c))
+-include $(UNIT_SUP_OBJ:.o=.d) $(UNIT_BIN:=.d)
+# built only for the pattern rule below: keep them (not intermediate)
+.SECONDARY: $(UNIT_SUP_OBJ)
+$(BUILD)/tests/unit/%: tests/unit/%.c $(UNIT_SUP_OBJ) $(BUILD)/libparkline.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libparkline.a $(LDLIBS) -lcriterion
+	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(UNIT_SUP_OBJ) $(BUILD)/libparkline.a $(LDLIBS) -lcriterion
 
 unit: $(UNIT_BIN)
 

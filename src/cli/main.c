@@ -14,7 +14,7 @@ static const char usage[] =
 	"  serve      run the daemon (HTTP API, web UI, ingest)\n"
 	"  admin      users, API tokens and database maintenance\n"
 	"  inspect    automated visual inspection: unit, eval, knapp\n"
-	"  simulate   render simulated vials (and, later, lines) for demos and tests\n"
+	"  simulate   render simulated vials, or publish simulated lines over MQTT\n"
 	"\n"
 	"Run 'parkline <command> --help' for a command's options.\n";
 

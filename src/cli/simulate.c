@@ -20,9 +20,11 @@
 #include <sys/stat.h>
 
 int cli_simulate(int argc, char **argv, char **envp);
+int cli_simulate_line(int argc, char **argv, char **envp); /* simulate_line.c */
 
 static const char simulate_usage[] =
 	"usage: parkline simulate vials --out DIR [options]\n"
+	"       parkline simulate line --mqtt mqtt://HOST:PORT [options]  (see simulate line --help)\n"
 	"\n"
 	"Renders vial units as the 22 cameras of an inspection hood see them\n"
 	"(back-lit, 8-bit grey PNG), with a JSON ground-truth sidecar per unit.\n"
@@ -93,8 +95,10 @@ int cli_simulate(int argc, char **argv, char **envp)
 		fputs(simulate_usage, stdout);
 		return 0;
 	}
+	if (argc >= 2 && !strcmp(argv[1], "line"))
+		return cli_simulate_line(argc, argv, envp);
 	if (argc < 2 || strcmp(argv[1], "vials"))
-		return cli_usage_error("simulate", simulate_usage, "the only scene is 'vials'");
+		return cli_usage_error("simulate", simulate_usage, "the scenes are 'vials' and 'line'");
 	for (int i = 2; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {

@@ -12,10 +12,11 @@ import PlaceholderView from './views/PlaceholderView.vue'
 import NotFoundView from './views/NotFoundView.vue'
 import DeskView from './views/desk/DeskView.vue'
 import TraceView from './views/trace/TraceView.vue'
+import LineView from './views/line/LineView.vue'
 import { AREAS, safeRedirect } from './nav.js'
 
 // Areas whose pages exist; the others still show the placeholder.
-const AREA_VIEWS = { desk: DeskView, trace: TraceView }
+const AREA_VIEWS = { desk: DeskView, trace: TraceView, line: LineView }
 
 export function createAppRouter({ session, api }) {
   const router = createRouter({

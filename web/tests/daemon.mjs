@@ -46,7 +46,8 @@ function waitExit(child, ms) {
   })
 }
 
-export async function startDaemon() {
+// args: extra `serve` arguments (e.g. ['--mqtt', url] for the control room).
+export async function startDaemon({ args = [] } = {}) {
   if (process.env.PARKLINE_WEB_URL) {
     return { url: process.env.PARKLINE_WEB_URL.replace(/\/$/, ''), log: () => '', stop: async () => {} }
   }
@@ -61,7 +62,7 @@ export async function startDaemon() {
   const logPath = path.join(tmp, 'daemon.log')
   const logFd = fs.openSync(logPath, 'a')
   const child = spawn(bin, ['serve', '--demo', '--listen', `127.0.0.1:${port}`,
-    '--db', path.join(tmp, 'park.db'), '--web-root', webRoot], {
+    '--db', path.join(tmp, 'park.db'), '--web-root', webRoot, ...args], {
     cwd: tmp,
     // the desk's working calendar lives in the repository, not in cwd
     env: { ...process.env, PARKLINE_CALENDAR_DIR: path.join(REPO, 'data/calendar') },

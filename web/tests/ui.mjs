@@ -21,12 +21,14 @@ export const WAIT_MS = 20000
 
 // Registers the suite's hooks with the node:test `before`/`after` of the
 // describe() it is called in, and returns helpers bound to that suite.
-export function openBrowserSuite({ before, after }) {
+// daemonArgs: extra `serve` arguments (see daemon.mjs), or a function that
+// returns them, called when the hook runs (after hooks registered earlier).
+export function openBrowserSuite({ before, after, daemonArgs = [] }) {
   const s = { daemon: null, browser: null, failed: false }
 
   before(async () => {
     fs.mkdirSync(path.join(REPO, 'docs', 'screenshots'), { recursive: true })
-    s.daemon = await startDaemon()
+    s.daemon = await startDaemon({ args: typeof daemonArgs === 'function' ? daemonArgs() : daemonArgs })
     s.browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: WAIT_MS })
   })
 

@@ -1,52 +1,31 @@
 /* test_repo.c - the desk repository (src/desk/repo.c) on a real store:
  * every test runs on SQLite (a file in a fresh temp dir) and on PostgreSQL
- * (the server in PARKLINE_TEST_PG, one schema per test, as
- * tests/unit/store/test_store.c does). Without PARKLINE_TEST_PG the
+ * (the server in PARKLINE_TEST_PG, one schema per test), through the
+ * shared harness tests/unit/support/store_env.h. Without PARKLINE_TEST_PG the
  * PostgreSQL half is skipped on a developer machine but FAILS when CI=true
  * or PL_REQUIRE_PG=1. The clock is injected (now_ms arguments), so
  * deadlines and the overdue job are checked without sleeping.
  */
 #include <criterion/criterion.h>
-#include <dirent.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "desk/repo.h"
+#include "support/store_env.h"
 
 /* 2026-11-25T02:00:00Z = 10:00 Beijing, a Wednesday and a working day */
 #define T0 1795572000000LL
 #define HOUR 3600000LL
 
 struct fx {
-	bool pg;
-	char dir[64], url[1024], schema[40];
-	struct store *st;
+	struct tenv t; /* the store (tests/unit/support/store_env.h) and its connection t.c */
 	struct auth *a;
 	struct desk_svc *svc;
-	struct store_conn *c;
 	struct auth_principal who[8]; /* admin, specialist1, dept_tax, ent1, ent2, auditor, spec2 */
 };
 enum { ADMIN, SPEC1, TAX, ENT1, ENT2, AUDITOR, SPEC2, NWHO };
 static const char *const who_names[NWHO] = { "admin", "specialist1", "dept_tax", "ent1",
 					      "ent2", "auditor", "spec2" };
-
-static bool env_flag(const char *name, const char *want)
-{
-	const char *v = getenv(name);
-	return v && !strcmp(v, want);
-}
-
-static void pg_admin(const char *sql)
-{
-	struct store_options o = { .pool_size = 1 };
-	struct store *st = NULL;
-	struct store_conn *c = NULL;
-	cr_assert_eq(store_open(getenv("PARKLINE_TEST_PG"), &o, &st), 0, "admin connect");
-	cr_assert_eq(store_conn_get(st, &c), 0);
-	cr_assert_eq(store_exec(c, sql, NULL, 0, NULL), 0, "%s: %s", sql, store_conn_errmsg(c));
-	store_conn_put(c);
-	store_free(st);
-}
 
 static void principal(struct fx *f, const char *username, struct auth_principal *p)
 {
@@ -71,34 +50,10 @@ static bool fx_open(struct fx *f, bool pg)
 {
 	char why[300] = "";
 	memset(f, 0, sizeof(*f));
-	f->pg = pg;
-	if (pg) {
-		const char *base = getenv("PARKLINE_TEST_PG");
-		if (!base || !*base) {
-			cr_assert(!(env_flag("CI", "true") || env_flag("PL_REQUIRE_PG", "1")),
-				  "PARKLINE_TEST_PG is not set, but CI/PL_REQUIRE_PG requires "
-				  "the PostgreSQL cases to run");
-			return false;
-		}
-		char id[PL_ID_LEN + 1], sql[128];
-		pl_id_new(id);
-		for (char *p = id; *p; p++)
-			*p = (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p);
-		pl_fmt(f->schema, sizeof(f->schema), "d_%s", id);
-		pl_fmt(sql, sizeof(sql), "CREATE SCHEMA %s", f->schema);
-		pg_admin(sql);
-		snprintf(f->url, sizeof(f->url), "%s%soptions=-csearch_path%%3D%s", base,
-			 strchr(base, '?') ? "&" : "?", f->schema);
-	} else {
-		pl_strlcpy(f->dir, "/tmp/pl-desk-XXXXXX", sizeof(f->dir));
-		cr_assert_not_null(mkdtemp(f->dir));
-		pl_fmt(f->url, sizeof(f->url), "%s/t.db", f->dir);
-	}
-	struct store_options so = { .pool_size = 2 };
-	cr_assert_eq(store_open(f->url, &so, &f->st), 0, "store_open %s", f->url);
-	cr_assert_eq(store_migrate(f->st, NULL), 0);
+	if (!tenv_open(&f->t, pg, "desk"))
+		return false;
 	struct auth_options ao = { .hash_cost = AUTH_HASH_MIN };
-	f->a = auth_new(f->st, &ao, NULL);
+	f->a = auth_new(f->t.st, &ao, NULL);
 	cr_assert_eq(auth_demo_seed(f->a, NULL), 0);
 	struct auth_user_new nu = { .username = "spec2", .password = "spec2-password",
 				    .display_name = "Spec Two", .role = "specialist" };
@@ -107,29 +62,14 @@ static bool fx_open(struct fx *f, bool pg)
 	for (int i = 0; i < NWHO; i++)
 		principal(f, who_names[i], &f->who[i]);
 	cr_assert_eq(desk_svc_new("data/calendar", NULL, &f->svc, why, sizeof(why)), 0, "%s", why);
-	cr_assert_eq(store_conn_get(f->st, &f->c), 0);
 	return true;
 }
 
 static void fx_close(struct fx *f)
 {
-	store_conn_put(f->c);
 	desk_svc_free(f->svc);
 	auth_free(f->a);
-	store_free(f->st);
-	if (f->pg) {
-		char sql[128];
-		pl_fmt(sql, sizeof(sql), "DROP SCHEMA %s CASCADE", f->schema);
-		pg_admin(sql);
-	} else {
-		static const char *const files[] = { "t.db", "t.db-wal", "t.db-shm" };
-		for (size_t i = 0; i < 3; i++) {
-			char p[128];
-			pl_fmt(p, sizeof(p), "%s/%s", f->dir, files[i]);
-			unlink(p);
-		}
-		rmdir(f->dir);
-	}
+	tenv_close(&f->t);
 }
 
 static void on_each_store(void (*fn)(struct fx *))
@@ -147,7 +87,7 @@ static int64_t count(struct fx *f, const char *sql, const char *arg)
 {
 	json_t *row = NULL;
 	struct store_param p[] = { SP_TEXT(arg) };
-	cr_assert_eq(store_query_one(f->c, sql, p, arg ? 1 : 0, &row), 0, "%s", sql);
+	cr_assert_eq(store_query_one(f->t.c, sql, p, arg ? 1 : 0, &row), 0, "%s", sql);
 	int64_t n = json_integer_value(json_object_get(row, "n"));
 	json_decref(row);
 	return n;
@@ -163,9 +103,9 @@ static void create(struct fx *f, int ent, const char *category, const char *urge
 				       .title = "test request", .description = "details" };
 	struct desk_err e = { .text = "" };
 	json_t *o = NULL;
-	cr_assert_eq(store_begin(f->c), 0);
-	cr_assert_eq(desk_request_create(f->svc, f->c, &a, &in, now, &o, &e), 0, "%s", e.text);
-	cr_assert_eq(store_commit(f->c), 0);
+	cr_assert_eq(store_begin(f->t.c), 0);
+	cr_assert_eq(desk_request_create(f->svc, f->t.c, &a, &in, now, &o, &e), 0, "%s", e.text);
+	cr_assert_eq(store_commit(f->t.c), 0);
 	pl_strlcpy(out, pl_json_str(o, "id"), PL_ID_LEN + 1);
 	if (row)
 		*row = o;
@@ -187,20 +127,20 @@ static void run_steps(struct fx *f, const char *id, const struct step *s, size_t
 		struct desk_actor a = { .p = &f->who[s[i].who] };
 		struct desk_err e = { .text = "" };
 		json_t *o = NULL, *g = NULL;
-		cr_assert_eq(store_begin(f->c), 0);
-		int rc = desk_request_act(f->svc, f->c, &a, id, &s[i].in, t, &o, &e);
+		cr_assert_eq(store_begin(f->t.c), 0);
+		int rc = desk_request_act(f->svc, f->t.c, &a, id, &s[i].in, t, &o, &e);
 		if (rc == 0)
-			cr_assert_eq(store_commit(f->c), 0);
+			cr_assert_eq(store_commit(f->t.c), 0);
 		else
-			store_rollback(f->c);
+			store_rollback(f->t.c);
 		cr_assert_eq(rc, s[i].rc, "%s step %zu (%s by %s): rc %d (%s), want %d",
-			     f->pg ? "pg" : "sqlite", i, s[i].in.action, who_names[s[i].who], rc,
+			     f->t.pg ? "pg" : "sqlite", i, s[i].in.action, who_names[s[i].who], rc,
 			     e.text, s[i].rc);
 		if (rc == PL_ECONFLICT && e.state[0]) {
 			cr_assert_str_eq(e.state, s[i].state);
 			cr_assert(strstr(e.text, s[i].state), "%s", e.text);
 		}
-		cr_assert_eq(desk_request_get(f->c, &f->who[ADMIN], id, t, &g, &e), 0);
+		cr_assert_eq(desk_request_get(f->t.c, &f->who[ADMIN], id, t, &g, &e), 0);
 		cr_assert_str_eq(pl_json_str(g, "state"), s[i].state, "step %zu", i);
 		json_decref(o);
 		json_decref(g);
@@ -268,10 +208,10 @@ static void t_tenancy(struct fx *f)
 	};
 	for (size_t i = 0; i < sizeof(tbl) / sizeof(tbl[0]); i++) {
 		struct desk_list_query q = { .limit = 50 };
-		cr_assert_eq(desk_request_get(f->c, &f->who[tbl[i].who], id, T0, &o, &e), tbl[i].rc,
+		cr_assert_eq(desk_request_get(f->t.c, &f->who[tbl[i].who], id, T0, &o, &e), tbl[i].rc,
 			     "%s get", who_names[tbl[i].who]);
 		json_decref(o);
-		cr_assert_eq(desk_request_list(f->c, &f->who[tbl[i].who], &q, T0, &o, &e), 0);
+		cr_assert_eq(desk_request_list(f->t.c, &f->who[tbl[i].who], &q, T0, &o, &e), 0);
 		cr_assert_eq(json_integer_value(json_object_get(o, "total")), tbl[i].total,
 			     "%s list", who_names[tbl[i].who]);
 		json_decref(o);
@@ -281,12 +221,12 @@ static void t_tenancy(struct fx *f)
 	struct desk_request_new in = { .enterprise_id = f->who[ENT1].enterprise_id,
 				       .channel = "web", .category = "help", .urgency = "normal",
 				       .title = "t", .description = "d" };
-	cr_assert_eq(desk_request_create(f->svc, f->c, &a, &in, T0, &o, &e), PL_EINVAL);
+	cr_assert_eq(desk_request_create(f->svc, f->t.c, &a, &in, T0, &o, &e), PL_EINVAL);
 	cr_assert(strstr(e.text, "enterprise_id"));
 	/* bad input is named */
 	in.enterprise_id = NULL;
 	in.channel = "pigeon";
-	cr_assert_eq(desk_request_create(f->svc, f->c, &a, &in, T0, &o, &e), PL_EINVAL);
+	cr_assert_eq(desk_request_create(f->svc, f->t.c, &a, &in, T0, &o, &e), PL_EINVAL);
 	cr_assert(strstr(e.text, "channel"), "%s", e.text);
 }
 Test(repo, tenancy_on_both_stores) { on_each_store(t_tenancy); }
@@ -299,10 +239,10 @@ static void t_replacement(struct fx *f)
 	json_t *o = NULL;
 	const char *ent1 = f->who[ENT1].enterprise_id;
 	/* auth's demo assignment starts at wall-clock time: date it back */
-	cr_assert_eq(store_exec(f->c, "UPDATE assignments SET started_at = '2026-01-01T00:00:00.000Z'",
+	cr_assert_eq(store_exec(f->t.c, "UPDATE assignments SET started_at = '2026-01-01T00:00:00.000Z'",
 				NULL, 0, NULL), 0);
 	create(f, ENT1, "help", "normal", T0, id, NULL);
-	cr_assert_eq(desk_replacement_create(f->svc, f->c, &ent, NULL, "why", T0, &o, &e),
+	cr_assert_eq(desk_replacement_create(f->svc, f->t.c, &ent, NULL, "why", T0, &o, &e),
 		     PL_ECONFLICT, "before any rating");
 	const struct step steps[] = {
 		{ SPEC1, { .action = "accept" }, 0, "accepted" },
@@ -312,14 +252,14 @@ static void t_replacement(struct fx *f)
 	};
 	run_steps(f, id, steps, 4, T0 + HOUR);
 	int64_t t = T0 + 6 * HOUR;
-	cr_assert_eq(store_begin(f->c), 0);
-	cr_assert_eq(desk_replacement_create(f->svc, f->c, &ent, NULL, "why", t, &o, &e), 0, "%s", e.text);
-	cr_assert_eq(store_commit(f->c), 0);
+	cr_assert_eq(store_begin(f->t.c), 0);
+	cr_assert_eq(desk_replacement_create(f->svc, f->t.c, &ent, NULL, "why", t, &o, &e), 0, "%s", e.text);
+	cr_assert_eq(store_commit(f->t.c), 0);
 	pl_strlcpy(rep, pl_json_str(o, "id"), sizeof(rep));
 	/* due in 3 working days: Thu 26, Fri 27, Mon 30 -> Tue 1 Dec 00:00 Beijing */
 	cr_assert_str_eq(pl_json_str(o, "due_at"), "2026-11-30T16:00:00.000Z");
 	json_decref(o);
-	cr_assert_eq(desk_replacement_create(f->svc, f->c, &ent, NULL, "again", t, &o, &e),
+	cr_assert_eq(desk_replacement_create(f->svc, f->t.c, &ent, NULL, "again", t, &o, &e),
 		     PL_ECONFLICT, "one pending at a time");
 	/* the rule: not the current specialist; not someone who is not one */
 	const struct { const char *cand; int rc; } tbl[] = {
@@ -328,26 +268,26 @@ static void t_replacement(struct fx *f)
 		{ "01M00000000000000000000000", PL_EINVAL },
 	};
 	for (size_t i = 0; i < 3; i++) {
-		cr_assert_eq(store_begin(f->c), 0);
-		cr_assert_eq(desk_replacement_assign(f->svc, f->c, &admin, rep, tbl[i].cand, t, &o, &e),
+		cr_assert_eq(store_begin(f->t.c), 0);
+		cr_assert_eq(desk_replacement_assign(f->svc, f->t.c, &admin, rep, tbl[i].cand, t, &o, &e),
 			     tbl[i].rc, "candidate %zu: %s", i, e.text);
-		store_rollback(f->c);
+		store_rollback(f->t.c);
 	}
-	cr_assert_eq(store_begin(f->c), 0);
-	cr_assert_eq(desk_replacement_assign(f->svc, f->c, &admin, rep, f->who[SPEC2].user_id, t,
+	cr_assert_eq(store_begin(f->t.c), 0);
+	cr_assert_eq(desk_replacement_assign(f->svc, f->t.c, &admin, rep, f->who[SPEC2].user_id, t,
 					     &o, &e), 0, "%s", e.text);
-	cr_assert_eq(store_commit(f->c), 0);
+	cr_assert_eq(store_commit(f->t.c), 0);
 	cr_assert_str_eq(pl_json_str(o, "state"), "done");
 	json_decref(o);
 	/* the reopened request went to the new specialist */
-	cr_assert_eq(desk_request_get(f->c, &f->who[SPEC2], id, t, &o, &e), 0);
+	cr_assert_eq(desk_request_get(f->t.c, &f->who[SPEC2], id, t, &o, &e), 0);
 	cr_assert_str_eq(pl_json_str(o, "state"), "dispatched");
 	cr_assert_str_eq(pl_json_str(o, "specialist_id"), f->who[SPEC2].user_id);
 	json_decref(o);
-	cr_assert_eq(desk_assignments(f->c, &f->who[ENT1], ent1, &o, &e), 0);
+	cr_assert_eq(desk_assignments(f->t.c, &f->who[ENT1], ent1, &o, &e), 0);
 	cr_assert_eq(json_array_size(json_object_get(o, "items")), 2);
 	json_decref(o);
-	cr_assert_eq(desk_assignments(f->c, &f->who[ENT2], ent1, &o, &e), PL_ENOTFOUND);
+	cr_assert_eq(desk_assignments(f->t.c, &f->who[ENT2], ent1, &o, &e), PL_ENOTFOUND);
 }
 Test(repo, replacement_on_both_stores) { on_each_store(t_replacement); }
 
@@ -367,12 +307,12 @@ static void t_overdue(struct fx *f)
 		{ T0 + 121 * 60000, 1 },/* a's 2 hours ran out */
 	};
 	for (size_t i = 0; i < sizeof(tbl) / sizeof(tbl[0]); i++) {
-		cr_assert_eq(store_begin(f->c), 0);
-		cr_assert_eq(desk_escalate_overdue(f->c, tbl[i].at, &n), 0);
-		cr_assert_eq(store_commit(f->c), 0);
+		cr_assert_eq(store_begin(f->t.c), 0);
+		cr_assert_eq(desk_escalate_overdue(f->t.c, tbl[i].at, &n), 0);
+		cr_assert_eq(store_commit(f->t.c), 0);
 		cr_assert_eq(n, tbl[i].n, "run %zu: %d escalated, want %d", i, n, tbl[i].n);
 	}
-	cr_assert_eq(desk_request_get(f->c, &f->who[ADMIN], b, T0, &o, &e), 0);
+	cr_assert_eq(desk_request_get(f->t.c, &f->who[ADMIN], b, T0, &o, &e), 0);
 	cr_assert_str_eq(pl_json_str(o, "state"), "escalated");
 	json_decref(o);
 	cr_assert_eq(count(f, "SELECT count(*) AS n FROM audit_log WHERE action = ?",
@@ -405,10 +345,10 @@ static void t_numbers_scores(struct fx *f)
 		json_decref(o);
 	}
 	/* no ratings: an empty board; bad window refused */
-	cr_assert_eq(desk_scores(f->c, 90, T0, &o, &e), 0);
+	cr_assert_eq(desk_scores(f->t.c, 90, T0, &o, &e), 0);
 	cr_assert_eq(json_array_size(json_object_get(o, "items")), 0);
 	json_decref(o);
-	cr_assert_eq(desk_scores(f->c, 0, T0, &o, &e), PL_EINVAL);
+	cr_assert_eq(desk_scores(f->t.c, 0, T0, &o, &e), PL_EINVAL);
 }
 Test(repo, numbers_and_scores_on_both_stores) { on_each_store(t_numbers_scores); }
 

@@ -1,7 +1,7 @@
 /* test_repo.c - the line repository (src/line/repo.c) on a real store:
  * every test runs on SQLite (a file in a fresh temp dir) and on PostgreSQL
- * (the server in PARKLINE_TEST_PG, one schema per test, as
- * tests/unit/desk/test_repo.c does; skipped without it unless CI=true or
+ * (the server in PARKLINE_TEST_PG, one schema per test, through
+ * tests/unit/support/store_env.h; skipped without it unless CI=true or
  * PL_REQUIRE_PG=1). Cases are tables of {input, expected}.
  */
 #include <criterion/criterion.h>
@@ -10,93 +10,34 @@
 #include <unistd.h>
 
 #include "line/repo.h"
+#include "support/store_env.h"
 #include "auth/auth.h"
 
 #define T0 1795572000000LL
 
 struct fx {
-	bool pg;
-	char dir[64], url[1024], schema[40];
-	struct store *st;
+	struct tenv t; /* the store (tests/unit/support/store_env.h) and its connection t.c */
 	struct auth *a;
-	struct store_conn *c;
 	char line[PL_ID_LEN + 1], ent[PL_ID_LEN + 1];
 };
-
-static bool env_flag(const char *name, const char *want)
-{
-	const char *v = getenv(name);
-	return v && !strcmp(v, want);
-}
-
-static void pg_admin(const char *sql)
-{
-	struct store_options o = { .pool_size = 1 };
-	struct store *st = NULL;
-	struct store_conn *c = NULL;
-	cr_assert_eq(store_open(getenv("PARKLINE_TEST_PG"), &o, &st), 0, "admin connect");
-	cr_assert_eq(store_conn_get(st, &c), 0);
-	cr_assert_eq(store_exec(c, sql, NULL, 0, NULL), 0, "%s: %s", sql, store_conn_errmsg(c));
-	store_conn_put(c);
-	store_free(st);
-}
 
 static bool fx_open(struct fx *f, bool pg)
 {
 	memset(f, 0, sizeof(*f));
-	f->pg = pg;
-	if (pg) {
-		const char *base = getenv("PARKLINE_TEST_PG");
-		if (!base || !*base) {
-			cr_assert(!(env_flag("CI", "true") || env_flag("PL_REQUIRE_PG", "1")),
-				  "PARKLINE_TEST_PG is not set, but CI/PL_REQUIRE_PG requires "
-				  "the PostgreSQL cases to run");
-			return false;
-		}
-		char id[PL_ID_LEN + 1], sql[128];
-		pl_id_new(id);
-		for (char *p = id; *p; p++)
-			*p = (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p);
-		pl_fmt(f->schema, sizeof(f->schema), "l_%s", id);
-		pl_fmt(sql, sizeof(sql), "CREATE SCHEMA %s", f->schema);
-		pg_admin(sql);
-		snprintf(f->url, sizeof(f->url), "%s%soptions=-csearch_path%%3D%s", base,
-			 strchr(base, '?') ? "&" : "?", f->schema);
-	} else {
-		pl_strlcpy(f->dir, "/tmp/pl-line-XXXXXX", sizeof(f->dir));
-		cr_assert_not_null(mkdtemp(f->dir));
-		pl_fmt(f->url, sizeof(f->url), "%s/t.db", f->dir);
-	}
-	struct store_options so = { .pool_size = 2 };
-	cr_assert_eq(store_open(f->url, &so, &f->st), 0, "store_open %s", f->url);
-	cr_assert_eq(store_migrate(f->st, NULL), 0);
+	if (!tenv_open(&f->t, pg, "line"))
+		return false;
 	struct auth_options ao = { .hash_cost = AUTH_HASH_MIN };
-	f->a = auth_new(f->st, &ao, NULL);
+	f->a = auth_new(f->t.st, &ao, NULL);
 	cr_assert_eq(auth_demo_seed(f->a, NULL), 0);
-	cr_assert_eq(line_repo_demo_seed(f->st, NULL), 0);
-	cr_assert_eq(store_conn_get(f->st, &f->c), 0);
-	cr_assert_eq(line_repo_line_by_node(f->c, "taiji", "fill-1", f->line, f->ent), 0);
+	cr_assert_eq(line_repo_demo_seed(f->t.st, NULL), 0);
+	cr_assert_eq(line_repo_line_by_node(f->t.c, "taiji", "fill-1", f->line, f->ent), 0);
 	return true;
 }
 
 static void fx_close(struct fx *f)
 {
-	store_conn_put(f->c);
 	auth_free(f->a);
-	store_free(f->st);
-	if (f->pg) {
-		char sql[128];
-		pl_fmt(sql, sizeof(sql), "DROP SCHEMA %s CASCADE", f->schema);
-		pg_admin(sql);
-	} else {
-		static const char *const files[] = { "t.db", "t.db-wal", "t.db-shm" };
-		for (size_t i = 0; i < 3; i++) {
-			char p[128];
-			pl_fmt(p, sizeof(p), "%s/%s", f->dir, files[i]);
-			unlink(p);
-		}
-		rmdir(f->dir);
-	}
+	tenv_close(&f->t);
 }
 
 static void on_each_store(void (*fn)(struct fx *))
@@ -139,20 +80,20 @@ static void t_demo_and_lookup(struct fx *f)
 		{ "other", "fill-1", PL_ENOTFOUND },
 	};
 	/* seeding again changes nothing */
-	cr_assert_eq(line_repo_demo_seed(f->st, NULL), 0);
-	cr_expect_eq(count_rows(f->c, "SELECT count(*) AS n FROM lines"), 2);
+	cr_assert_eq(line_repo_demo_seed(f->t.st, NULL), 0);
+	cr_expect_eq(count_rows(f->t.c, "SELECT count(*) AS n FROM lines"), 2);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char l[PL_ID_LEN + 1] = "", e[PL_ID_LEN + 1] = "";
-		cr_expect_eq(line_repo_line_by_node(f->c, cases[i].group, cases[i].node, l, e),
+		cr_expect_eq(line_repo_line_by_node(f->t.c, cases[i].group, cases[i].node, l, e),
 			     cases[i].rc, "%s/%s", cases[i].group, cases[i].node);
 		if (cases[i].rc == 0)
 			cr_expect_str_eq(e, f->ent);
 	}
 	json_t *line = NULL;
-	cr_assert_eq(line_repo_line_get(f->c, f->line, &line), 0);
+	cr_assert_eq(line_repo_line_get(f->t.c, f->line, &line), 0);
 	cr_expect_str_eq(pl_json_str(line, "sp_node"), "fill-1");
 	json_decref(line);
-	cr_expect_eq(line_repo_line_get(f->c, "01J99999999999999999999999", &line), PL_ENOTFOUND);
+	cr_expect_eq(line_repo_line_get(f->t.c, "01J99999999999999999999999", &line), PL_ENOTFOUND);
 }
 Test(line_repo, demo_and_lookup) { on_each_store(t_demo_and_lookup); }
 
@@ -164,18 +105,18 @@ static void t_series_ensure(struct fx *f)
 	memset(longname, 'm', sizeof(longname) - 1);
 	longname[sizeof(longname) - 1] = '\0';
 	static const struct { const char *metric; int rc; } bad[] = { { "", PL_EINVAL } };
-	cr_assert_eq(line_repo_series_ensure(f->c, f->line, "speed", id1, &last), 0);
+	cr_assert_eq(line_repo_series_ensure(f->t.c, f->line, "speed", id1, &last), 0);
 	cr_expect_eq(last, INT64_MIN);
-	cr_assert_eq(line_repo_series_ensure(f->c, f->line, "speed", id2, &last), 0);
+	cr_assert_eq(line_repo_series_ensure(f->t.c, f->line, "speed", id2, &last), 0);
 	cr_expect_str_eq(id1, id2, "the same series comes back");
-	cr_expect_eq(line_repo_series_ensure(f->c, f->line, bad[0].metric, id2, NULL), bad[0].rc);
-	cr_expect_eq(line_repo_series_ensure(f->c, f->line, longname, id2, NULL), PL_EINVAL);
+	cr_expect_eq(line_repo_series_ensure(f->t.c, f->line, bad[0].metric, id2, NULL), bad[0].rc);
+	cr_expect_eq(line_repo_series_ensure(f->t.c, f->line, longname, id2, NULL), PL_EINVAL);
 	longname[LINE_METRIC_MAX] = '\0'; /* exactly the cap: fine */
-	cr_expect_eq(line_repo_series_ensure(f->c, f->line, longname, id2, NULL), 0);
+	cr_expect_eq(line_repo_series_ensure(f->t.c, f->line, longname, id2, NULL), 0);
 	/* after a block, last_t is its newest point */
 	struct line_point p[] = { { T0, 1 }, { T0 + 10, 2 } };
-	cr_assert_eq(line_repo_block_put(f->c, id1, p, 2), 0);
-	cr_assert_eq(line_repo_series_ensure(f->c, f->line, "speed", id2, &last), 0);
+	cr_assert_eq(line_repo_block_put(f->t.c, id1, p, 2), 0);
+	cr_assert_eq(line_repo_series_ensure(f->t.c, f->line, "speed", id2, &last), 0);
 	cr_expect_eq(last, T0 + 10);
 }
 Test(line_repo, series_ensure) { on_each_store(t_series_ensure); }
@@ -186,13 +127,13 @@ static void t_blocks_and_ranges(struct fx *f)
 	struct line_point pts[8];
 	for (int i = 0; i < 8; i++)
 		pts[i] = (struct line_point){ T0 + i * 1000, 10.5 + i };
-	cr_assert_eq(line_repo_series_ensure(f->c, f->line, "speed", sid, NULL), 0);
+	cr_assert_eq(line_repo_series_ensure(f->t.c, f->line, "speed", sid, NULL), 0);
 	/* the open block is rewritten in place as it grows (NOTES 1) */
-	cr_assert_eq(line_repo_block_put(f->c, sid, pts, 3), 0);
-	cr_assert_eq(line_repo_block_put(f->c, sid, pts, 5), 0);
+	cr_assert_eq(line_repo_block_put(f->t.c, sid, pts, 3), 0);
+	cr_assert_eq(line_repo_block_put(f->t.c, sid, pts, 5), 0);
 	/* a second block after it */
-	cr_assert_eq(line_repo_block_put(f->c, sid, pts + 5, 3), 0);
-	cr_expect_eq(count_rows(f->c, "SELECT count(*) AS n FROM line_series_blocks"), 2);
+	cr_assert_eq(line_repo_block_put(f->t.c, sid, pts + 5, 3), 0);
+	cr_expect_eq(count_rows(f->t.c, "SELECT count(*) AS n FROM line_series_blocks"), 2);
 
 	static const struct { int64_t from, to; size_t n; int first; } cases[] = {
 		{ T0, T0 + 8000, 8, 0 },          /* everything */
@@ -204,7 +145,7 @@ static void t_blocks_and_ranges(struct fx *f)
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		json_t *arr = NULL;
-		cr_assert_eq(line_repo_points(f->c, f->line, "speed", cases[i].from, cases[i].to, &arr), 0);
+		cr_assert_eq(line_repo_points(f->t.c, f->line, "speed", cases[i].from, cases[i].to, &arr), 0);
 		cr_expect_eq(json_array_size(arr), cases[i].n, "case %zu: %zu points", i,
 			     json_array_size(arr));
 		if (cases[i].n) {
@@ -215,10 +156,10 @@ static void t_blocks_and_ranges(struct fx *f)
 		json_decref(arr);
 	}
 	json_t *arr = NULL;
-	cr_expect_eq(line_repo_points(f->c, f->line, "nope", T0, T0 + 1, &arr), PL_ENOTFOUND);
-	cr_expect_eq(line_repo_block_put(f->c, sid, pts, 0), PL_EINVAL);
+	cr_expect_eq(line_repo_points(f->t.c, f->line, "nope", T0, T0 + 1, &arr), PL_ENOTFOUND);
+	cr_expect_eq(line_repo_block_put(f->t.c, sid, pts, 0), PL_EINVAL);
 	struct line_point unordered[] = { { T0 + 2, 1 }, { T0 + 1, 2 } };
-	cr_expect_eq(line_repo_block_put(f->c, sid, unordered, 2), PL_EINVAL);
+	cr_expect_eq(line_repo_block_put(f->t.c, sid, unordered, 2), PL_EINVAL);
 }
 Test(line_repo, blocks_and_ranges) { on_each_store(t_blocks_and_ranges); }
 
@@ -226,7 +167,7 @@ static void t_last_value(struct fx *f)
 {
 	char sid[PL_ID_LEN + 1];
 	json_t *m = NULL;
-	cr_assert_eq(line_repo_series_ensure(f->c, f->line, "temp", sid, NULL), 0);
+	cr_assert_eq(line_repo_series_ensure(f->t.c, f->line, "temp", sid, NULL), 0);
 	/* {block start, value, expected last value afterwards}: an older block
 	 * never rolls the cache back (NOTES 2) */
 	static const struct { int64_t t; double v, want; } steps[] = {
@@ -236,20 +177,20 @@ static void t_last_value(struct fx *f)
 	};
 	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
 		struct line_point p = { steps[i].t, steps[i].v };
-		cr_assert_eq(line_repo_block_put(f->c, sid, &p, 1), 0);
-		cr_assert_eq(line_repo_metrics(f->c, f->line, &m), 0);
+		cr_assert_eq(line_repo_block_put(f->t.c, sid, &p, 1), 0);
+		cr_assert_eq(line_repo_metrics(f->t.c, f->line, &m), 0);
 		cr_expect_float_eq(json_real_value(json_object_get(metric_of(m, "temp"), "value")),
 				   steps[i].want, 1e-12, "step %zu", i);
 		json_decref(m);
 	}
 	/* NaN stays in the block but the cache says null */
 	struct line_point nan_p = { T0 + 10000, NAN };
-	cr_assert_eq(line_repo_block_put(f->c, sid, &nan_p, 1), 0);
-	cr_assert_eq(line_repo_metrics(f->c, f->line, &m), 0);
+	cr_assert_eq(line_repo_block_put(f->t.c, sid, &nan_p, 1), 0);
+	cr_assert_eq(line_repo_metrics(f->t.c, f->line, &m), 0);
 	cr_expect(json_is_null(json_object_get(metric_of(m, "temp"), "value")));
 	json_decref(m);
 	json_t *arr = NULL;
-	cr_assert_eq(line_repo_points(f->c, f->line, "temp", T0 + 10000, T0 + 10001, &arr), 0);
+	cr_assert_eq(line_repo_points(f->t.c, f->line, "temp", T0 + 10000, T0 + 10001, &arr), 0);
 	cr_expect(json_is_null(json_array_get(json_array_get(arr, 0), 1)));
 	json_decref(arr);
 }
@@ -261,8 +202,8 @@ static void t_stale(struct fx *f)
 	for (size_t i = 0; i < 4; i++) {
 		char sid[PL_ID_LEN + 1];
 		struct line_point p = { T0, 1 };
-		cr_assert_eq(line_repo_series_ensure(f->c, f->line, metrics[i], sid, NULL), 0);
-		cr_assert_eq(line_repo_block_put(f->c, sid, &p, 1), 0);
+		cr_assert_eq(line_repo_series_ensure(f->t.c, f->line, metrics[i], sid, NULL), 0);
+		cr_assert_eq(line_repo_block_put(f->t.c, sid, &p, 1), 0);
 	}
 	/* {device marked, rows changed, which metrics are stale afterwards} */
 	static const struct { const char *device; int64_t changed; bool stale[4]; } steps[] = {
@@ -273,9 +214,9 @@ static void t_stale(struct fx *f)
 	for (size_t s = 0; s < sizeof(steps) / sizeof(steps[0]); s++) {
 		int64_t ch = -1;
 		json_t *m = NULL;
-		cr_assert_eq(line_repo_mark_stale(f->c, f->line, steps[s].device, &ch), 0);
+		cr_assert_eq(line_repo_mark_stale(f->t.c, f->line, steps[s].device, &ch), 0);
 		cr_expect_eq(ch, steps[s].changed, "step %zu: %lld changed", s, (long long)ch);
-		cr_assert_eq(line_repo_metrics(f->c, f->line, &m), 0);
+		cr_assert_eq(line_repo_metrics(f->t.c, f->line, &m), 0);
 		for (size_t i = 0; i < 4; i++)
 			cr_expect_eq(json_is_true(json_object_get(metric_of(m, metrics[i]), "stale")),
 				     steps[s].stale[i], "step %zu metric %s", s, metrics[i]);
@@ -285,9 +226,9 @@ static void t_stale(struct fx *f)
 	char sid[PL_ID_LEN + 1];
 	struct line_point p = { T0 + 1, 2 };
 	json_t *m = NULL;
-	cr_assert_eq(line_repo_series_ensure(f->c, f->line, "speed", sid, NULL), 0);
-	cr_assert_eq(line_repo_block_put(f->c, sid, &p, 1), 0);
-	cr_assert_eq(line_repo_metrics(f->c, f->line, &m), 0);
+	cr_assert_eq(line_repo_series_ensure(f->t.c, f->line, "speed", sid, NULL), 0);
+	cr_assert_eq(line_repo_block_put(f->t.c, sid, &p, 1), 0);
+	cr_assert_eq(line_repo_metrics(f->t.c, f->line, &m), 0);
 	cr_expect(json_is_false(json_object_get(metric_of(m, "speed"), "stale")));
 	json_decref(m);
 }

@@ -7,8 +7,6 @@
  * on a developer machine but FAIL when CI=true or PL_REQUIRE_PG=1, so CI
  * cannot go green without having tested PostgreSQL. */
 #include <criterion/criterion.h>
-#include <criterion/parameterized.h>
-#include <dirent.h>
 #include <math.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -17,84 +15,26 @@
 #include <unistd.h>
 
 #include "store/store.h"
+#include "support/store_env.h"
 #include "store/store_int.h"
 
-struct drv {
-	const char *name;
-	bool pg;
-};
-static struct drv drivers[] = { { "sqlite", false }, { "postgresql", true } };
-
-/* One test's database: a temp dir (SQLite) or a schema (PostgreSQL). */
-struct env {
-	const struct drv *d;
-	char dir[64];       /* SQLite: temp dir holding the file(s) */
-	char url[1024];
-	char schema[40];    /* PostgreSQL: this test's schema */
-	struct store *st;
-};
-
-static bool env_flag(const char *name, const char *want)
-{
-	const char *v = getenv(name);
-	return v && !strcmp(v, want);
-}
-
-/* Runs one statement on the shared PostgreSQL database outside any test
- * schema (creating and dropping schemas). */
-static void pg_admin(const char *sql)
-{
-	struct store_options o = { .pool_size = 1 };
-	struct store *st = NULL;
-	struct store_conn *c = NULL;
-
-	cr_assert_eq(store_open(getenv("PARKLINE_TEST_PG"), &o, &st), 0, "admin connect");
-	cr_assert_eq(store_conn_get(st, &c), 0);
-	cr_assert_eq(store_exec(c, sql, NULL, 0, NULL), 0, "%s: %s", sql, store_conn_errmsg(c));
-	store_conn_put(c);
-	store_free(st);
-}
-
-static void env_url(const struct env *e, char *out, size_t n)
+/* Each test's database comes from the shared two-driver harness
+ * (tests/unit/support/store_env.h). The contract tests migrate and take
+ * connections themselves, so the harness only opens the store. */
+static void env_url(const struct tenv *e, char *out, size_t n)
 {
 	pl_strlcpy(out, e->url, n);
 }
 
-static void env_open_opts(struct env *e, const struct drv *d, int pool, int timeout_ms)
+static void env_open_opts(struct tenv *e, const struct tenv_drv *d, int pool, int timeout_ms)
 {
-	struct store_options o = { .pool_size = pool, .busy_timeout_ms = timeout_ms };
+	const struct tenv_opts o = { .pool_size = pool, .busy_timeout_ms = timeout_ms,
+				     .no_migrate = true, .no_conn = true };
 
-	memset(e, 0, sizeof(*e));
-	e->d = d;
-	if (d->pg) {
-		const char *base = getenv("PARKLINE_TEST_PG");
-		if (!base || !*base) {
-			if (env_flag("CI", "true") || env_flag("PL_REQUIRE_PG", "1"))
-				cr_assert_fail("PARKLINE_TEST_PG is not set, but CI/PL_REQUIRE_PG "
-					       "requires the PostgreSQL cases to run");
-			cr_skip_test("PARKLINE_TEST_PG not set: PostgreSQL case skipped");
-		}
-		char id[PL_ID_LEN + 1], sql[128];
-		pl_id_new(id);
-		for (char *p = id; *p; p++)
-			*p = (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p);
-		pl_fmt(e->schema, sizeof(e->schema), "t_%s", id);
-		pl_fmt(sql, sizeof(sql), "CREATE SCHEMA %s", e->schema);
-		pg_admin(sql);
-		/* libpq's options parameter sets search_path on every pooled
-		 * connection, so unqualified names land in this schema. */
-		snprintf(e->url, sizeof(e->url), "%s%soptions=-csearch_path%%3D%s", base,
-			 strchr(base, '?') ? "&" : "?", e->schema);
-	} else {
-		pl_strlcpy(e->dir, "/tmp/pl-store-XXXXXX", sizeof(e->dir));
-		cr_assert_not_null(mkdtemp(e->dir));
-		pl_fmt(e->url, sizeof(e->url), "%s/test.db", e->dir);
-	}
-	int rc = store_open(e->url, &o, &e->st);
-	cr_assert_eq(rc, 0, "store_open(%s): %s", e->url, pl_strerror(rc));
+	tenv_open_or_skip(e, d->pg, "store", &o);
 }
 
-static void env_open(struct env *e, const struct drv *d, bool migrate)
+static void env_open(struct tenv *e, const struct tenv_drv *d, bool migrate)
 {
 	env_open_opts(e, d, 4, 2000);
 	if (migrate) {
@@ -103,31 +43,7 @@ static void env_open(struct env *e, const struct drv *d, bool migrate)
 	}
 }
 
-static void env_close(struct env *e)
-{
-	store_free(e->st);
-	e->st = NULL;
-	if (e->d->pg) {
-		char sql[128];
-		pl_fmt(sql, sizeof(sql), "DROP SCHEMA %s CASCADE", e->schema);
-		pg_admin(sql);
-	} else {
-		DIR *dir = opendir(e->dir);
-		struct dirent *de;
-		char path[512];
-		while (dir && (de = readdir(dir))) {
-			if (de->d_name[0] == '.')
-				continue;
-			snprintf(path, sizeof(path), "%s/%s", e->dir, de->d_name);
-			unlink(path);
-		}
-		if (dir)
-			closedir(dir);
-		rmdir(e->dir);
-	}
-}
-
-static struct store_conn *get(struct env *e)
+static struct store_conn *get(struct tenv *e)
 {
 	struct store_conn *c = NULL;
 	cr_assert_eq(store_conn_get(e->st, &c), 0);
@@ -151,7 +67,7 @@ static void exec_ok(struct store_conn *c, const char *sql)
 }
 
 /* The table the value tests use; only the blob type is spelled per engine. */
-static void make_values_table(struct env *e, struct store_conn *c)
+static void make_values_table(struct tenv *e, struct store_conn *c)
 {
 	exec_ok(c, store_kind(e->st) == STORE_SQLITE
 		? "CREATE TABLE v (k INTEGER PRIMARY KEY, t TEXT, i BIGINT,"
@@ -160,13 +76,7 @@ static void make_values_table(struct env *e, struct store_conn *c)
 		  " r DOUBLE PRECISION, b BYTEA, u TEXT UNIQUE)");
 }
 
-#define STORE_TEST(name)                                                   \
-	ParameterizedTestParameters(store, name)                                \
-	{                                                                       \
-		return cr_make_param_array(struct drv, drivers,                 \
-					   sizeof(drivers) / sizeof(drivers[0])); \
-	}                                                                       \
-	ParameterizedTest(struct drv *d, store, name, .timeout = 60)
+#define STORE_TEST(name) TENV_TEST_OPTS(store, name, .timeout = 60)
 
 /* ------------------------------------------------------------ migrations */
 
@@ -188,7 +98,7 @@ static const char *const schema_selects[] = {
 
 STORE_TEST(migrate_twice_is_noop)
 {
-	struct env e;
+	struct tenv e;
 	int applied = -1, cur = -1, latest = -1;
 
 	env_open(&e, d, false);
@@ -211,7 +121,7 @@ STORE_TEST(migrate_twice_is_noop)
 		json_decref(rows);
 	}
 	store_conn_put(c);
-	env_close(&e);
+	tenv_close(&e);
 }
 
 struct migrator {
@@ -236,7 +146,7 @@ static void *migrate_thread(void *arg)
  * fresh database at the same moment: each version is applied once. */
 STORE_TEST(concurrent_migrate_applies_once)
 {
-	struct env e;
+	struct tenv e;
 	struct migrator m[3];
 	pthread_t t[3];
 	char url[1024];
@@ -257,7 +167,7 @@ STORE_TEST(concurrent_migrate_applies_once)
 	cr_assert_eq(store_schema_version(e.st, &cur, &latest), 0);
 	cr_expect_eq(total, latest, "versions applied %d times in all", total);
 	cr_expect_eq(cur, latest);
-	env_close(&e);
+	tenv_close(&e);
 }
 
 /* ------------------------------------------------------ values and types */
@@ -293,7 +203,7 @@ static const struct value_case value_cases[] = {
 
 STORE_TEST(values_round_trip)
 {
-	struct env e;
+	struct tenv e;
 
 	env_open(&e, d, false);
 	struct store_conn *c = get(&e);
@@ -373,12 +283,12 @@ STORE_TEST(values_round_trip)
 		store_rows_free(r);
 	}
 	store_conn_put(c);
-	env_close(&e);
+	tenv_close(&e);
 }
 
 STORE_TEST(query_json_types_and_caps)
 {
-	struct env e;
+	struct tenv e;
 	json_t *rows = NULL, *row = NULL;
 
 	env_open(&e, d, false);
@@ -413,7 +323,7 @@ STORE_TEST(query_json_types_and_caps)
 		     PL_ENOTFOUND);
 	cr_expect_null(row);
 	store_conn_put(c);
-	env_close(&e);
+	tenv_close(&e);
 }
 
 /* ----------------------------------------------------- errors and mapping */
@@ -428,7 +338,7 @@ struct err_case {
 
 STORE_TEST(errors_map_to_codes)
 {
-	struct env e;
+	struct tenv e;
 	static const struct err_case cases[] = {
 		{ "duplicate primary key",
 		  "INSERT INTO enterprises (id, name_zh, created_at, updated_at) VALUES (?, ?, 'x', 'x')",
@@ -474,7 +384,7 @@ STORE_TEST(errors_map_to_codes)
 	cr_expect_eq(store_exec(c, "SELECT 1; SELECT 2", NULL, 0, NULL),
 		     store_kind(e.st) == STORE_SQLITE ? PL_EINVAL : PL_EDB);
 	store_conn_put(c);
-	env_close(&e);
+	tenv_close(&e);
 }
 
 struct open_case {
@@ -521,7 +431,7 @@ Test(store, open_rejects_bad_urls)
 
 STORE_TEST(transactions)
 {
-	struct env e;
+	struct tenv e;
 
 	env_open(&e, d, false);
 	struct store_conn *c = get(&e);
@@ -564,7 +474,7 @@ STORE_TEST(transactions)
 	cr_expect_not(store_in_tx(c));
 	cr_expect_eq(count_rows(c, "SELECT count(*) FROM v"), 1);
 	store_conn_put(c);
-	env_close(&e);
+	tenv_close(&e);
 }
 
 /* PostgreSQL turns COMMIT after a failed statement into ROLLBACK; the store
@@ -572,7 +482,7 @@ STORE_TEST(transactions)
  * failed statement, so the same sequence commits the good write). */
 STORE_TEST(commit_after_error)
 {
-	struct env e;
+	struct tenv e;
 
 	env_open(&e, d, false);
 	struct store_conn *c = get(&e);
@@ -590,14 +500,14 @@ STORE_TEST(commit_after_error)
 	}
 	cr_expect_not(store_in_tx(c));
 	store_conn_put(c);
-	env_close(&e);
+	tenv_close(&e);
 }
 
 /* ------------------------------------------------------------------ audit */
 
 STORE_TEST(audit_is_append_only)
 {
-	struct env e;
+	struct tenv e;
 	json_t *before = json_pack("{s:s}", "name_zh", "旧名"),
 	       *after = json_pack("{s:s, s:[i]}", "name_zh", "华兰生物疫苗有限公司", "n", 1);
 
@@ -644,14 +554,14 @@ STORE_TEST(audit_is_append_only)
 	store_conn_put(c);
 	json_decref(before);
 	json_decref(after);
-	env_close(&e);
+	tenv_close(&e);
 }
 
 /* ------------------------------------------------------------------- pool */
 
 STORE_TEST(pool_exhaustion_times_out)
 {
-	struct env e;
+	struct tenv e;
 	struct store_conn *a = NULL, *b = NULL, *x = NULL;
 	int size = 0, in_use = 0;
 	uint64_t waits = 0;
@@ -680,7 +590,7 @@ STORE_TEST(pool_exhaustion_times_out)
 	store_pool_stats(e.st, &size, &in_use, &waits);
 	cr_expect_eq(in_use, 0);
 	cr_expect_eq(store_ping(e.st), 0);
-	env_close(&e);
+	tenv_close(&e);
 }
 
 struct writer {
@@ -715,7 +625,7 @@ static void *writer_thread(void *arg)
 STORE_TEST(concurrent_writers)
 {
 	enum { NT = 4, PER = 15 };
-	struct env e;
+	struct tenv e;
 	struct writer w[NT];
 	pthread_t t[NT];
 
@@ -736,7 +646,7 @@ STORE_TEST(concurrent_writers)
 	cr_expect_eq(count_rows(c, "SELECT count(*) FROM v WHERE k > 0"), NT * PER);
 	cr_expect_eq(count_rows(c, "SELECT i FROM v WHERE k = 0"), NT * PER);
 	store_conn_put(c);
-	env_close(&e);
+	tenv_close(&e);
 }
 
 /* Two stores on one database model two `parkline serve` processes: a
@@ -744,7 +654,7 @@ STORE_TEST(concurrent_writers)
  * uncommitted one is not. */
 STORE_TEST(second_handle_sees_commits)
 {
-	struct env e;
+	struct tenv e;
 	struct store *other = NULL;
 	struct store_options o = { .pool_size = 2 };
 	char url[1024];
@@ -771,7 +681,7 @@ STORE_TEST(second_handle_sees_commits)
 	store_conn_put(b);
 	store_conn_put(a);
 	store_free(other);
-	env_close(&e);
+	tenv_close(&e);
 }
 
 /* ------------------------------------------------------- statement cache */
@@ -780,7 +690,7 @@ STORE_TEST(second_handle_sees_commits)
  * query of the same text while its cursor is open (busy entry). */
 STORE_TEST(statement_cache)
 {
-	struct env e;
+	struct tenv e;
 
 	env_open(&e, d, false);
 	struct store_conn *c = get(&e);
@@ -810,14 +720,14 @@ STORE_TEST(statement_cache)
 	cr_expect_eq(n, 3);
 	cr_expect_eq(count_rows(c, "SELECT count(*) FROM v"), STORE_STMT_CACHE_MAX + 40);
 	store_conn_put(c);
-	env_close(&e);
+	tenv_close(&e);
 }
 
 /* ------------------------------------------------------- backup and check */
 
 STORE_TEST(backup_is_usable)
 {
-	struct env e;
+	struct tenv e;
 	char dest[512];
 
 	env_open(&e, d, true);
@@ -866,12 +776,12 @@ STORE_TEST(backup_is_usable)
 	}
 	cr_expect_eq(store_backup(e.st, ""), PL_EINVAL);
 	cr_expect_neq(store_backup(e.st, "/nonexistent-dir/x/backup"), 0);
-	env_close(&e);
+	tenv_close(&e);
 }
 
 STORE_TEST(check_reports_schema)
 {
-	struct env e;
+	struct tenv e;
 	json_t *rep = NULL;
 
 	env_open(&e, d, false);
@@ -886,7 +796,7 @@ STORE_TEST(check_reports_schema)
 	free(s);
 	json_decref(rep);
 	cr_expect_eq(store_ping(e.st), 0);
-	env_close(&e);
+	tenv_close(&e);
 }
 
 /* ------------------------------------------------- placeholder rewrite */
@@ -953,7 +863,7 @@ STORE_TEST(durability_settings_on_every_handle)
 		{ STORE_POSTGRES, "SHOW client_encoding", "UTF8" },
 	};
 	enum { N = 3 };
-	struct env e;
+	struct tenv e;
 	struct store_conn *c[N];
 
 	env_open_opts(&e, d, N, 2000);
@@ -981,14 +891,14 @@ STORE_TEST(durability_settings_on_every_handle)
 	}
 	for (int i = 0; i < N; i++)
 		store_conn_put(c[i]);
-	env_close(&e);
+	tenv_close(&e);
 }
 
 /* A raw "BEGIN" through store_exec bypasses store_begin; the pool still
  * ends it before lending the connection again. */
 STORE_TEST(stray_transaction_is_ended)
 {
-	struct env e;
+	struct tenv e;
 
 	env_open_opts(&e, d, 1, 2000);
 	struct store_conn *c = get(&e);
@@ -1003,7 +913,7 @@ STORE_TEST(stray_transaction_is_ended)
 	c = get(&e);
 	cr_expect_eq(count_rows(c, "SELECT count(*) FROM v"), 1);
 	store_conn_put(c);
-	env_close(&e);
+	tenv_close(&e);
 }
 
 /* PostgreSQL only: a server-side disconnect (restart, admin kill) fails
@@ -1011,8 +921,8 @@ STORE_TEST(stray_transaction_is_ended)
  * lends that connection out. */
 Test(store, pg_reconnects_after_disconnect, .timeout = 60)
 {
-	static struct drv pg = { "postgresql", true };
-	struct env e;
+	static const struct tenv_drv pg = { "postgresql", true };
+	struct tenv e;
 	char sql[96];
 
 	env_open_opts(&e, &pg, 1, 2000);
@@ -1020,7 +930,7 @@ Test(store, pg_reconnects_after_disconnect, .timeout = 60)
 	int64_t pid = count_rows(c, "SELECT pg_backend_pid()");
 	store_conn_put(c);
 	pl_fmt(sql, sizeof(sql), "SELECT pg_terminate_backend(%lld)", (long long)pid);
-	pg_admin(sql);
+	tenv_pg_admin(sql);
 	c = get(&e);
 	struct store_rows *r = NULL;
 	int rc = store_query(c, "SELECT 1", NULL, 0, &r);
@@ -1031,7 +941,7 @@ Test(store, pg_reconnects_after_disconnect, .timeout = 60)
 	cr_expect_neq(count_rows(c, "SELECT pg_backend_pid()"), pid, "same session after reconnect");
 	store_conn_put(c);
 	cr_expect_eq(store_ping(e.st), 0);
-	env_close(&e);
+	tenv_close(&e);
 }
 
 /* ------------------------------------------------------ crash durability */
@@ -1062,7 +972,7 @@ static void crash_child(const char *url, int ack_fd)
  * when the database is opened again (recovery from the WAL on SQLite). */
 STORE_TEST(acknowledged_writes_survive_kill9)
 {
-	struct env e;
+	struct tenv e;
 	int fds[2];
 	int64_t k = 0, last = 0;
 	char url[1024];
@@ -1106,7 +1016,7 @@ STORE_TEST(acknowledged_writes_survive_kill9)
 		     (long long)store_rows_int(r, 0));
 	store_rows_free(r);
 	store_conn_put(c);
-	env_close(&e);
+	tenv_close(&e);
 }
 
 /* ------------------------------------------------------------ lock waits */
@@ -1116,7 +1026,7 @@ STORE_TEST(acknowledged_writes_survive_kill9)
  * lock_timeout), and succeeds once the lock is released. */
 STORE_TEST(lock_wait_times_out)
 {
-	struct env e;
+	struct tenv e;
 	struct store *other = NULL;
 	struct store_options o = { .pool_size = 1, .busy_timeout_ms = 200 };
 	char url[1024];
@@ -1150,5 +1060,5 @@ STORE_TEST(lock_wait_times_out)
 	store_conn_put(b);
 	store_conn_put(a);
 	store_free(other);
-	env_close(&e);
+	tenv_close(&e);
 }

@@ -9,108 +9,31 @@
  * and is finally seen empty at station S3. Time bounds decide everything:
  * vial 5 was at S1 only, vial 15 at S2 only, nobody at S3. */
 #include <criterion/criterion.h>
-#include <criterion/parameterized.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "support/store_env.h"
 #include "trace/trace.h"
 #include "auth/auth.h"
 
-struct drv {
-	const char *name;
-	bool pg;
-};
-static struct drv drivers[] = { { "sqlite", false }, { "postgresql", true } };
-
+/* One test's store (tests/unit/support/store_env.h) with two enterprises
+ * of its own. */
 struct env {
-	const struct drv *d;
-	char dir[64];
-	char url[1024];
-	char schema[40];
-	struct store *st;
-	struct store_conn *c;
+	struct tenv t;
 	char ent[2][PL_ID_LEN + 1];
 };
 
-static bool env_flag(const char *name, const char *want)
+/* A migrated store with two enterprises, and one connection taken (e->t.c). */
+static void env_open(struct env *e, const struct tenv_drv *d)
 {
-	const char *v = getenv(name);
-	return v && !strcmp(v, want);
-}
-
-static void pg_admin(const char *sql)
-{
-	struct store_options o = { .pool_size = 1 };
-	struct store *st = NULL;
-	struct store_conn *c = NULL;
-
-	cr_assert_eq(store_open(getenv("PARKLINE_TEST_PG"), &o, &st), 0, "admin connect");
-	cr_assert_eq(store_conn_get(st, &c), 0);
-	cr_assert_eq(store_exec(c, sql, NULL, 0, NULL), 0, "%s: %s", sql, store_conn_errmsg(c));
-	store_conn_put(c);
-	store_free(st);
-}
-
-/* A migrated store with two enterprises, and one connection taken. */
-static void env_open(struct env *e, const struct drv *d)
-{
-	struct store_options o = { .pool_size = 2, .busy_timeout_ms = 5000 };
-
-	memset(e, 0, sizeof(*e));
-	e->d = d;
-	if (d->pg) {
-		const char *base = getenv("PARKLINE_TEST_PG");
-		if (!base || !*base) {
-			if (env_flag("CI", "true") || env_flag("PL_REQUIRE_PG", "1"))
-				cr_assert_fail("PARKLINE_TEST_PG is not set, but CI/PL_REQUIRE_PG "
-					       "requires the PostgreSQL cases to run");
-			cr_skip_test("PARKLINE_TEST_PG not set: PostgreSQL case skipped");
-		}
-		char id[PL_ID_LEN + 1], sql[128];
-		pl_id_new(id);
-		for (char *p = id; *p; p++)
-			*p = (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p);
-		pl_fmt(e->schema, sizeof(e->schema), "t_%s", id);
-		pl_fmt(sql, sizeof(sql), "CREATE SCHEMA %s", e->schema);
-		pg_admin(sql);
-		snprintf(e->url, sizeof(e->url), "%s%soptions=-csearch_path%%3D%s", base,
-			 strchr(base, '?') ? "&" : "?", e->schema);
-	} else {
-		pl_strlcpy(e->dir, "/tmp/pl-trace-XXXXXX", sizeof(e->dir));
-		cr_assert_not_null(mkdtemp(e->dir));
-		pl_fmt(e->url, sizeof(e->url), "%s/test.db", e->dir);
-	}
-	cr_assert_eq(store_open(e->url, &o, &e->st), 0);
-	cr_assert_eq(store_migrate(e->st, NULL), 0);
-	cr_assert_eq(store_conn_get(e->st, &e->c), 0);
-	for (int i = 0; i < 2; i++) {
-		char now[PL_TIME_STRLEN];
-		pl_id_new(e->ent[i]);
-		pl_time_format(pl_time_now_ms(), now);
-		struct store_param p[] = { SP_TEXT(e->ent[i]), SP_TEXT(i ? "企业二" : "企业一"),
-					   SP_TEXT(now), SP_TEXT(now) };
-		cr_assert_eq(store_exec(e->c, "INSERT INTO enterprises (id, name_zh, created_at, "
-					"updated_at) VALUES (?, ?, ?, ?)", p, 4, NULL), 0);
-	}
+	tenv_open_or_skip(&e->t, d->pg, "genealogy", NULL);
+	tenv_add_enterprise(&e->t, "企业一", e->ent[0]);
+	tenv_add_enterprise(&e->t, "企业二", e->ent[1]);
 }
 
 static void env_close(struct env *e)
 {
-	store_conn_put(e->c);
-	store_free(e->st);
-	if (e->d->pg) {
-		char sql[128];
-		pl_fmt(sql, sizeof(sql), "DROP SCHEMA %s CASCADE", e->schema);
-		pg_admin(sql);
-	} else {
-		char f[128];
-		const char *sfx[] = { "", "-wal", "-shm" };
-		for (size_t i = 0; i < 3; i++) {
-			pl_fmt(f, sizeof(f), "%s/test.db%s", e->dir, sfx[i]);
-			unlink(f);
-		}
-		rmdir(e->dir);
-	}
+	tenv_close(&e->t);
 }
 
 #define EV(type, action, time, body) "{\"type\":\"" type "\"," action "\"eventTime\":\"" \
@@ -169,14 +92,14 @@ static char *story(void)
 	return pl_buf_steal(&b);
 }
 
-static void env_story(struct env *e, const struct drv *d)
+static void env_story(struct env *e, const struct tenv_drv *d)
 {
 	struct trace_errors errs;
 	json_t *job = NULL;
 	char *text = story();
 	env_open(e, d);
 	trace_errors_init(&errs);
-	cr_assert_eq(trace_repo_capture(e->c, e->ent[0], "test", text, strlen(text), false,
+	cr_assert_eq(trace_repo_capture(e->t.c, e->ent[0], "test", text, strlen(text), false,
 					&errs, &job), 0);
 	cr_assert(json_is_true(json_object_get(job, "success")), "story: %s",
 		  json_dumps(json_object_get(job, "errors"), 0));
@@ -211,11 +134,7 @@ static bool has_node(const json_t *walk, const char *urn)
 	return false;
 }
 
-ParameterizedTestParameters(genealogy, tray_reuse_is_time_bounded)
-{
-	return cr_make_param_array(struct drv, drivers, 2);
-}
-ParameterizedTest(struct drv *d, genealogy, tray_reuse_is_time_bounded)
+TENV_TEST(genealogy, tray_reuse_is_time_bounded)
 {
 	static const struct { const char *vial; bool s1, s2; } cases[] = {
 		{ VIAL "1", true, false }, { VIAL "5", true, false }, { VIAL "10", true, false },
@@ -225,7 +144,7 @@ ParameterizedTest(struct drv *d, genealogy, tray_reuse_is_time_bounded)
 	env_story(&e, d);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		json_t *w = NULL;
-		cr_assert_eq(trace_walk(e.c, e.ent[0], cases[i].vial, TRACE_WALK_BACKWARD, &w), 0);
+		cr_assert_eq(trace_walk(e.t.c, e.ent[0], cases[i].vial, TRACE_WALK_BACKWARD, &w), 0);
 		cr_assert_eq(at_station(w, S("1")), cases[i].s1, "%s at S1", cases[i].vial);
 		cr_assert_eq(at_station(w, S("2")), cases[i].s2, "%s at S2", cases[i].vial);
 		cr_assert(!at_station(w, S("3")), "%s: the empty tray's later trip leaked",
@@ -243,23 +162,19 @@ ParameterizedTest(struct drv *d, genealogy, tray_reuse_is_time_bounded)
 	env_close(&e);
 }
 
-ParameterizedTestParameters(genealogy, forward_and_recall)
-{
-	return cr_make_param_array(struct drv, drivers, 2);
-}
-ParameterizedTest(struct drv *d, genealogy, forward_and_recall)
+TENV_TEST(genealogy, forward_and_recall)
 {
 	struct env e;
 	json_t *w = NULL, *r = NULL;
 	char s1[TRACE_ID_MAX], s2[TRACE_ID_MAX];
 	env_story(&e, d);
-	cr_assert_eq(trace_walk(e.c, e.ent[0], LOT_R, TRACE_WALK_FORWARD, &w), 0);
+	cr_assert_eq(trace_walk(e.t.c, e.ent[0], LOT_R, TRACE_WALK_FORWARD, &w), 0);
 	for (int i = 1; i <= 20; i++) {
 		char v[64];
 		pl_fmt(v, sizeof(v), VIAL "%d", i);
 		cr_assert(has_node(w, v), "forward from the raw lot misses %s", v);
 	}
-	cr_assert_eq(trace_recall(e.c, e.ent[0], LOT_R, &r), 0);
+	cr_assert_eq(trace_recall(e.t.c, e.ent[0], LOT_R, &r), 0);
 	cr_assert_eq(json_integer_value(json_object_get(r, "total")), 20);
 	cr_assert_eq(trace_id_canon_gs1(S("1"), s1, sizeof(s1)), 0);
 	cr_assert_eq(trace_id_canon_gs1(S("2"), s2, sizeof(s2)), 0);
@@ -279,11 +194,7 @@ ParameterizedTest(struct drv *d, genealogy, forward_and_recall)
 	env_close(&e);
 }
 
-ParameterizedTestParameters(genealogy, tenancy_and_bad_codes)
-{
-	return cr_make_param_array(struct drv, drivers, 2);
-}
-ParameterizedTest(struct drv *d, genealogy, tenancy_and_bad_codes)
+TENV_TEST(genealogy, tenancy_and_bad_codes)
 {
 	static const struct { const char *code; int tenant; int rc; } cases[] = {
 		{ VIAL "5", 1, PL_ENOTFOUND },  /* another enterprise sees nothing */
@@ -298,7 +209,7 @@ ParameterizedTest(struct drv *d, genealogy, tenancy_and_bad_codes)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		json_t *w = NULL;
 		const char *t = cases[i].tenant < 0 ? NULL : e.ent[cases[i].tenant];
-		int rc = trace_walk(e.c, t, cases[i].code, TRACE_WALK_BACKWARD, &w);
+		int rc = trace_walk(e.t.c, t, cases[i].code, TRACE_WALK_BACKWARD, &w);
 		cr_assert_eq(rc, cases[i].rc, "case %zu: %s", i, pl_strerror(rc));
 		cr_assert_eq(w == NULL, rc != 0);
 		json_decref(w);
@@ -306,13 +217,9 @@ ParameterizedTest(struct drv *d, genealogy, tenancy_and_bad_codes)
 	env_close(&e);
 }
 
-ParameterizedTestParameters(genealogy, demo_story_traces_and_is_idempotent)
-{
-	return cr_make_param_array(struct drv, drivers, 2);
-}
 /* The demo park's story (repo_demo.c) is valid, seeds once however often
  * it runs, and traces a vial back to both raw lots through its tray. */
-ParameterizedTest(struct drv *d, genealogy, demo_story_traces_and_is_idempotent)
+TENV_TEST(genealogy, demo_story_traces_and_is_idempotent)
 {
 	struct env e;
 	char now[PL_TIME_STRLEN], id[PL_ID_LEN + 1];
@@ -323,21 +230,21 @@ ParameterizedTest(struct drv *d, genealogy, demo_story_traces_and_is_idempotent)
 	pl_time_format(pl_time_now_ms(), now);
 	struct store_param p[] = { SP_TEXT(id), SP_TEXT("重庆太极制药有限公司"),
 				   SP_TEXT(AUTH_DEMO_USCC_1), SP_TEXT(now), SP_TEXT(now) };
-	cr_assert_eq(store_exec(e.c, "INSERT INTO enterprises (id, name_zh, uscc, created_at, "
+	cr_assert_eq(store_exec(e.t.c, "INSERT INTO enterprises (id, name_zh, uscc, created_at, "
 				"updated_at) VALUES (?, ?, ?, ?, ?)", p, 5, NULL), 0);
-	cr_assert_eq(trace_demo_seed(e.st, NULL), 0);
+	cr_assert_eq(trace_demo_seed(e.t.st, NULL), 0);
 	json_t *n1 = NULL, *n2 = NULL;
-	cr_assert_eq(store_query_one(e.c, "SELECT count(*) AS n FROM trace_events", NULL, 0, &n1), 0);
-	cr_assert_eq(trace_demo_seed(e.st, NULL), 0);
-	cr_assert_eq(store_query_one(e.c, "SELECT count(*) AS n FROM trace_events", NULL, 0, &n2), 0);
+	cr_assert_eq(store_query_one(e.t.c, "SELECT count(*) AS n FROM trace_events", NULL, 0, &n1), 0);
+	cr_assert_eq(trace_demo_seed(e.t.st, NULL), 0);
+	cr_assert_eq(store_query_one(e.t.c, "SELECT count(*) AS n FROM trace_events", NULL, 0, &n2), 0);
 	cr_assert_gt(json_integer_value(json_object_get(n1, "n")), 20);
 	cr_assert(json_equal(n1, n2), "seeding twice stored events twice");
-	cr_assert_eq(trace_walk(e.c, id, "urn:epc:id:sgtin:6901234.000001.V0003",
+	cr_assert_eq(trace_walk(e.t.c, id, "urn:epc:id:sgtin:6901234.000001.V0003",
 				TRACE_WALK_BACKWARD, &w), 0);
 	cr_assert(has_node(w, "urn:epc:class:lgtin:6901234.000002.API-2611A"));
 	cr_assert(has_node(w, "urn:epc:class:lgtin:6901234.000003.EXC-2610C"));
 	cr_assert(has_node(w, "urn:epc:id:grai:6901234.10001.T01"));
-	cr_assert_eq(trace_recall(e.c, id, "urn:epc:class:lgtin:6901234.000003.EXC-2610C", &r), 0);
+	cr_assert_eq(trace_recall(e.t.c, id, "urn:epc:class:lgtin:6901234.000003.EXC-2610C", &r), 0);
 	cr_assert_eq(json_integer_value(json_object_get(r, "total")), 12);
 	json_decref(n1);
 	json_decref(n2);

@@ -11,109 +11,32 @@
  * an eventID reused with other content is refused, tenants see only their
  * own events and jobs, and paging visits every event exactly once. */
 #include <criterion/criterion.h>
-#include <criterion/parameterized.h>
 #include <dirent.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "support/store_env.h"
 #include "trace/trace.h"
 
-struct drv {
-	const char *name;
-	bool pg;
-};
-static struct drv drivers[] = { { "sqlite", false }, { "postgresql", true } };
-
+/* One test's store (tests/unit/support/store_env.h) with two enterprises
+ * of its own. */
 struct env {
-	const struct drv *d;
-	char dir[64];
-	char url[1024];
-	char schema[40];
-	struct store *st;
-	struct store_conn *c;
+	struct tenv t;
 	char ent[2][PL_ID_LEN + 1];
 };
 
-static bool env_flag(const char *name, const char *want)
+/* A migrated store with two enterprises, and one connection taken (e->t.c). */
+static void env_open(struct env *e, const struct tenv_drv *d)
 {
-	const char *v = getenv(name);
-	return v && !strcmp(v, want);
-}
-
-static void pg_admin(const char *sql)
-{
-	struct store_options o = { .pool_size = 1 };
-	struct store *st = NULL;
-	struct store_conn *c = NULL;
-
-	cr_assert_eq(store_open(getenv("PARKLINE_TEST_PG"), &o, &st), 0, "admin connect");
-	cr_assert_eq(store_conn_get(st, &c), 0);
-	cr_assert_eq(store_exec(c, sql, NULL, 0, NULL), 0, "%s: %s", sql, store_conn_errmsg(c));
-	store_conn_put(c);
-	store_free(st);
-}
-
-/* A migrated store with two enterprises, and one connection taken. */
-static void env_open(struct env *e, const struct drv *d)
-{
-	struct store_options o = { .pool_size = 2, .busy_timeout_ms = 5000 };
-
-	memset(e, 0, sizeof(*e));
-	e->d = d;
-	if (d->pg) {
-		const char *base = getenv("PARKLINE_TEST_PG");
-		if (!base || !*base) {
-			if (env_flag("CI", "true") || env_flag("PL_REQUIRE_PG", "1"))
-				cr_assert_fail("PARKLINE_TEST_PG is not set, but CI/PL_REQUIRE_PG "
-					       "requires the PostgreSQL cases to run");
-			cr_skip_test("PARKLINE_TEST_PG not set: PostgreSQL case skipped");
-		}
-		char id[PL_ID_LEN + 1], sql[128];
-		pl_id_new(id);
-		for (char *p = id; *p; p++)
-			*p = (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p);
-		pl_fmt(e->schema, sizeof(e->schema), "t_%s", id);
-		pl_fmt(sql, sizeof(sql), "CREATE SCHEMA %s", e->schema);
-		pg_admin(sql);
-		snprintf(e->url, sizeof(e->url), "%s%soptions=-csearch_path%%3D%s", base,
-			 strchr(base, '?') ? "&" : "?", e->schema);
-	} else {
-		pl_strlcpy(e->dir, "/tmp/pl-trace-XXXXXX", sizeof(e->dir));
-		cr_assert_not_null(mkdtemp(e->dir));
-		pl_fmt(e->url, sizeof(e->url), "%s/test.db", e->dir);
-	}
-	cr_assert_eq(store_open(e->url, &o, &e->st), 0);
-	cr_assert_eq(store_migrate(e->st, NULL), 0);
-	cr_assert_eq(store_conn_get(e->st, &e->c), 0);
-	for (int i = 0; i < 2; i++) {
-		char now[PL_TIME_STRLEN];
-		pl_id_new(e->ent[i]);
-		pl_time_format(pl_time_now_ms(), now);
-		struct store_param p[] = { SP_TEXT(e->ent[i]), SP_TEXT(i ? "企业二" : "企业一"),
-					   SP_TEXT(now), SP_TEXT(now) };
-		cr_assert_eq(store_exec(e->c, "INSERT INTO enterprises (id, name_zh, created_at, "
-					"updated_at) VALUES (?, ?, ?, ?)", p, 4, NULL), 0);
-	}
+	tenv_open_or_skip(&e->t, d->pg, "trace", NULL);
+	tenv_add_enterprise(&e->t, "企业一", e->ent[0]);
+	tenv_add_enterprise(&e->t, "企业二", e->ent[1]);
 }
 
 static void env_close(struct env *e)
 {
-	store_conn_put(e->c);
-	store_free(e->st);
-	if (e->d->pg) {
-		char sql[128];
-		pl_fmt(sql, sizeof(sql), "DROP SCHEMA %s CASCADE", e->schema);
-		pg_admin(sql);
-	} else {
-		char f[128];
-		const char *sfx[] = { "", "-wal", "-shm" };
-		for (size_t i = 0; i < 3; i++) {
-			pl_fmt(f, sizeof(f), "%s/test.db%s", e->dir, sfx[i]);
-			unlink(f);
-		}
-		rmdir(e->dir);
-	}
+	tenv_close(&e->t);
 }
 
 static int64_t count(struct env *e, const char *table)
@@ -121,7 +44,7 @@ static int64_t count(struct env *e, const char *table)
 	char sql[128];
 	json_t *row = NULL;
 	pl_fmt(sql, sizeof(sql), "SELECT count(*) AS n FROM %s", table);
-	cr_assert_eq(store_query_one(e->c, sql, NULL, 0, &row), 0);
+	cr_assert_eq(store_query_one(e->t.c, sql, NULL, 0, &row), 0);
 	int64_t n = json_integer_value(json_object_get(row, "n"));
 	json_decref(row);
 	return n;
@@ -133,7 +56,7 @@ static json_t *capture(struct env *e, const char *tenant, const char *text)
 	struct trace_errors errs;
 	json_t *job = NULL;
 	trace_errors_init(&errs);
-	int rc = trace_repo_capture(e->c, tenant, "test", text, strlen(text), false, &errs, &job);
+	int rc = trace_repo_capture(e->t.c, tenant, "test", text, strlen(text), false, &errs, &job);
 	cr_assert_eq(rc, 0, "capture: %s (%s)", pl_strerror(rc), errs.n ? errs.msg[0] : "");
 	trace_errors_release(&errs);
 	return job;
@@ -201,11 +124,7 @@ static void list_examples(const char *dir, char paths[][512], size_t *n, size_t 
 	closedir(d);
 }
 
-ParameterizedTestParameters(repo, examples_capture_and_read_back)
-{
-	return cr_make_param_array(struct drv, drivers, 2);
-}
-ParameterizedTest(struct drv *d, repo, examples_capture_and_read_back, .timeout = 300)
+TENV_TEST_OPTS(repo, examples_capture_and_read_back, .timeout = 300)
 {
 	static char paths[128][512];
 	const char *shared = getenv("PL_SHARED") ? getenv("PL_SHARED") : "../shared";
@@ -235,7 +154,7 @@ ParameterizedTest(struct drv *d, repo, examples_capture_and_read_back, .timeout 
 		pl_id_new(ent);
 		pl_time_format(pl_time_now_ms(), now);
 		struct store_param ep[] = { SP_TEXT(ent), SP_TEXT("示例"), SP_TEXT(now), SP_TEXT(now) };
-		cr_assert_eq(store_exec(e.c, "INSERT INTO enterprises (id, name_zh, created_at, "
+		cr_assert_eq(store_exec(e.t.c, "INSERT INTO enterprises (id, name_zh, created_at, "
 					"updated_at) VALUES (?, ?, ?, ?)", ep, 4, NULL), 0);
 		json_t *job = capture(&e, ent, text);
 		cr_assert(json_is_true(json_object_get(job, "success")), "%s: %s", paths[i],
@@ -246,7 +165,7 @@ ParameterizedTest(struct drv *d, repo, examples_capture_and_read_back, .timeout 
 			char hash[TRACE_HASH_STRLEN];
 			cr_assert_eq(trace_event_hash(ev, ctx, hash), 0);
 			const char *id = pl_json_str(ev, "eventID") ? pl_json_str(ev, "eventID") : hash;
-			cr_assert_eq(trace_repo_event_get(e.c, ent, id, &got, NULL), 0,
+			cr_assert_eq(trace_repo_event_get(e.t.c, ent, id, &got, NULL), 0,
 				     "%s event %zu (%s) not found", paths[i], k, id);
 			cr_assert_str_eq(pl_json_str(got, "eventID"), id);
 			cr_assert_not_null(pl_json_str(got, "recordTime"));
@@ -269,11 +188,7 @@ ParameterizedTest(struct drv *d, repo, examples_capture_and_read_back, .timeout 
 
 /* ------------------------------------------------------------ the rules */
 
-ParameterizedTestParameters(repo, duplicate_capture_stores_once)
-{
-	return cr_make_param_array(struct drv, drivers, 2);
-}
-ParameterizedTest(struct drv *d, repo, duplicate_capture_stores_once)
+TENV_TEST(repo, duplicate_capture_stores_once)
 {
 	struct env e;
 	char *a = obs(1, 1), *b = obs(2, 2), list[1024];
@@ -300,11 +215,7 @@ ParameterizedTest(struct drv *d, repo, duplicate_capture_stores_once)
 	env_close(&e);
 }
 
-ParameterizedTestParameters(repo, bad_documents_store_nothing)
-{
-	return cr_make_param_array(struct drv, drivers, 2);
-}
-ParameterizedTest(struct drv *d, repo, bad_documents_store_nothing)
+TENV_TEST(repo, bad_documents_store_nothing)
 {
 	static const struct { const char *events; const char *error; } cases[] = {
 		/* second event breaks a rule: the first must not be stored */
@@ -334,7 +245,7 @@ ParameterizedTest(struct drv *d, repo, bad_documents_store_nothing)
 		cr_assert(strstr(errs, cases[i].error), "case %zu: %s", i, errs);
 		cr_assert_eq(count(&e, "trace_events"), 0, "case %zu stored events", i);
 		/* the job row is kept and reports the same errors */
-		cr_assert_eq(trace_repo_job_get(e.c, e.ent[0], pl_json_str(job, "captureID"), &again), 0);
+		cr_assert_eq(trace_repo_job_get(e.t.c, e.ent[0], pl_json_str(job, "captureID"), &again), 0);
 		cr_assert(json_equal(json_object_get(job, "errors"), json_object_get(again, "errors")));
 		free(errs);
 		free(doc);
@@ -345,7 +256,7 @@ ParameterizedTest(struct drv *d, repo, bad_documents_store_nothing)
 	struct trace_errors te;
 	json_t *job = NULL;
 	trace_errors_init(&te);
-	cr_assert_eq(trace_repo_capture(e.c, e.ent[0], "t", "{not json", 9, false, &te, &job),
+	cr_assert_eq(trace_repo_capture(e.t.c, e.ent[0], "t", "{not json", 9, false, &te, &job),
 		     PL_EPARSE);
 	cr_assert_null(job);
 	trace_errors_release(&te);
@@ -354,11 +265,7 @@ ParameterizedTest(struct drv *d, repo, bad_documents_store_nothing)
 	env_close(&e);
 }
 
-ParameterizedTestParameters(repo, event_id_reused_with_other_content_is_refused)
-{
-	return cr_make_param_array(struct drv, drivers, 2);
-}
-ParameterizedTest(struct drv *d, repo, event_id_reused_with_other_content_is_refused)
+TENV_TEST(repo, event_id_reused_with_other_content_is_refused)
 {
 	struct env e;
 #define REUSED(serial) "[{\"type\":\"ObjectEvent\",\"eventID\":\"urn:uuid:7a1e3f1c-0e7b-4d0b-" \
@@ -390,21 +297,17 @@ static int run_query(struct env *e, const char *tenant, const struct trace_query
 	struct trace_query q;
 	struct trace_query_error qe;
 	struct pl_arena *a = pl_arena_new(1 << 20);
-	cr_assert_eq(trace_repo_token_key(e->c, key), 0);
+	cr_assert_eq(trace_repo_token_key(e->t.c, key), 0);
 	int rc = trace_query_parse(p, n, key, a, &q, &qe);
 	json_t *ctx = NULL;
 	if (rc == 0)
-		rc = trace_repo_query(e->c, tenant, &q, key, a, events, &ctx, next);
+		rc = trace_repo_query(e->t.c, tenant, &q, key, a, events, &ctx, next);
 	json_decref(ctx);
 	pl_arena_free(a);
 	return rc;
 }
 
-ParameterizedTestParameters(repo, tenancy_and_paging)
-{
-	return cr_make_param_array(struct drv, drivers, 2);
-}
-ParameterizedTest(struct drv *d, repo, tenancy_and_paging)
+TENV_TEST(repo, tenancy_and_paging)
 {
 	struct env e;
 	struct pl_buf l;
@@ -426,7 +329,7 @@ ParameterizedTest(struct drv *d, repo, tenancy_and_paging)
 	cr_assert_eq(run_query(&e, e.ent[1], all, 1, &evs, next), 0);
 	cr_assert_eq(json_array_size(evs), 0);
 	json_decref(evs);
-	cr_assert_eq(trace_repo_job_get(e.c, e.ent[1], pl_json_str(job, "captureID"), &other),
+	cr_assert_eq(trace_repo_job_get(e.t.c, e.ent[1], pl_json_str(job, "captureID"), &other),
 		     PL_ENOTFOUND);
 	/* paging, 3 per page, visits each of the 7 once and ends */
 	int pages = 0;
@@ -464,15 +367,11 @@ ParameterizedTest(struct drv *d, repo, tenancy_and_paging)
 	env_close(&e);
 }
 
-ParameterizedTestParameters(repo, xml_capture_reads_back)
-{
-	return cr_make_param_array(struct drv, drivers, 2);
-}
 /* The XML binding: a GS1 example written as EPCIS 2.0 XML (xmlout.c)
  * captures through the XML reader into the same events, so the hash
  * deduplicates it against the JSON-LD capture of the same document, and
  * the query document carries the example's extension @context. */
-ParameterizedTest(struct drv *d, repo, xml_capture_reads_back)
+TENV_TEST(repo, xml_capture_reads_back)
 {
 	const char *shared = getenv("PL_SHARED") ? getenv("PL_SHARED") : "../shared";
 	char path[512], *text;
@@ -490,7 +389,7 @@ ParameterizedTest(struct drv *d, repo, xml_capture_reads_back)
 	pl_buf_init(&xml, 1 << 22);
 	cr_assert_eq(trace_doc_to_xml(doc, &xml), 0);
 	env_open(&e, d);
-	cr_assert_eq(trace_repo_capture(e.c, e.ent[0], "t", xml.data, xml.len, true, &errs, &job), 0);
+	cr_assert_eq(trace_repo_capture(e.t.c, e.ent[0], "t", xml.data, xml.len, true, &errs, &job), 0);
 	cr_assert(json_is_true(json_object_get(job, "success")), "%s",
 		  json_dumps(json_object_get(job, "errors"), 0));
 	size_t n = json_array_size(trace_doc_events(doc));
@@ -502,8 +401,8 @@ ParameterizedTest(struct drv *d, repo, xml_capture_reads_back)
 	char next[TRACE_TOKEN_MAX];
 	unsigned char key[TRACE_TOKEN_KEY_BYTES];
 	struct trace_query q = { .per_page = 100 };
-	cr_assert_eq(trace_repo_token_key(e.c, key), 0);
-	cr_assert_eq(trace_repo_query(e.c, e.ent[0], &q, key, NULL, &evs, &ctx, next), 0);
+	cr_assert_eq(trace_repo_token_key(e.t.c, key), 0);
+	cr_assert_eq(trace_repo_query(e.t.c, e.ent[0], &q, key, NULL, &evs, &ctx, next), 0);
 	cr_assert_eq(json_array_size(evs), n);
 	cr_assert_geq(json_array_size(ctx), 1, "the example's extension context is kept");
 	json_decref(evs);

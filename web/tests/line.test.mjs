@@ -1,0 +1,192 @@
+// line.test.mjs - the control room: the pure tile rules in src/api/line.js
+// as tables, and in real headless Chromium against `parkline serve --demo
+// --mqtt` on a real mosquitto (own config in a temp dir, free loopback
+// port): `parkline simulate line` publishes the two demo lines running
+// (NBIRTH, NDATA, NDEATH on exit), the filling line's tile shows 运行 in
+// green; a second run forces the filling line down and its tile turns red
+// (故障停机) and is flagged stale after the NDEATH; its drawer draws the
+// speed trend; the English switch says "Down". Every wait is on a
+// selector, a process exit or a retained MQTT message, never on time.
+// Screenshots: docs/screenshots/control-room.png, control-room-trend.png.
+import { after, before, describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import fs from 'node:fs'
+import net from 'node:net'
+import os from 'node:os'
+import path from 'node:path'
+import {
+  DEFAULT_TREND, STATE_CODES, seriesData, stateName, stateTag, tileFrom,
+} from '../src/api/line.js'
+import { REPO } from './daemon.mjs'
+import { openBrowserSuite, WAIT_MS } from './ui.mjs'
+
+test('stateName maps the simulator state codes and nothing else', () => {
+  const cases = [
+    [1, 'running'], [2, 'idle'], [3, 'down'], [4, 'blocked'], [5, 'starved'],
+    [0, 'unknown'], [6, 'unknown'], [-1, 'unknown'], [1.5, 'unknown'], [null, 'unknown'], ['1', 'unknown'],
+  ]
+  for (const [code, want] of cases) assert.equal(stateName(code), want, String(code))
+  assert.deepEqual(Object.values(STATE_CODES), ['running', 'idle', 'down', 'blocked', 'starved'])
+})
+
+test('stateTag colours: running green, idle grey, down red, blocked/starved orange', () => {
+  const cases = [
+    ['running', 'success'], ['idle', 'info'], ['down', 'danger'], ['blocked', 'warning'],
+    ['starved', 'warning'], ['unknown', 'info'], ['bogus', 'info'],
+  ]
+  for (const [s, want] of cases) assert.equal(stateTag(s), want, s)
+})
+
+test('tileFrom builds a tile from a /metrics answer', () => {
+  const line = { id: 'L1', name: 'Fill 1' }
+  const m = (metric, value, stale = false, t = '2026-11-25T10:00:00.000Z') => ({ metric, unit: null, t, value, stale })
+  const cases = [
+    [null, { state: 'unknown', tag: 'info', speed: null, good: null, stale: true, t: null }],
+    [{ items: [] }, { state: 'unknown', stale: true }],
+    [{ items: [m('state', 1), m('speed', 118.5), m('good', 40), m('reject', 1), m('temperature', 50.2, false, '2026-11-25T10:00:01.000Z')] },
+      { state: 'running', tag: 'success', speed: 118.5, good: 40, reject: 1, temperature: 50.2, stale: false, t: '2026-11-25T10:00:01.000Z' }],
+    [{ items: [m('state', 3, true), m('speed', 0, true)] }, { state: 'down', tag: 'danger', speed: 0, stale: true }],
+    [{ items: [m('state', 4), m('vibration', 2, true)] }, { state: 'blocked', tag: 'warning', stale: false }],
+    [{ items: [m('state', null), m('speed', null)] }, { state: 'unknown', speed: null }],
+  ]
+  for (const [answer, want] of cases) {
+    const tile = tileFrom(line, answer)
+    assert.equal(tile.id, 'L1')
+    for (const [k, v] of Object.entries(want)) assert.deepEqual(tile[k], v, `${JSON.stringify(answer)} ${k}`)
+  }
+  assert.deepEqual(tileFrom(line, { items: [m('b', 1), m('a', 2)] }).metrics, ['b', 'a'])
+  assert.equal(DEFAULT_TREND, 'speed')
+})
+
+test('seriesData keeps time order and turns non-numbers into gaps', () => {
+  const cases = [
+    [null, []],
+    [{ points: [] }, []],
+    [{ points: [[1, 2], [2, null], [3, 4.5]] }, [[1, 2], [2, null], [3, 4.5]]],
+    [{ points: [['x', 1], [5, 'y'], 7] }, [[5, null]]],
+  ]
+  for (const [answer, want] of cases) assert.deepEqual(seriesData(answer), want, JSON.stringify(answer))
+})
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer()
+    srv.on('error', reject)
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address()
+      srv.close(() => resolve(port))
+    })
+  })
+}
+
+// A child process whose output is collected; exited resolves with its code.
+function run(cmd, args) {
+  const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+  const r = { p, out: '' }
+  p.stdout.on('data', (d) => { r.out += d })
+  p.stderr.on('data', (d) => { r.out += d })
+  r.exited = new Promise((resolve) => p.on('exit', (code, sig) => resolve(code ?? sig)))
+  return r
+}
+
+// Resolves once the broker accepts a TCP connection (bounded by WAIT_MS).
+async function listening(port) {
+  const deadline = Date.now() + WAIT_MS
+  for (;;) {
+    const ok = await new Promise((resolve) => {
+      const s = net.connect(port, '127.0.0.1')
+      s.on('connect', () => { s.destroy(); resolve(true) })
+      s.on('error', () => resolve(false))
+    })
+    if (ok) return
+    if (Date.now() > deadline) throw new Error(`mosquitto not listening on ${port}`)
+    await new Promise((r) => setTimeout(r, 50))
+  }
+}
+
+const haveMosquitto = ['/usr/sbin/mosquitto', '/usr/bin/mosquitto'].some((p) => fs.existsSync(p))
+
+describe('control room', { skip: haveMosquitto ? false : 'mosquitto is not installed' }, () => {
+  const broker = { port: 0, tmp: null, proc: null }
+  // Registered before the suite's hooks, so the broker is up when the daemon starts.
+  before(async () => {
+    broker.port = await freePort()
+    broker.tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'parkline-line-web-'))
+    const conf = path.join(broker.tmp, 'mosquitto.conf')
+    // `user root`: as root mosquitto would otherwise drop to the mosquitto user.
+    fs.writeFileSync(conf, `listener ${broker.port} 127.0.0.1\nallow_anonymous true\npersistence false\nuser ${os.userInfo().username}\n`)
+    broker.proc = run('mosquitto', ['-c', conf])
+    await listening(broker.port)
+  })
+  const mqttUrl = () => `mqtt://127.0.0.1:${broker.port}`
+  const { openPage, login, track } = openBrowserSuite({ before, after, daemonArgs: () => ['--mqtt', mqttUrl()] })
+  after(async () => {
+    if (broker.proc && broker.proc.p.exitCode === null) {
+      broker.proc.p.kill('SIGTERM')
+      await broker.proc.exited
+    }
+    if (broker.tmp) fs.rmSync(broker.tmp, { recursive: true, force: true })
+  })
+
+  const bin = path.join(REPO, process.env.BUILD || 'build', 'parkline')
+  async function simulate(extra) {
+    const r = run(bin, ['simulate', 'line', '--mqtt', mqttUrl(), '--lines', '2', '--rate', '20', '--seed', '7', ...extra])
+    const code = await r.exited
+    assert.equal(code, 0, `simulate line ${extra.join(' ')}:\n${r.out}`)
+    return r.out
+  }
+
+  test('a fault published over MQTT turns the line tile red', track(async (t) => {
+    // The daemon's host STATE birth is retained: once it is there, the
+    // ingest has subscribed and the simulator's NBIRTH will be seen.
+    const state = run('mosquitto_sub', ['-h', '127.0.0.1', '-p', String(broker.port), '-t', 'spBv1.0/STATE/parkline', '-C', '1', '-W', String(WAIT_MS / 1000)])
+    assert.equal(await state.exited, 0, `no STATE from the daemon: ${state.out}`)
+    assert.match(state.out, /"online":true/)
+
+    const out = await simulate(['--count', '5'])
+    assert.match(out, /fill-1 sent 5 NDATA/)
+
+    const { page, errors } = await openPage(t)
+    await login(page, 'admin')
+    await page.goto('/line')
+    const fill = page.locator('[data-test=line-tile]', { hasText: '灌装线 1' })
+    await fill.and(page.locator('[data-state=running]')).waitFor()
+    assert.equal(await fill.locator('[data-test=line-state]').innerText(), '运行')
+    assert.match(await fill.locator('[data-test=line-state]').getAttribute('class'), /el-tag--success/)
+    assert.notEqual(await fill.locator('[data-test=line-speed]').innerText(), '—')
+    await page.locator('[data-test=line-tile]', { hasText: '包装线 1' }).waitFor()
+
+    // Second session: the filling line is down from its first NDATA on.
+    await simulate(['--count', '5', '--fault-at', '1'])
+    await fill.and(page.locator('[data-state=down][data-stale=true]')).waitFor()
+    const tag = fill.locator('[data-test=line-state]')
+    assert.equal(await tag.innerText(), '故障停机')
+    assert.match(await tag.getAttribute('class'), /el-tag--danger/)
+    assert.equal(await fill.locator('[data-test=line-speed]').innerText(), '0')
+    await fill.locator('[data-test=line-stale]').waitFor()
+    await page.screenshot({ path: path.join(REPO, 'docs/screenshots/control-room.png'), fullPage: true })
+
+    // Drill down: the speed trend is drawn with points from both sessions.
+    await fill.click()
+    const trend = page.locator('[data-test=line-trend][data-rendered=true]')
+    await trend.waitFor()
+    assert.ok(Number(await trend.getAttribute('data-points')) >= 10, 'trend has the published points')
+    await page.screenshot({ path: path.join(REPO, 'docs/screenshots/control-room-trend.png') })
+    await page.keyboard.press('Escape')
+    await page.locator('[data-test=line-trend]').waitFor({ state: 'detached' })
+
+    await page.locator('[data-test=lang-en]').click()
+    await page.locator('[data-test=line-tile][data-state=down] [data-test=line-state]', { hasText: 'Down' }).waitFor()
+    await page.locator('[data-test=lang-zh]').click()
+    assert.deepEqual(errors, [])
+  }))
+
+  test('an enterprise user of another enterprise sees no lines', track(async (t) => {
+    const { page } = await openPage(t)
+    await login(page, 'ent2')
+    await page.goto('/line')
+    await page.locator('[data-test=line-empty]').waitFor()
+    assert.equal(await page.locator('[data-test=line-tile]').count(), 0)
+  }))
+})

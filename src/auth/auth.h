@@ -83,6 +83,8 @@ enum auth_action {
 	AUTH_A_DESK_REPLACE_REQUEST, /* ask for a new specialist */
 	AUTH_A_DESK_REPLACE_ASSIGN, /* assign / replace a specialist */
 	AUTH_A_DESK_SCORES,         /* the satisfaction leaderboard */
+	AUTH_A_DESK_GREEN_READ,     /* green-channel projects and their steps */
+	AUTH_A_DESK_GREEN_WRITE,    /* open a green-channel project, start/finish its steps */
 	/* trace: the EPCIS repository and genealogy */
 	AUTH_A_TRACE_CAPTURE,       /* capture EPCIS documents for one's enterprise */
 	AUTH_A_TRACE_READ,          /* EPCIS queries, capture jobs, traces, recalls */

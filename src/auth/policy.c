@@ -53,6 +53,8 @@ static const char *const auth__action_names[AUTH_A_COUNT] = {
 	[AUTH_A_DESK_REPLACE_REQUEST] = "desk.replace.request",
 	[AUTH_A_DESK_REPLACE_ASSIGN] = "desk.replace.assign",
 	[AUTH_A_DESK_SCORES] = "desk.scores",
+	[AUTH_A_DESK_GREEN_READ] = "desk.green.read",
+	[AUTH_A_DESK_GREEN_WRITE] = "desk.green.write",
 };
 
 static const char *const auth__scope_names[] = {
@@ -108,6 +110,12 @@ static const enum auth_scope auth__table[AUTH_A_COUNT][AUTH_ROLE_COUNT] = {
 	[AUTH_A_DESK_REPLACE_ASSIGN] = { ANY },
 	/* The leaderboard is the park's public measure of its specialists. */
 	[AUTH_A_DESK_SCORES]         = { ANY, ANY, ANY, ANY, ANY },
+	/* Green channel (全程代办): the enterprise's specialist runs the
+	 * procedures on its behalf, so the park admin and the assigned
+	 * specialist write; the enterprise follows its own projects; auditors
+	 * read. */
+	[AUTH_A_DESK_GREEN_READ]     = { ANY, ASG, 0, OWN, ANY },
+	[AUTH_A_DESK_GREEN_WRITE]    = { ANY, ASG },
 };
 
 #undef ANY

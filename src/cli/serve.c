@@ -240,6 +240,8 @@ static int serve__run(const struct pl_config *cfg, const struct serve_settings *
 		if (rc == 0)
 			rc = desk_demo_seed(au, desk, stdout);
 		if (rc == 0)
+			rc = desk_green_demo_seed(au, desk, stdout); /* green: 绿色通道 */
+		if (rc == 0)
 			rc = trace_demo_seed(st, stdout); /* trace-api: the pharma story */
 		if (rc == 0)
 			rc = line_repo_demo_seed(st, stdout); /* line-ingest: demo lines */

@@ -194,4 +194,70 @@ void desk_job_stop(struct desk_job *j);
  * line to print_to (may be NULL). */
 int desk_demo_seed(struct auth *au, const struct desk_svc *svc, FILE *print_to);
 
+/* ======================================================== green channel
+ * 绿色通道 / 全程代办 on the store (owner: helper "green"; src/desk/
+ * green_repo.c, HTTP in src/http/api_green.c). A project is an
+ * enterprise's approval chain (立项备案, 用地规划许可, ...) that its agent,
+ * a specialist, runs on its behalf; each step has a statutory limit in
+ * working days and the times it was accepted (started) and decided
+ * (finished). Reads measure the steps with desk_green_measure on the
+ * service's working calendar. Tenancy: desk.green.read / desk.green.write
+ * (the enterprise reads its own; the park admin and the assigned
+ * specialist write). Same conventions as above. */
+#define DESK_GREEN_NAME_MAX 200       /* project name, bytes */
+#define DESK_GREEN_STEP_TEXT_MAX 100  /* step name and department, bytes */
+#define DESK_GREEN_DAYS_MAX 3650      /* statutory_days upper bound */
+#define DESK_GREEN_LIST_MAX 200       /* projects one list answers with */
+#define DESK_GREEN_STEPS_NEW_MAX 64   /* steps one project may have */
+
+/* The service's working calendar (borrowed; lives as long as svc). Defined
+ * in repo.c, where struct desk_svc is. */
+const struct desk_calendar *desk_svc_calendar(const struct desk_svc *svc);
+
+/* {"items":[{id, enterprise_id, enterprise_name, name, agent_id,
+ * agent_name, status, started_at, steps_total, steps_done, statutory_days,
+ * actual_days, days_saved, elapsed_days, elapsed_calendar_days}], "total",
+ * "summary":{projects, days_saved}} over the projects p may see, newest
+ * first, at most DESK_GREEN_LIST_MAX; the summary counts the same items.
+ * statutory_days is the sum of the step limits, actual_days and days_saved
+ * the sums over the finished steps, elapsed_* the span from the first
+ * start (null when the calendar cannot measure the project). */
+int desk_green_list(const struct desk_svc *svc, struct store_conn *c,
+		    const struct auth_principal *p, int64_t now_ms, json_t **out,
+		    struct desk_err *err);
+
+/* One project as in the list plus "steps":[{seq, name, department,
+ * statutory_days, started_at, finished_at, done, actual_days, saved_days,
+ * over_statutory}] in order. PL_ENOTFOUND when missing or invisible. */
+int desk_green_get(const struct desk_svc *svc, struct store_conn *c,
+		   const struct auth_principal *p, const char *id, int64_t now_ms,
+		   json_t **out, struct desk_err *err);
+
+/* Opens a project for enterprise_id (required; must be one p may write
+ * for) with steps, a JSON array of 1..DESK_GREEN_STEPS_NEW_MAX objects
+ * {name, department, statutory_days} (borrowed). The agent is the caller
+ * when a specialist, else the enterprise's current specialist (none:
+ * null). Audited as desk.green.create. *out as desk_green_get.
+ * Errors: PL_EINVAL (a field, named in err), PL_EFORBIDDEN, PL_EDB. */
+int desk_green_create(const struct desk_svc *svc, struct store_conn *c,
+		      const struct desk_actor *a, const char *enterprise_id, const char *name,
+		      const json_t *steps, int64_t now_ms, json_t **out, struct desk_err *err);
+
+/* Starts (受理) or finishes (decision) step seq of project id at at_ms
+ * (DESK_NEVER: now_ms). A step starts once, after every earlier step has
+ * started (steps may overlap, 并联审批, but not jump the chain), and
+ * finishes once, after it started; anything else is PL_ECONFLICT naming
+ * the step's state. at may not lie in the future nor before the step's
+ * start (PL_EINVAL). The project is "done" when its last step finishes.
+ * Audited as desk.green.start / desk.green.finish. *out as _get. */
+int desk_green_step_act(const struct desk_svc *svc, struct store_conn *c,
+			const struct desk_actor *a, const char *id, int64_t seq,
+			const char *action, int64_t at_ms, int64_t now_ms, json_t **out,
+			struct desk_err *err);
+
+/* Demo for `serve --demo`, idempotent (nothing when any project exists):
+ * for demo enterprise 1, a finished 新建厂房 chain done in about a month
+ * against about six months statutory, and a running expansion. */
+int desk_green_demo_seed(struct auth *au, const struct desk_svc *svc, FILE *print_to);
+
 #endif /* PL_DESK_REPO_H */

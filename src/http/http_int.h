@@ -228,6 +228,11 @@ int http__h_desk_repl_create(struct http_req *r);
 int http__h_desk_repl_assign(struct http_req *r);
 int http__h_desk_assign_list(struct http_req *r);
 int http__h_desk_assign_create(struct http_req *r);
+/* green channel (api_green.c) */
+int http__h_green_list(struct http_req *r);
+int http__h_green_create(struct http_req *r);
+int http__h_green_get(struct http_req *r);
+int http__h_green_step(struct http_req *r);
 /* trace: api_epcis.c, api_trace.c */
 int http__h_epcis_capture(struct http_req *r);
 int http__h_epcis_job(struct http_req *r);

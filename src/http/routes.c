@@ -88,6 +88,18 @@ static const struct pl_json_field spec_desk_assign[] = {
 	{ "reason", S, true, 2000 },
 	{ NULL, 0, false, 0 },
 };
+/* green channel (api_green.c); steps are checked one by one there */
+static const struct pl_json_field spec_green_create[] = {
+	{ "enterprise_id", S, false, PL_ID_LEN },
+	{ "name", S, true, 200 },
+	{ "steps", PL_JT_ARRAY, true, 0 },
+	{ NULL, 0, false, 0 },
+};
+static const struct pl_json_field spec_green_step[] = {
+	{ "action", S, true, 16 },
+	{ "at", S, false, 40 },
+	{ NULL, 0, false, 0 },
+};
 
 #define J HTTP_JSON_BODY_MAX
 #define LOGIN_MAX (4u << 10) /* login bodies are tiny; cap them hard */
@@ -123,6 +135,10 @@ const struct http_route http__routes[] = {
 	{ "POST", "/api/v1/desk/replacements/{id}/assign", AUTH_A_DESK_REPLACE_ASSIGN, http__h_desk_repl_assign, J, spec_desk_repl_assign, 0 },
 	{ "GET", "/api/v1/desk/enterprises/{id}/assignments", AUTH_A_DESK_REPLACE_READ, http__h_desk_assign_list, 0, NULL, 0 },
 	{ "POST", "/api/v1/desk/enterprises/{id}/assignments", AUTH_A_DESK_REPLACE_ASSIGN, http__h_desk_assign_create, J, spec_desk_assign, 0 },
+	{ "GET", "/api/v1/desk/green-projects", AUTH_A_DESK_GREEN_READ, http__h_green_list, 0, NULL, 0 },
+	{ "POST", "/api/v1/desk/green-projects", AUTH_A_DESK_GREEN_WRITE, http__h_green_create, J, spec_green_create, 0 },
+	{ "GET", "/api/v1/desk/green-projects/{id}", AUTH_A_DESK_GREEN_READ, http__h_green_get, 0, NULL, 0 },
+	{ "POST", "/api/v1/desk/green-projects/{id}/steps/{seq}", AUTH_A_DESK_GREEN_WRITE, http__h_green_step, J, spec_green_step, 0 },
 	/* trace; 32 MiB = TRACE_DOC_MAX_BYTES (trace.h) */
 	{ "POST", "/epcis/capture", AUTH_A_TRACE_CAPTURE, http__h_epcis_capture, 32u << 20, NULL, HTTP_RF_RAW_BODY },
 	{ "GET", "/epcis/capture/{id}", AUTH_A_TRACE_CAPTURE, http__h_epcis_job, 0, NULL, 0 },

@@ -335,11 +335,37 @@ static const char M4_LINE_PG[] =
 	" data BYTEA NOT NULL,"
 	" PRIMARY KEY (series_id, t_first));\n";
 
+/* Migration 5 (owner: helper "green"): the green channel (绿色通道,
+ * 全程代办). A project is an enterprise's approval chain run by an agent
+ * (a specialist); each step records its statutory limit in working days
+ * and when it was accepted (受理) and decided, so src/desk/green_repo.c can
+ * measure it with desk_green_measure. */
+static const char M5_GREEN_SQL[] =
+	"CREATE TABLE green_projects ("
+	" id TEXT PRIMARY KEY,"
+	" enterprise_id TEXT NOT NULL REFERENCES enterprises(id),"
+	" name TEXT NOT NULL,"
+	" agent_id TEXT REFERENCES users(id),"
+	" started_at TEXT NOT NULL,"
+	" status TEXT NOT NULL CHECK (status IN ('running','done')));\n"
+	"CREATE INDEX green_projects_enterprise_idx ON green_projects (enterprise_id);\n"
+	"CREATE TABLE green_steps ("
+	" id TEXT PRIMARY KEY,"
+	" project_id TEXT NOT NULL REFERENCES green_projects(id),"
+	" seq INTEGER NOT NULL,"
+	" name TEXT NOT NULL,"
+	" department TEXT NOT NULL,"
+	" statutory_days INTEGER NOT NULL CHECK (statutory_days > 0),"
+	" started_at TEXT,"
+	" finished_at TEXT,"
+	" UNIQUE (project_id, seq));\n";
+
 static const struct store__migration migrations[] = {
 	{ 1, "foundation", M1_SQL, M1_SQLITE, M1_PG },
 	{ 2, "desk", M2_DESK_SQL, NULL, NULL },
 	{ 3, "trace", M3_SQL, NULL, NULL },
 	{ 4, "line", M4_LINE_SQL, M4_LINE_SQLITE, M4_LINE_PG },
+	{ 5, "green", M5_GREEN_SQL, NULL, NULL },
 	/* Append new migrations here: { 2, "name", SQL, SQLITE_SQL, PG_SQL }, */
 };
 

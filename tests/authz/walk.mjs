@@ -191,6 +191,16 @@ async function main() {
       if (r.status !== 201) throw new Error(`desk request create: ${r.status} ${r.text}`);
       REQ[e] = r.json.id;
     }
+    // green: one green-channel project per demo enterprise, to read by id.
+    const greenBody = (e) => ({ enterprise_id: e, name: 'walk fixture',
+      steps: [{ name: '立项备案', department: '发展和改革局', statutory_days: 20 }] });
+    const GP = {};
+    for (const e of [E1, E2]) {
+      const r = await req('POST', '/api/v1/desk/green-projects', { cookie: admin.cookie, csrf: admin.csrf,
+        body: greenBody(e) });
+      if (r.status !== 201) throw new Error(`green project create: ${r.status} ${r.text}`);
+      GP[e] = r.json.id;
+    }
     const adminBearer = async (role, ent, name = 'walk') => {
       const r = await req('POST', '/api/v1/tokens', { cookie: admin.cookie, csrf: admin.csrf,
         body: { name, role, ...(ent ? { enterprise_id: ent } : {}) } });
@@ -256,6 +266,11 @@ async function main() {
         { target: 'other', id: REQ[c.other] }],
       'GET /api/v1/desk/enterprises/{id}/assignments': (c) => [{ target: 'own', id: c.own },
         { target: 'other', id: c.other }],
+      // green: the enterprise comes in the body (another's is 400), by id a 404
+      'POST /api/v1/desk/green-projects': (c) => ['own', 'other'].map((target) => ({ target, bodyRef: true,
+        body: greenBody(target === 'own' ? c.own : c.other) })),
+      'GET /api/v1/desk/green-projects/{id}': (c) => [{ target: 'own', id: GP[c.own] },
+        { target: 'other', id: GP[c.other] }],
     };
 
     for (const rt of routes) {

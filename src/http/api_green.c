@@ -1,0 +1,127 @@
+/*
+ * api_green.c - /api/v1/desk/green-projects...: the green channel's HTTP
+ * API (owner: helper "green"). Thin wrappers like api_desk.c: check what
+ * the route table could not (path integers, timestamps), take one store
+ * connection, call src/desk/green_repo.c (which authorises per object,
+ * writes and audits) and commit; any error rolls back, so a rejected
+ * request changes nothing. A server started without the desk's calendar
+ * answers 503.
+ */
+#include "http/http_int.h"
+#include "desk/repo.h"
+
+static int greenh__svc(struct http_req *r, const struct desk_svc **out)
+{
+	*out = r->srv->opt.desk;
+	if (!*out)
+		return http_fail(r, PL_EBUSY, NULL, "the service desk is not configured on this server");
+	return 0;
+}
+
+/* Commits and answers status with body (stolen), or fails with rc. */
+static int greenh__finish(struct http_req *r, struct store_conn *c, int rc, int status,
+			  json_t *body, const struct desk_err *e)
+{
+	if (rc == 0 && c && store_in_tx(c) && (rc = store_commit(c)))
+		return json_decref(body), http_fail(r, rc, NULL, "committing failed: %s",
+						    pl_strerror(rc));
+	if (rc) {
+		json_decref(body);
+		if (c && store_in_tx(c))
+			store_rollback(c);
+		return http_fail(r, rc, NULL, "%s", e->text[0] ? e->text : pl_strerror(rc));
+	}
+	return http_reply_json(r, status, body);
+}
+
+int http__h_green_list(struct http_req *r)
+{
+	const struct desk_svc *svc;
+	struct store_conn *c = NULL;
+	struct desk_err e = { .text = "" };
+	json_t *out = NULL;
+	int rc;
+
+	if ((rc = greenh__svc(r, &svc)) || (rc = http_store_get(r, &c)))
+		goto out;
+	rc = desk_green_list(svc, c, &r->principal, pl_time_now_ms(), &out, &e);
+	rc = greenh__finish(r, c, rc, 200, out, &e);
+out:
+	store_conn_put(c);
+	return rc;
+}
+
+int http__h_green_get(struct http_req *r)
+{
+	const struct desk_svc *svc;
+	struct store_conn *c = NULL;
+	struct desk_err e = { .text = "" };
+	json_t *out = NULL;
+	int rc;
+
+	if ((rc = greenh__svc(r, &svc)) || (rc = http_store_get(r, &c)))
+		goto out;
+	rc = desk_green_get(svc, c, &r->principal, r->params[0], pl_time_now_ms(), &out, &e);
+	rc = greenh__finish(r, c, rc, 200, out, &e);
+out:
+	store_conn_put(c);
+	return rc;
+}
+
+int http__h_green_create(struct http_req *r)
+{
+	const struct desk_svc *svc;
+	struct store_conn *c = NULL;
+	struct desk_err e = { .text = "" };
+	struct desk_actor a = { &r->principal, r->request_id, r->ip };
+	const char *ent = pl_json_str(r->json, "enterprise_id");
+	json_t *out = NULL;
+	int rc;
+
+	/* an enterprise's users cannot write here (policy), so only the
+	 * admin's and the specialist's requests reach this point */
+	if ((rc = greenh__svc(r, &svc)) || (rc = http_store_begin(r, &c)))
+		goto out;
+	rc = desk_green_create(svc, c, &a, ent, pl_json_str(r->json, "name"),
+			       json_object_get(r->json, "steps"), pl_time_now_ms(), &out, &e);
+	if (rc == 0)
+		http_header_add(r, "Location", pl_arena_printf(r->arena,
+							       "/api/v1/desk/green-projects/%s",
+							       pl_json_str(out, "id")));
+	rc = greenh__finish(r, c, rc, 201, out, &e);
+out:
+	store_conn_put(c);
+	return rc;
+}
+
+int http__h_green_step(struct http_req *r)
+{
+	const struct desk_svc *svc;
+	struct store_conn *c = NULL;
+	struct desk_err e = { .text = "" };
+	struct desk_actor a = { &r->principal, r->request_id, r->ip };
+	const char *at = pl_json_str(r->json, "at");
+	const char *seqs = r->params[1];
+	int64_t at_ms = DESK_NEVER, seq = 0;
+	json_t *out = NULL;
+	int rc;
+
+	/* {seq}: 1..DESK_GREEN_STEPS_NEW_MAX in plain decimal */
+	for (const char *q = seqs; *q; q++) {
+		if (*q < '0' || *q > '9' || seq > DESK_GREEN_STEPS_NEW_MAX)
+			return http_fail(r, PL_ENOTFOUND, NULL, "the project has no step %.20s", seqs);
+		seq = seq * 10 + (*q - '0');
+	}
+	if (seq < 1 || seq > DESK_GREEN_STEPS_NEW_MAX)
+		return http_fail(r, PL_ENOTFOUND, NULL, "the project has no step %.20s", seqs);
+	if (at && pl_time_parse(at, &at_ms))
+		return http_fail(r, PL_EINVAL, NULL, "field 'at' is not an RFC 3339 time");
+	if ((rc = greenh__svc(r, &svc)) || (rc = http_store_begin(r, &c)))
+		goto out;
+	rc = desk_green_step_act(svc, c, &a, r->params[0], seq, pl_json_str(r->json, "action"),
+				 at_ms, pl_time_now_ms(), &out, &e);
+	rc = greenh__finish(r, c, rc, 200, out, &e);
+out:
+	store_conn_put(c);
+	return rc;
+}

@@ -206,13 +206,10 @@ static int metric_from_pb(const PbMetric *pm, long idx, struct mqtt_sp_metric *m
 	return 0;
 }
 
-int mqtt_sp_decode(const void *buf, size_t len, struct mqtt_sp_payload **out,
-		   struct mqtt_sp_error *err)
+/* The prologue both decoders share: clear *err and apply the payload cap
+ * before anything is allocated. */
+static int payload__start(size_t len, struct mqtt_sp_error *err)
 {
-	struct decoded *d = NULL;
-	int rc = 0;
-
-	*out = NULL;
 	if (err) {
 		err->text[0] = '\0';
 		err->metric = -1;
@@ -222,6 +219,18 @@ int mqtt_sp_decode(const void *buf, size_t len, struct mqtt_sp_payload **out,
 			len, MQTT_SP_PAYLOAD_MAX);
 		return PL_ETOOBIG;
 	}
+	return 0;
+}
+
+int mqtt_sp_decode(const void *buf, size_t len, struct mqtt_sp_payload **out,
+		   struct mqtt_sp_error *err)
+{
+	struct decoded *d = NULL;
+	int rc = 0;
+
+	*out = NULL;
+	if ((rc = payload__start(len, err)))
+		return rc;
 	d = pl_calloc(1, sizeof(*d));
 	d->alloc = (ProtobufCAllocator){ cap_alloc, cap_free, d };
 	/* decoded structs take roughly 8x the wire bytes */
@@ -631,15 +640,8 @@ int mqtt_sp_from_json(const char *buf, size_t len, struct mqtt_sp_payload **out,
 	int rc = 0;
 
 	*out = NULL;
-	if (err) {
-		err->text[0] = '\0';
-		err->metric = -1;
-	}
-	if (len > MQTT_SP_PAYLOAD_MAX) {
-		set_err(err, -1, "payload of %zu bytes is over the %u-byte cap",
-			len, MQTT_SP_PAYLOAD_MAX);
-		return PL_ETOOBIG;
-	}
+	if ((rc = payload__start(len, err)))
+		return rc;
 	d = pl_calloc(1, sizeof(*d));
 	d->next_cap = 4096;
 	if ((rc = pl_json_parse(buf, len, 4, &d->doc, &jerr))) {

@@ -90,6 +90,18 @@ enum auth_action {
 	AUTH_A_TRACE_READ,          /* EPCIS queries, capture jobs, traces, recalls */
 	/* line: transparent production */
 	AUTH_A_LINE_READ,           /* lines, their last values and series */
+	/* later modules: desk reports/settings/outbox, trace subscriptions,
+	 * line ingest and alarms, the park */
+	AUTH_A_DESK_REPORT,               /* KPI reports and their CSV */
+	AUTH_A_DESK_SETTINGS,             /* SLA table and other desk settings */
+	AUTH_A_DESK_NOTIFY_READ,          /* the notification outbox */
+	AUTH_A_TRACE_SUBSCRIBE,           /* named queries and webhook subscriptions */
+	AUTH_A_LINE_INGEST,               /* HTTP batch ingest for one line (device tokens) */
+	AUTH_A_LINE_ALARM_ACT,            /* acknowledge / shelve alarms */
+	AUTH_A_PARK_INDICATORS,           /* park-wide indicators and dashboard */
+	AUTH_A_PARK_DATA_READ,            /* enterprise yearly figures, certifications, projects */
+	AUTH_A_PARK_DATA_WRITE,           /* import / edit yearly figures, certifications, projects */
+	AUTH_A_PARK_MATCH,                /* supplier matching: declare, suggest, introduce */
 	AUTH_A_COUNT
 };
 const char *auth_action_name(enum auth_action a);

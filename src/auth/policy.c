@@ -55,6 +55,16 @@ static const char *const auth__action_names[AUTH_A_COUNT] = {
 	[AUTH_A_DESK_SCORES] = "desk.scores",
 	[AUTH_A_DESK_GREEN_READ] = "desk.green.read",
 	[AUTH_A_DESK_GREEN_WRITE] = "desk.green.write",
+	[AUTH_A_DESK_REPORT] = "desk.report",
+	[AUTH_A_DESK_SETTINGS] = "desk.settings",
+	[AUTH_A_DESK_NOTIFY_READ] = "desk.notify.read",
+	[AUTH_A_TRACE_SUBSCRIBE] = "trace.subscribe",
+	[AUTH_A_LINE_INGEST] = "line.ingest",
+	[AUTH_A_LINE_ALARM_ACT] = "line.alarm.act",
+	[AUTH_A_PARK_INDICATORS] = "park.indicators",
+	[AUTH_A_PARK_DATA_READ] = "park.data.read",
+	[AUTH_A_PARK_DATA_WRITE] = "park.data.write",
+	[AUTH_A_PARK_MATCH] = "park.match",
 };
 
 static const char *const auth__scope_names[] = {
@@ -116,6 +126,22 @@ static const enum auth_scope auth__table[AUTH_A_COUNT][AUTH_ROLE_COUNT] = {
 	 * read. */
 	[AUTH_A_DESK_GREEN_READ]     = { ANY, ASG, 0, OWN, ANY },
 	[AUTH_A_DESK_GREEN_WRITE]    = { ANY, ASG },
+	/* KPI reports: the park and auditors see all, a specialist its own
+	 * enterprises' requests, a department what was routed to it. */
+	[AUTH_A_DESK_REPORT]              = { ANY, ASG, DEP, 0, ANY },
+	[AUTH_A_DESK_SETTINGS]            = { ANY },
+	[AUTH_A_DESK_NOTIFY_READ]         = { ANY, 0, 0, 0, ANY },
+	/* Named queries and subscriptions run with their owner's visibility. */
+	[AUTH_A_TRACE_SUBSCRIBE]          = { ANY, 0, 0, OWN, ANY },
+	/* Gateways that cannot speak Sparkplug post batches with a line token. */
+	[AUTH_A_LINE_INGEST]              = { ANY, 0, 0, 0, 0, OWN },
+	[AUTH_A_LINE_ALARM_ACT]           = { ANY, ASG, 0, OWN },
+	/* Park: indicators are the committee's view of the whole park and are
+	 * aggregates; an enterprise reads and reports its own figures. */
+	[AUTH_A_PARK_INDICATORS]          = { ANY, ANY, ANY, 0, ANY },
+	[AUTH_A_PARK_DATA_READ]           = { ANY, ASG, 0, OWN, ANY },
+	[AUTH_A_PARK_DATA_WRITE]          = { ANY, 0, 0, OWN },
+	[AUTH_A_PARK_MATCH]               = { ANY, ASG, 0, OWN },
 };
 
 #undef ANY

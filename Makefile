@@ -6,7 +6,7 @@
 
 BUILD   ?= build
 CC      ?= gcc
-PKGS    := jansson libmicrohttpd libsodium sqlite3 libpq spng libturbojpeg libpng libcrypto libxml-2.0 libprotobuf-c libmosquitto
+PKGS    := jansson libmicrohttpd libsodium sqlite3 libpq spng libturbojpeg libpng libcrypto libxml-2.0 libprotobuf-c libmosquitto libcurl
 WARN    := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wvla
 OPT     ?= -O2 -g
 CFLAGS  ?=
@@ -31,6 +31,7 @@ CFLAGS   += -I$(BUILD)/gen
 UNIT_SRC := $(wildcard tests/unit/*/test_*.c)
 UNIT_BIN := $(UNIT_SRC:%.c=$(BUILD)/%)
 
+.PHONY: bench-desk
 .PHONY: all run check bench bench-http bench-vision asan fuzz fuzz-replay lint clean deps web unit
 all: $(BUILD)/parkline
 
@@ -95,6 +96,23 @@ bench-http: deps all
 
 bench-vision: deps all
 	bench/vision/run.sh
+
+# not in `make bench` or `make check`: it generates a million requests per store
+bench-desk: deps all
+	bench/desk/run.sh
+
+# not in `make bench` or `make check`: publishers through a private mosquitto
+# into the store, the broker alone, raw block inserts, SSE latency
+# (bench/line/run.sh; NODES, METRICS, SECS, PACES tune it)
+.PHONY: bench-line
+bench-line: deps all
+	bench/line/run.sh
+
+# not in `make bench` or `make check`: it fills a multi-gigabyte EPCIS store
+# for up to 5 minutes (bench/trace/run.sh; ARGS passes options through)
+.PHONY: bench-trace
+bench-trace: deps all
+	bench/trace/run.sh $(ARGS)
 
 lint:
 	scripts/lint.sh

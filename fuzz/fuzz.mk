@@ -39,6 +39,7 @@ MODS_fuzz_desk_sla      := core desk
 MODS_fuzz_desk_uscc     := core desk
 MODS_fuzz_desk_wechat   := core desk
 MODS_fuzz_desk_phone    := core desk
+MODS_fuzz_desk_attach   := core desk
 # trace targets (trace depends only on core).
 MODS_fuzz_trace_id      := core trace
 MODS_fuzz_trace_doc     := core trace
@@ -46,9 +47,12 @@ MODS_fuzz_trace_xml     := core trace
 MODS_fuzz_trace_query   := core trace
 # Sparkplug B payload decoder (mqtt's codec needs only core).
 MODS_fuzz_sparkplug     := core mqtt
+# park: the CSV reader needs only core (the archive pulls csv.o alone).
+MODS_fuzz_park_csv      := core park
 # vision
 MODS_fuzz_vis_decode    := core vision
 MODS_fuzz_vis_config    := core vision
+MODS_fuzz_anomaly_model := core vision
 
 TARGETS := $(basename $(notdir $(wildcard fuzz/fuzz_*.c)))
 

@@ -13,6 +13,7 @@ PKGS=(
   libspng-dev libturbojpeg0-dev libpng-dev libssl-dev libxml2-dev
   protobuf-c-compiler libprotobuf-c-dev
   libmosquitto-dev mosquitto mosquitto-clients
+  libcurl4-openssl-dev
   clang libclang-rt-14-dev valgrind wrk nginx-light chromium fonts-noto-cjk cppcheck
   procps psmisc
 )

@@ -15,6 +15,10 @@
 #include <stdatomic.h>
 #include <time.h>
 
+#ifdef PL_BENCH_OPENCV
+#include "vision_cv.h" /* the OpenCV comparison: run.sh defines this when it can build it */
+#endif
+
 struct bset {
 	struct vis_config cfg;
 	size_t n;                 /* frames per unit */
@@ -30,9 +34,19 @@ struct thr {
 	uint64_t rejects;
 	double cpu_s;      /* CPU time this thread used (CLOCK_THREAD_CPUTIME_ID) */
 	pthread_t th;
-	int mode; /* 0 inspect, 1 memcpy */
+	int mode; /* 0 inspect, 1 memcpy, 2 OpenCV core steps */
 	uint8_t *dst;
 };
+
+#ifdef PL_BENCH_OPENCV
+static struct vis_cv_geom cv_geom(const struct vis_config *c)
+{
+	struct vis_cv_geom g = { (int)c->width, (int)c->height, 1000.0 / c->um_per_px,
+				 c->body_radius_mm, c->base_mm, c->body_height_mm, c->neck_top_mm,
+				 c->cap_radius_mm, c->cap_top_mm, c->fill_min_mm, c->min_contrast };
+	return g;
+}
+#endif
 
 static void *run(void *arg)
 {
@@ -52,9 +66,17 @@ static void *run(void *arg)
 		if (t->mode == 0) {
 			vis_inspect(ctx, u, s->n, &res);
 			t->rejects += res.verdict != VIS_ACCEPT;
-		} else {
+		} else if (t->mode == 1) {
 			for (size_t f = 0; f < s->n; f++)
 				memcpy(t->dst + f * plane, u[f].px, plane);
+		} else {
+#ifdef PL_BENCH_OPENCV
+			const uint8_t *pl[VIS_VIEWS_MAX * VIS_FRAMES_MAX];
+			struct vis_cv_geom g = cv_geom(&s->cfg);
+			for (size_t f = 0; f < s->n; f++)
+				pl[f] = u[f].px;
+			t->rejects += vis_cv_unit(pl, s->cfg.views, s->cfg.frames, &g) < 0;
+#endif
 		}
 		t->units++;
 	}
@@ -162,6 +184,28 @@ int main(int argc, char **argv)
 	       (long long)threads, (long long)threads);
 	printf("%-34s %10.0f %10.0f %10.0f %10.0f\n", "memcpy of the same bytes (floor)", m1, mn, cm1, cmn);
 	printf("%-34s %10.0f %10.0f %10.0f %10.0f\n", "vis_inspect raw buffers", i1, in, ci1, cin);
+#ifdef PL_BENCH_OPENCV
+	{
+		/* the OpenCV version must find the container in every unit, or it
+		 * would be timing an early exit */
+		struct vis_cv_geom g = cv_geom(&s.cfg);
+		const uint8_t *pl[VIS_VIEWS_MAX * VIS_FRAMES_MAX];
+		printf("OpenCV %s: locate + median background + threshold/connected components only\n",
+		       vis_cv_init());
+		for (unsigned u = 0; u < s.k; u++) {
+			for (size_t f = 0; f < s.n; f++)
+				pl[f] = s.frames[u * s.n + f].px;
+			if (vis_cv_unit(pl, s.cfg.views, s.cfg.frames, &g) < 0)
+				printf("  warning: OpenCV version found no container in unit %u\n", u);
+		}
+		double cc1, ccn;
+		double c1 = measure(&s, 1, 2, seconds, &cc1);
+		double cn = measure(&s, (int)threads, 2, seconds, &ccn);
+		printf("%-34s %10.0f %10.0f %10.0f %10.0f\n", "OpenCV core steps (subset)", c1, cn, cc1, ccn);
+	}
+#else
+	printf("%-34s (not built: OpenCV headers missing, see run.sh)\n", "OpenCV core steps (subset)");
+#endif
 	printf("inspect at %.2f GB/s of pixels with %lld threads; goal 600/min, aim 1200/min\n",
 	       in / 60.0 * mb / 1000.0, (long long)threads);
 	for (size_t i = 0; i < s.n * s.k; i++)

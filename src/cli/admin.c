@@ -5,6 +5,7 @@
  *   parkline admin [--db URL] user add|list|passwd|disable ...
  *   parkline admin [--db URL] token add|revoke|list ...
  *   parkline admin [--db URL] db migrate|backup FILE|check
+ *   parkline admin [--db URL] mqtt --out DIR      (line-live: broker access)
  *
  * Everything goes through the auth and store modules, so the rules (and
  * the audit rows, actor "system") are exactly those of the HTTP API.
@@ -20,6 +21,10 @@
 #include "auth/auth.h"
 
 #include <sodium.h>
+#include <openssl/evp.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static const char admin_usage[] =
 	"usage: parkline admin [--db URL] <group> <command> [options]\n"
@@ -36,6 +41,8 @@ static const char admin_usage[] =
 	"  db migrate                            apply pending schema migrations\n"
 	"  db backup FILE                        consistent copy of the database\n"
 	"  db check                              integrity checks, as JSON\n"
+	"  mqtt --out DIR [--host-user NAME]     mosquitto password_file, acl_file and\n"
+	"                                        credentials (new passwords) per line\n"
 	"\n"
 	"options:\n"
 	"  --db URL      SQLite file path or postgresql://... (default var/parkline.db,\n"
@@ -534,6 +541,186 @@ out:
 	return status;
 }
 
+/* ------------------------------------------------------------ admin mqtt
+ * (line-live) Broker access per line: every line gets a broker user
+ * "line-<group>-<node>" with a new random password, allowed to publish
+ * only its own edge node's Sparkplug topics (NBIRTH/NDEATH/NDATA and its
+ * devices' DBIRTH/DDEATH/DDATA) and the same under the plain JSON prefix,
+ * and to read its NCMD/DCMD and the host STATE; the host user (parkline
+ * serve --mqtt) may read and write everything under spBv1.0/ and
+ * parkline/json/. Files: password_file (mosquitto's PBKDF2-SHA512 "$7$"
+ * format, as mosquitto_passwd writes it, so no password is ever on a
+ * command line), acl_file, and credentials (user, password and topics per
+ * line, for the devices; mode 0600). Each file is written beside its
+ * final name and renamed, so a broker never reads half a file. Running it
+ * again issues new passwords for everyone. */
+#define MQTT_PW_ITER 101     /* mosquitto_passwd's default */
+#define MQTT_PW_SALT 12
+
+/* One Sparkplug id fit for a topic and a user name: 1..64 of [A-Za-z0-9._-]. */
+static bool admin__sp_id_ok(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > 64)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+		      *s == '.' || *s == '_' || *s == '-'))
+			return false;
+	return true;
+}
+
+/* Appends "user:$7$101$salt$hash\n" for password pw. */
+static int admin__pw_line(struct pl_buf *b, const char *user, const char *pw)
+{
+	unsigned char salt[MQTT_PW_SALT], hash[64];
+	char s64[64], h64[128];
+	randombytes_buf(salt, sizeof(salt));
+	if (!PKCS5_PBKDF2_HMAC(pw, (int)strlen(pw), salt, sizeof(salt), MQTT_PW_ITER, EVP_sha512(),
+			       sizeof(hash), hash))
+		return PL_EIO;
+	sodium_bin2base64(s64, sizeof(s64), salt, sizeof(salt), sodium_base64_VARIANT_ORIGINAL);
+	sodium_bin2base64(h64, sizeof(h64), hash, sizeof(hash), sodium_base64_VARIANT_ORIGINAL);
+	return pl_buf_printf(b, "%s:$7$%d$%s$%s\n", user, MQTT_PW_ITER, s64, h64);
+}
+
+/* A new password: 24 random bytes as hex. */
+static void admin__pw_new(char out[49])
+{
+	unsigned char r[24];
+	randombytes_buf(r, sizeof(r));
+	pl_hex(r, sizeof(r), out);
+}
+
+/* Writes data to dir/name via a temp file and rename, with mode. */
+static int admin__write(const char *dir, const char *name, const struct pl_buf *b, mode_t mode)
+{
+	char tmp[4200], dst[4200];
+	int fd, rc = PL_EIO;
+	pl_fmt(dst, sizeof(dst), "%s/%s", dir, name);
+	pl_fmt(tmp, sizeof(tmp), "%s/.%s.tmp", dir, name);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (fd < 0)
+		return PL_EIO;
+	if (fchmod(fd, mode) == 0 && (b->len == 0 || write(fd, b->data, b->len) == (ssize_t)b->len) &&
+	    fsync(fd) == 0)
+		rc = 0;
+	if (close(fd) != 0)
+		rc = PL_EIO;
+	if (rc == 0 && rename(tmp, dst) != 0)
+		rc = PL_EIO;
+	if (rc)
+		unlink(tmp);
+	return rc;
+}
+
+static int admin__mqtt(struct admin_ctx *cx, const char *verb, int argc, char **argv)
+{
+	struct admin_opt opts[] = { { "--out", true, NULL }, { "--host-user", true, NULL }, { NULL, false, NULL } };
+	const char *pos[1];
+	int npos = 0, rc, status = 1, n = 0;
+	struct store *st = NULL;
+	struct store_conn *c = NULL;
+	json_t *lines = NULL, *l;
+	struct pl_buf pw, acl, cred;
+	char hostpw[49];
+	size_t i;
+
+	cx->cmd = "admin mqtt";
+	pl_buf_init(&pw, 4u << 20);
+	pl_buf_init(&acl, 16u << 20);
+	pl_buf_init(&cred, 16u << 20);
+	/* "admin mqtt --out DIR": the verb slot holds the first option */
+	rc = admin__parse(cx->cmd, argc + 1, argv - 1, 0, opts, pos, 0, &npos);
+	if (rc == 1) {
+		fputs(admin_usage, stdout);
+		status = 0;
+		goto out;
+	}
+	(void)verb;
+	if (rc) {
+		status = rc;
+		goto out;
+	}
+	const char *dir = admin__opt(opts, "--out");
+	const char *host = admin__opt(opts, "--host-user") ? admin__opt(opts, "--host-user") : "parkline-host";
+	if (!dir || !*dir) {
+		status = cli_usage_error(cx->cmd, admin_usage, "--out DIR is required");
+		goto out;
+	}
+	if (!admin__sp_id_ok(host)) {
+		status = cli_usage_error(cx->cmd, admin_usage, "--host-user must be 1..64 of A-Z a-z 0-9 . _ -");
+		goto out;
+	}
+	struct stat sb;
+	if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+		fprintf(stderr, "parkline admin mqtt: %s is not a directory\n", dir);
+		goto out;
+	}
+	if (admin__open(cx, true, &st, NULL) || store_conn_get(st, &c))
+		goto out;
+	if ((rc = store_query_json(c, "SELECT id, sp_group, sp_node, name FROM lines ORDER BY sp_group, sp_node",
+				   NULL, 0, 100000, &lines))) {
+		status = admin__fail(cx, rc, NULL);
+		goto out;
+	}
+	admin__pw_new(hostpw);
+	rc = admin__pw_line(&pw, host, hostpw);
+	rc |= pl_buf_printf(&acl, "# written by parkline admin mqtt; one block per broker user\n"
+				 "user %s\ntopic readwrite spBv1.0/#\ntopic readwrite parkline/json/#\n", host);
+	rc |= pl_buf_printf(&cred, "# user password line_id group/node (mode 0600: keep it secret)\n"
+				  "%s %s host -\n", host, hostpw);
+	json_array_foreach(lines, i, l) {
+		const char *g = pl_json_str(l, "sp_group"), *nd = pl_json_str(l, "sp_node");
+		char user[160], p[49];
+		if (!g || !nd || !admin__sp_id_ok(g) || !admin__sp_id_ok(nd)) {
+			fprintf(stderr, "parkline admin mqtt: line %s skipped: its Sparkplug ids are not"
+				" safe in a topic\n", pl_json_str(l, "id"));
+			continue;
+		}
+		pl_fmt(user, sizeof(user), "line-%s-%s", g, nd);
+		admin__pw_new(p);
+		rc |= admin__pw_line(&pw, user, p);
+		rc |= pl_buf_printf(&acl, "\nuser %s\n", user);
+		static const char *const own[] = { "NBIRTH", "NDEATH", "NDATA" };
+		static const char *const dev[] = { "DBIRTH", "DDEATH", "DDATA" };
+		for (int k = 0; k < 3; k++) {
+			rc |= pl_buf_printf(&acl, "topic write spBv1.0/%s/%s/%s\n", g, own[k], nd);
+			rc |= pl_buf_printf(&acl, "topic write spBv1.0/%s/%s/%s/+\n", g, dev[k], nd);
+			rc |= pl_buf_printf(&acl, "topic write parkline/json/%s/%s/%s\n", g, own[k], nd);
+			rc |= pl_buf_printf(&acl, "topic write parkline/json/%s/%s/%s/+\n", g, dev[k], nd);
+		}
+		rc |= pl_buf_printf(&acl, "topic read spBv1.0/%s/NCMD/%s\ntopic read spBv1.0/%s/DCMD/%s/+\n"
+					  "topic read spBv1.0/STATE/+\n", g, nd, g, nd);
+		rc |= pl_buf_printf(&cred, "%s %s %s %s/%s\n", user, p, pl_json_str(l, "id"), g, nd);
+		n++;
+	}
+	if (rc) {
+		fprintf(stderr, "parkline admin mqtt: too many lines for the files' caps\n");
+		goto out;
+	}
+	if (admin__write(dir, "password_file", &pw, 0600) || admin__write(dir, "acl_file", &acl, 0644) ||
+	    admin__write(dir, "credentials", &cred, 0600)) {
+		fprintf(stderr, "parkline admin mqtt: cannot write the files in %s\n", dir);
+		goto out;
+	}
+	fprintf(stderr, "wrote %s/password_file, acl_file and credentials: %d line user(s) and host"
+		" user %s; in mosquitto.conf: password_file %s/password_file, acl_file %s/acl_file,"
+		" allow_anonymous false\n", dir, n, host, dir, dir);
+	status = 0;
+out:
+	sodium_memzero(hostpw, sizeof(hostpw));
+	if (cred.data)
+		sodium_memzero(cred.data, cred.len);
+	pl_buf_release(&pw);
+	pl_buf_release(&acl);
+	pl_buf_release(&cred);
+	json_decref(lines);
+	store_conn_put(c);
+	store_free(st);
+	return status;
+}
+
 int cli_admin(int argc, char **argv, char **envp)
 {
 	struct admin_ctx cx = { .db = "var/parkline.db", .envp = envp, .cmd = "admin" };
@@ -587,5 +774,7 @@ int cli_admin(int argc, char **argv, char **envp)
 		return admin__token(&cx, verb, argc - i, argv + i);
 	if (!strcmp(group, "db"))
 		return admin__db(&cx, verb, argc - i, argv + i);
+	if (!strcmp(group, "mqtt")) /* line-live: the verb slot holds its first option */
+		return admin__mqtt(&cx, verb, argc - i, argv + i);
 	return cli_usage_error("admin", admin_usage, "unknown group '%s' (user, token or db)", group);
 }

@@ -29,12 +29,16 @@
 #include <sys/stat.h>
 
 int cli_inspect(int argc, char **argv, char **envp);
+int cli_inspect_run(int argc, char **argv, char **envp); /* inspect_run.c */
+int cli_inspect_anomaly(int argc, char **argv, char **envp); /* inspect_anomaly.c */
 
 static const char inspect_usage[] =
 	"usage: parkline inspect unit UNITDIR [--product FILE] [--overlay OUT.png]\n"
 	"       parkline inspect eval DIR [--report OUT.md] [--jobs N] [--verbose]\n"
 	"       parkline inspect eval --simulate N [--seed S] [--defect-rate R] [sim options]\n"
 	"       parkline inspect knapp --units N [--passes P] [--seed S] [--report OUT.md] [sim options]\n"
+	"       parkline inspect run --inbox DIR --spool DIR --out DIR --url URL  (see inspect run --help)\n"
+	"       parkline inspect train|score|bottles ...  generic anomaly mode (see inspect train --help)\n"
 	"\n"
 	"unit   inspects one unit (views x frames of vVV-fF.png/.jpg/.pgm) and prints\n"
 	"       its verdict as JSON; exit 0 accept, 3 reject, 4 uninspectable.\n"
@@ -43,7 +47,8 @@ static const char inspect_usage[] =
 	"       POD by particle size and the false-reject rate as Markdown.\n"
 	"knapp  inspects each unit P times (default 10) with fresh noise, position\n"
 	"       and particle motion; prints per-class rejection probabilities and\n"
-	"       the machine's reject-zone efficiency.\n"
+	"       the machine's reject-zone efficiency. With --report OUT.md it also\n"
+	"       writes OUT-knapp.png and OUT-pod.png (plots) and links them.\n"
 	"\n"
 	"sim options: --um-per-px U --width W --height H --views V --frames F\n"
 	"             --product FILE --jobs N (default 2)\n";
@@ -563,6 +568,28 @@ static int cmd_knapp(const struct opts *o)
 			      (unsigned long long)u, vis_class_name(t->cls), size, manual_p(t), pa,
 			      fmax(0, cc - hw), fmin(1, cc + hw));
 	}
+	if (o->report) {
+		/* plots beside the report: OUT.md -> OUT-knapp.png, OUT-pod.png */
+		char kp[4096], pp[4096];
+		size_t bl = strlen(o->report);
+		if (bl > 3 && !strcmp(o->report + bl - 3, ".md"))
+			bl -= 3;
+		snprintf(kp, sizeof(kp), "%.*s-knapp.png", (int)bl, o->report);
+		snprintf(pp, sizeof(pp), "%.*s-pod.png", (int)bl, o->report);
+		double *pman = pl_malloc(n * sizeof(double));
+		for (uint64_t u = 0; u < n; u++)
+			pman[u] = manual_p(&jb.truths[u]);
+		int r1 = vis_plot_knapp_png(kp, jb.p_reject, pman, n, 0.7);
+		int r2 = vis_plot_pod_png(pp, &total);
+		free(pman);
+		const char *kb = strrchr(kp, '/'), *pb = strrchr(pp, '/');
+		if (!r1 && !r2)
+			pl_buf_printf(&md, "\n### Plots\n\n![reject probability per unit](%s)\n\n"
+				      "![probability of detection by size](%s)\n",
+				      kb ? kb + 1 : kp, pb ? pb + 1 : pp);
+		else
+			fprintf(stderr, "parkline inspect: cannot write %s / %s\n", kp, pp);
+	}
 	pl_buf_puts(&md, "\n### First pass of every unit\n\n");
 	vis_eval_markdown(&total, &md);
 	rc = emit_report(o, &md);
@@ -590,6 +617,10 @@ int cli_inspect(int argc, char **argv, char **envp)
 		fputs(inspect_usage, stdout);
 		return 0;
 	}
+	if (!strcmp(sub, "run"))
+		return cli_inspect_run(argc, argv, envp);
+	if (!strcmp(sub, "train") || !strcmp(sub, "score") || !strcmp(sub, "bottles"))
+		return cli_inspect_anomaly(argc, argv, envp);
 	if (strcmp(sub, "unit") && strcmp(sub, "eval") && strcmp(sub, "knapp"))
 		return USAGE("unknown subcommand '%s'", sub);
 	for (int i = 2; i < argc; i++) {

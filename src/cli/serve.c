@@ -17,9 +17,15 @@
 #include "cli/cli.h"
 #include "http/http.h"
 #include "desk/repo.h"
+#include "desk/report.h"
 #include "trace/trace.h"
 #include "mqtt/client.h"
+#include "mqtt/leader.h" /* scale: one ingest among several processes */
 #include "line/repo.h"
+#include "line/live.h"
+#include "desk/notify.h"
+#include "park/match.h"
+#include "park/park.h"
 
 #include <signal.h>
 #include <errno.h>
@@ -64,9 +70,14 @@ static const struct pl_config_key serve_keys[] = {
 	{ "sse_heartbeat_ms", "15000", "idle SSE streams get a comment this often" },
 	{ "calendar_dir", "data/calendar", "desk: working-calendar files (YYYY.txt)" },
 	{ "sla_file", "", "desk: SLA override file (docs/desk.md section 4); empty: defaults" },
+	{ "attachments_dir", "", "desk: attachment files; empty: 'attachments' next to the SQLite db (var/attachments for PostgreSQL)" },
 	{ "desk_overdue_scan_s", "60", "desk: how often overdue requests are escalated (督办), seconds" },
+	{ "notify_enabled", "false", "desk: run the notification outbox sender (docs/notify.md)" },
+	{ "notify_config", "", "desk: notifier settings file (SMS, WeChat, webhook; also PARKLINE_NOTIFY_*)" },
 	{ "mqtt_url", "", "line: Sparkplug B broker, mqtt://HOST:PORT; empty: no ingest" },
 	{ "mqtt_host_id", "parkline", "line: our Sparkplug host id (STATE topic)" },
+	{ "mqtt_user", "", "line-live: broker user (parkline admin mqtt's host user); empty: anonymous" },
+	{ "mqtt_password_file", "", "line-live: file whose first line is the broker password" },
 	{ NULL, NULL, NULL },
 };
 
@@ -165,7 +176,14 @@ static int serve__settings(const struct pl_config *cfg, struct serve_settings *s
 /* line-ingest: /metrics hook (http_options.metrics_extra). */
 static int serve__ingest_metrics(void *ctx, struct pl_buf *b)
 {
-	return mqtt_ingest_metrics_render(ctx, b);
+	return mqtt_leader_metrics_render(ctx, b); /* scale: leader gauge + ingest */
+}
+
+/* line-live: ingest tiles and alarm changes to the SSE streams. */
+static void serve__live_publish(void *ctx, const char *event, const char *enterprise_id,
+				const char *data)
+{
+	http_server_publish(ctx, event, enterprise_id, data);
 }
 
 /* Runs the daemon until SIGTERM/SIGINT. Returns the exit status. */
@@ -176,8 +194,11 @@ static int serve__run(const struct pl_config *cfg, const struct serve_settings *
 	struct auth *au = NULL;
 	struct http_server *srv = NULL;
 	struct desk_svc *desk = NULL;
-	struct mqtt_ingest *ingest = NULL; /* line-ingest: NULL without --mqtt */
+	struct mqtt_leader *ingest = NULL; /* line-ingest: NULL without --mqtt; scale: elected */
 	struct desk_job *desk_job = NULL;
+	struct desk_notify *notify = NULL;              /* desk-notify: settings */
+	struct desk_notify_sender *notify_sender = NULL; /* NULL unless notify_enabled */
+	struct trace_worker *trace_worker = NULL; /* trace: the capture queue */
 	struct store_options so = { .pool_size = (int)set->pool, .busy_timeout_ms = 5000 };
 	struct auth_options ao = {
 		.session_ttl_s = (int)set->ttl,
@@ -225,6 +246,11 @@ static int serve__run(const struct pl_config *cfg, const struct serve_settings *
 			pl_error(&log, "serve", "loading the desk calendar/SLA failed: %s", why);
 			goto out;
 		}
+		if (!*pl_config_get(cfg, "attachments_dir"))
+			desk_attach_default_dir(pl_config_get(cfg, "db"), why, sizeof(why));
+		else
+			pl_strlcpy(why, pl_config_get(cfg, "attachments_dir"), sizeof(why));
+		desk_svc_set_attachments_dir(desk, why);
 		int64_t scan_s;
 		if (pl_parse_i64(pl_config_get(cfg, "desk_overdue_scan_s"), 1, 86400, &scan_s)) {
 			pl_error(&log, "serve", "desk_overdue_scan_s must be 1..86400");
@@ -232,6 +258,19 @@ static int serve__run(const struct pl_config *cfg, const struct serve_settings *
 		}
 		if ((rc = desk_job_start(st, &log, scan_s * 1000, &desk_job))) {
 			pl_error(&log, "serve", "cannot start the desk overdue job");
+			goto out;
+		}
+		/* desk-notify: the outbox sender (docs/notify.md) */
+		why[0] = '\0';
+		bool notify_on = false;
+		if (serve__bool(pl_config_get(cfg, "notify_enabled"), &notify_on) ||
+		    (rc = desk_notify_new(pl_config_get(cfg, "notify_config"), environ, &notify, why,
+					  sizeof(why)))) {
+			pl_error(&log, "serve", "notify settings: %s", why[0] ? why : "notify_enabled");
+			goto out;
+		}
+		if (notify_on && (rc = desk_notify_sender_start(st, notify, &log, &notify_sender))) {
+			pl_error(&log, "serve", "cannot start the notification sender");
 			goto out;
 		}
 	}
@@ -245,11 +284,26 @@ static int serve__run(const struct pl_config *cfg, const struct serve_settings *
 			rc = trace_demo_seed(st, stdout); /* trace-api: the pharma story */
 		if (rc == 0)
 			rc = line_repo_demo_seed(st, stdout); /* line-ingest: demo lines */
+		if (rc == 0)
+			rc = line_live_demo_seed(st, stdout); /* line-live: plans and alarm rules */
+		if (rc == 0) /* park-core: the registry shaped like the article, shipments */
+			rc = park_demo_seed(st, pl_time_now_ms(), stdout);
+		if (rc == 0)
+			rc = park_match_demo_seed(st, stdout); /* park-web: 产业链对接 */
+		if (rc == 0) /* desk-kpi: a year of requests over every enterprise with a
+			      * specialist; keep it after the seeds that add them */
+			rc = desk_demo_bulk_seed(st, stdout);
 		fflush(stdout);
 		if (rc) {
 			pl_error(&log, "serve", "seeding the demo park failed: %s", pl_strerror(rc));
 			goto out;
 		}
+	}
+	/* trace: after the demo seed, before the server takes captures; jobs
+	 * left pending by a crash are run now (src/trace/queue.c) */
+	if ((rc = trace_worker_start(st, &log, &trace_worker))) {
+		pl_error(&log, "serve", "cannot start the EPCIS capture worker");
+		goto out;
 	}
 	struct http_options ho = {
 		.listen = pl_config_get(cfg, "listen"),
@@ -261,16 +315,35 @@ static int serve__run(const struct pl_config *cfg, const struct serve_settings *
 		.store = st,
 		.auth = au,
 		.desk = desk,
+		.notify = notify, /* desk-notify: inbound SMS secret */
 		.log = &log,
 	};
+	char mqtt_pw[257] = ""; /* line-live: the broker password, wiped after start */
+	if (*pl_config_get(cfg, "mqtt_url") && *pl_config_get(cfg, "mqtt_password_file")) {
+		FILE *pf = fopen(pl_config_get(cfg, "mqtt_password_file"), "r");
+		if (!pf || !fgets(mqtt_pw, sizeof(mqtt_pw), pf)) {
+			pl_error(&log, "serve", "cannot read mqtt_password_file %s",
+				 pl_config_get(cfg, "mqtt_password_file"));
+			if (pf)
+				fclose(pf);
+			goto out;
+		}
+		fclose(pf);
+		mqtt_pw[strcspn(mqtt_pw, "\r\n")] = '\0';
+	}
 	if (*pl_config_get(cfg, "mqtt_url")) {
 		struct mqtt_ingest_options mo = {
+			.username = pl_config_get(cfg, "mqtt_user"),
+			.password = mqtt_pw,
 			.url = pl_config_get(cfg, "mqtt_url"),
 			.host_id = pl_config_get(cfg, "mqtt_host_id"),
 			.store = st,
 			.log = &log,
+			.desk = desk, /* line-live: safety alarms open desk requests */
 		};
-		if ((rc = mqtt_ingest_start(&mo, &ingest))) {
+		rc = mqtt_leader_start(&mo, &ingest); /* scale: ingests while it leads */
+		memset(mqtt_pw, 0, sizeof(mqtt_pw)); /* libmosquitto keeps its own copy */
+		if (rc) {
 			pl_error(&log, "serve", "cannot start the MQTT ingest: %s", pl_strerror(rc));
 			goto out;
 		}
@@ -289,6 +362,7 @@ static int serve__run(const struct pl_config *cfg, const struct serve_settings *
 		pl_strlcpy(host, l, hl + 1 < sizeof(host) ? hl + 1 : sizeof(host));
 		if (!host[0] || !strcmp(host, "0.0.0.0"))
 			pl_strlcpy(host, "localhost", sizeof(host));
+		mqtt_leader_set_publisher(ingest, serve__live_publish, srv); /* line-live: tiles to SSE */
 		printf("parkline: listening on http://%s:%u/ (store: %s)\n", host,
 		       (unsigned)http_server_port(srv), store_kind_name(st));
 		fflush(stdout);
@@ -302,11 +376,15 @@ static int serve__run(const struct pl_config *cfg, const struct serve_settings *
 		pl_warn(&log, "serve", "%d request(s) still running at the drain deadline", rc);
 	status = 0;
 out:
+	mqtt_leader_set_publisher(ingest, NULL, NULL); /* line-live: before the hub goes */
 	http_server_free(srv);
-	mqtt_ingest_stop(ingest); /* after the server (its /metrics reads it); commits pending points */
+	mqtt_leader_stop(ingest); /* after the server (its /metrics reads it); commits pending points */
+	desk_notify_sender_stop(notify_sender); /* waits for at most one send */
 	desk_job_stop(desk_job);
+	trace_worker_stop(trace_worker); /* after the server: no new jobs come in */
 	auth_free(au);
 	desk_svc_free(desk);
+	desk_notify_free(notify);
 	store_free(st);
 	if (status == 0)
 		pl_info(&log, "serve", "stopped");

@@ -21,10 +21,12 @@
 
 int cli_simulate(int argc, char **argv, char **envp);
 int cli_simulate_line(int argc, char **argv, char **envp); /* simulate_line.c */
+int cli_simulate_desk(int argc, char **argv, char **envp); /* simulate_desk.c */
 
 static const char simulate_usage[] =
 	"usage: parkline simulate vials --out DIR [options]\n"
 	"       parkline simulate line --mqtt mqtt://HOST:PORT [options]  (see simulate line --help)\n"
+	"       parkline simulate desk --url http://HOST:PORT [options]  (see simulate desk --help)\n"
 	"\n"
 	"Renders vial units as the 22 cameras of an inspection hood see them\n"
 	"(back-lit, 8-bit grey PNG), with a JSON ground-truth sidecar per unit.\n"
@@ -97,8 +99,10 @@ int cli_simulate(int argc, char **argv, char **envp)
 	}
 	if (argc >= 2 && !strcmp(argv[1], "line"))
 		return cli_simulate_line(argc, argv, envp);
+	if (argc >= 2 && !strcmp(argv[1], "desk"))
+		return cli_simulate_desk(argc, argv, envp);
 	if (argc < 2 || strcmp(argv[1], "vials"))
-		return cli_usage_error("simulate", simulate_usage, "the scenes are 'vials' and 'line'");
+		return cli_usage_error("simulate", simulate_usage, "the scenes are 'vials', 'line' and 'desk'");
 	for (int i = 2; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {

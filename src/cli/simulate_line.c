@@ -30,6 +30,27 @@
  *    units/min), temperature (Double, degC). A running line goes down now
  *    and then for 10..40 s, or blocked/starved for 3..10 s, then runs
  *    again; the sequence is a pure function of --seed.
+ * 5. The pharma filling line (--vision FILE): the first line's good and
+ *    reject counts are not simulated but read, every tick, from the
+ *    status.json of a line-side inspection node (`parkline inspect run`,
+ *    SPOOL/status.json), so the reject counts and their reasons are the
+ *    vision verdicts. That line also publishes Reject/<class> for every
+ *    inspection class (the reject-reason Pareto). Its counters keep the
+ *    names good / reject: the control room reads `good` or `Counts/Good`
+ *    as one counter and would count a line that sent both twice (see
+ *    docs/line.md, metric names). Its speed is the rate
+ *    the counts grow (units/min, smoothed) and it is starved while no
+ *    vial arrived for 10 s. The node and the simulator share nothing but
+ *    that file, written atomically by the node (rename).
+ * 6. HTTP mode (--http URL --token-file F), for a demo without a broker:
+ *    no MQTT session at all; every tick each line's values go as one batch
+ *    to POST /api/v1/lines/{id}/ingest (src/http/api_line.c) with that
+ *    line's device token (Authorization: Bearer), same metric names as the
+ *    Sparkplug metrics, so the control room reads both alike. F holds one
+ *    "LINE_ID TOKEN" pair per text line, in node order (fill-1, pack-1,
+ *    ...); a device token is bound to one line id. A refused or failed POST
+ *    is reported and the tick's points are dropped (the series is live
+ *    data, the next tick carries newer values); the counters still grow.
  *
  * The entry point cli_simulate_line() is dispatched from simulate.c.
  */
@@ -37,11 +58,13 @@
 #include "mqtt/client.h"
 #include "mqtt/mqtt.h"
 
+#include <curl/curl.h>
 #include <errno.h>
 #include <math.h>
 #include <mosquitto.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <sys/stat.h>
 #include <time.h>
 
 int cli_simulate_line(int argc, char **argv, char **envp);
@@ -53,9 +76,22 @@ enum sim_code { SIM_RUNNING = 1, SIM_IDLE, SIM_DOWN, SIM_BLOCKED, SIM_STARVED };
 
 /* Aliases of the data metrics (birth order). */
 enum { A_STATE = 1, A_GOOD, A_REJECT, A_SPEED, A_TEMP, A_COUNT = A_TEMP };
+/* The vision-fed line's extra metrics (NOTES 5): alias A_REASON0 + i for
+ * vision_reasons[i]. */
+enum { A_REASON0 = A_COUNT + 1 };
+static const char *const vision_reasons[] = {
+	"particle", "fibre", "fill_low", "fill_high", "cap_missing", "cap_misaligned",
+	"glass_crack", "glass_scratch", "cosmetic", "uninspectable",
+};
+#define VISION_NR (sizeof(vision_reasons) / sizeof(vision_reasons[0]))
+#define VISION_N VISION_NR
+#define VISION_STATUS_MAX 65536 /* bytes of the node's status.json we read */
+#define SIM_TOKEN_MAX 512        /* bytes of one device token (NOTES 6) */
+#define SIM_TOKEN_FILE_MAX 65536 /* bytes of the --token-file we read */
 
 static const char line_usage[] =
 	"usage: parkline simulate line --mqtt mqtt://HOST:PORT [options]\n"
+	"       parkline simulate line --http http://HOST:PORT --token-file F [options]\n"
 	"\n"
 	"Publishes Sparkplug B 3.0 data for N production lines, one edge node each\n"
 	"(GROUP/fill-1, GROUP/pack-1, GROUP/fill-2, ...): NBIRTH with bdSeq, NDATA at\n"
@@ -64,13 +100,20 @@ static const char line_usage[] =
 	"--count NDATA messages per line.\n"
 	"\n"
 	"options:\n"
-	"  --mqtt URL          broker, mqtt://HOST[:PORT] (required)\n"
+	"  --mqtt URL          broker, mqtt://HOST[:PORT] (this or --http is required)\n"
+	"  --http URL          no broker: POST each tick's values to the daemon's\n"
+	"                      /api/v1/lines/{id}/ingest (HTTP batch ingest)\n"
+	"  --token-file F      with --http: one 'LINE_ID DEVICE_TOKEN' per text line,\n"
+	"                      in node order (fill-1, pack-1, fill-2, ...)\n"
 	"  --group G           Sparkplug group id (default taiji)\n"
 	"  --lines N           lines (edge nodes), 1..64 (default 2)\n"
 	"  --rate HZ           NDATA per second per line, 0.1..100 (default 1)\n"
 	"  --seed S            random seed (default 1); same seed, same data\n"
 	"  --count K           stop after K NDATA per line (default: run until signalled)\n"
-	"  --fault-at K        force the first line down from its K-th NDATA on (for tests)\n";
+	"  --fault-at K        force the first line down from its K-th NDATA on (for tests)\n"
+	"  --vision FILE       the first line is a pharma filling line whose good and\n"
+	"                      reject counts (and Reject/<class>) come from the status.json\n"
+	"                      of a 'parkline inspect run' node (its SPOOL/status.json)\n";
 
 /* xorshift64*: the per-line random stream (no global state). */
 static uint64_t sim_rand(uint64_t *s)
@@ -101,6 +144,15 @@ struct sim_node {
 	int code;
 	double until_s;          /* the current non-running state ends at this sim time */
 	double nominal, speed, temp, good_f, reject_f;
+	/* NOTES 5: counts from the inspection node (vision lines only) */
+	bool vision;
+	int64_t v_reason[VISION_NR];
+	double v_total, v_changed_s; /* last total seen, sim time it changed */
+	bool v_seen;                 /* a total was read: speed is its growth */
+	char metric_names[VISION_N][48]; /* "Reject/particle"... for the birth */
+	/* NOTES 6: HTTP mode only */
+	char line_id[64];
+	char token[SIM_TOKEN_MAX];
 };
 
 struct sim {
@@ -108,7 +160,10 @@ struct sim {
 	int n;
 	int64_t bdseq;
 	int64_t fault_at;        /* 0: none */
+	const char *vision;      /* --vision FILE (borrowed from argv), or NULL */
 	double period_s, t_s;    /* sim clock in seconds since start */
+	const char *http;        /* --http URL (borrowed from argv), or NULL: MQTT mode */
+	CURL *curl;              /* owned; HTTP mode only */
 };
 
 static void sim__on_connect(struct mosquitto *m, void *ud, int rc)
@@ -158,11 +213,65 @@ static void sim__on_message(struct mosquitto *m, void *ud, const struct mosquitt
 	mqtt_sp_payload_free(p);
 }
 
+/* NOTES 5: the vision-fed line's counts from the node's status.json. An
+ * absent or unreadable file (node not started yet, or mid-rename) keeps
+ * the last values: counts never go backwards. */
+static void vision_step(struct sim *s, struct sim_node *nd, double dt, bool forced)
+{
+	json_error_t jerr;
+	struct stat st;
+	json_t *j = NULL, *c;
+	double now = s->t_s;
+
+	if (stat(s->vision, &st) == 0 && st.st_size <= VISION_STATUS_MAX)
+		j = json_load_file(s->vision, 0, &jerr);
+	c = json_object_get(j, "counts");
+	if (json_is_object(c)) {
+		double good = (double)json_integer_value(json_object_get(c, "good"));
+		double rej = (double)json_integer_value(json_object_get(c, "reject"));
+		if (good >= nd->good_f && rej >= nd->reject_f) {
+			nd->good_f = good;
+			nd->reject_f = rej;
+			for (size_t i = 0; i < VISION_NR; i++) {
+				char k[64];
+				snprintf(k, sizeof(k), "reject/%s", vision_reasons[i]);
+				int64_t v = json_integer_value(json_object_get(c, k));
+				if (v > nd->v_reason[i])
+					nd->v_reason[i] = v;
+			}
+		}
+	}
+	json_decref(j);
+	double total = nd->good_f + nd->reject_f;
+	if (!nd->v_seen && total > 0) {
+		nd->v_seen = true; /* counts the node had before we started are no speed */
+		nd->v_total = total;
+	}
+	double inst = dt > 0 ? (total - nd->v_total) / dt * 60.0 : 0;
+	if (total != nd->v_total)
+		nd->v_changed_s = now;
+	nd->v_total = total;
+	nd->speed = 0.7 * nd->speed + 0.3 * inst; /* units/min, smoothed over a few ticks */
+	if (forced)
+		nd->code = SIM_DOWN;
+	else
+		nd->code = now - nd->v_changed_s <= 10 ? SIM_RUNNING : SIM_STARVED;
+	if (nd->code != SIM_RUNNING)
+		nd->speed = 0;
+	double target = nd->code == SIM_RUNNING ? 65.0 : 25.0;
+	nd->temp += (target - nd->temp) * (1 - exp(-dt / 60.0)) + 0.2 * (sim_unit(&nd->rng) - 0.5);
+}
+
 /* Advances one line's machine by dt seconds of sim time. */
 static void sim_step(struct sim *s, struct sim_node *nd, double dt)
 {
 	double now = s->t_s;
 	bool forced = s->fault_at > 0 && nd == &s->nodes[0] && nd->sent + 1 >= s->fault_at;
+
+	if (nd->vision) {
+		vision_step(s, nd, dt, forced);
+		return;
+	}
 
 	if (forced) {
 		nd->code = SIM_DOWN;
@@ -236,6 +345,19 @@ static void fill_values(const struct sim_node *nd, bool birth, int64_t ts,
 	m[4].raw.d = round(nd->temp * 100) / 100;
 }
 
+/* The vision-fed line's extra metrics into m[0..VISION_N) (NOTES 5). */
+static void fill_vision(struct sim_node *nd, bool birth, int64_t ts, struct mqtt_sp_metric *m)
+{
+	for (size_t i = 0; i < VISION_NR; i++) {
+		snprintf(nd->metric_names[i], sizeof(nd->metric_names[i]), "Reject/%s",
+			 vision_reasons[i]);
+		metric_set(&m[i], birth ? nd->metric_names[i] : NULL, A_REASON0 + i,
+			   MQTT_SP_DT_INT64, ts);
+		m[i].raw.field = MQTT_SP_F_LONG;
+		m[i].raw.u = (uint64_t)nd->v_reason[i];
+	}
+}
+
 /* Encodes and publishes one message. *mid (may be NULL) gets its id. */
 static int sim_publish(struct sim_node *nd, const char *topic, const struct mqtt_sp_payload *p,
 		       int qos, int *mid)
@@ -262,26 +384,31 @@ static void bdseq_metric(struct mqtt_sp_metric *m, int64_t bdseq, int64_t ts)
 
 static int sim_birth(struct sim *s, struct sim_node *nd, int64_t now)
 {
-	struct mqtt_sp_metric m[2 + A_COUNT];
+	struct mqtt_sp_metric m[2 + A_COUNT + VISION_N];
 	struct mqtt_sp_payload p = { .has_timestamp = true, .timestamp = (uint64_t)now,
-				     .has_seq = true, .seq = 0, .n_metrics = 2 + A_COUNT,
+				     .has_seq = true, .seq = 0,
+				     .n_metrics = 2 + A_COUNT + (nd->vision ? VISION_N : 0),
 				     .metrics = m };
 	bdseq_metric(&m[0], s->bdseq, now);
 	metric_set(&m[1], "Node Control/Rebirth", 0, MQTT_SP_DT_BOOLEAN, now);
 	m[1].raw.field = MQTT_SP_F_BOOL;
 	m[1].raw.b = false;
 	fill_values(nd, true, now, &m[2]);
+	if (nd->vision)
+		fill_vision(nd, true, now, &m[2 + A_COUNT]);
 	nd->seq = 1; /* NBIRTH took 0 */
 	return sim_publish(nd, nd->t_birth, &p, 0, NULL);
 }
 
 static int sim_data(struct sim_node *nd, int64_t now)
 {
-	struct mqtt_sp_metric m[A_COUNT];
+	struct mqtt_sp_metric m[A_COUNT + VISION_N];
 	struct mqtt_sp_payload p = { .has_timestamp = true, .timestamp = (uint64_t)now,
-				     .has_seq = true, .seq = nd->seq, .n_metrics = A_COUNT,
-				     .metrics = m };
+				     .has_seq = true, .seq = nd->seq,
+				     .n_metrics = A_COUNT + (nd->vision ? VISION_N : 0), .metrics = m };
 	fill_values(nd, false, now, m);
+	if (nd->vision)
+		fill_vision(nd, false, now, &m[A_COUNT]);
 	nd->seq = (nd->seq + 1) & 0xff;
 	return sim_publish(nd, nd->t_data, &p, 0, NULL);
 }
@@ -307,6 +434,12 @@ static int sim_node_init(struct sim *s, int i, const char *group, const char *ho
 	nd->temp = 40 + 10 * sim_unit(&nd->rng);
 	nd->speed = nd->nominal; /* the NBIRTH reports a running line */
 	nd->good_f = 1000 * sim_unit(&nd->rng);
+	if (i == 0 && s->vision) {
+		/* NOTES 5: counts start at the node's, read on the first tick */
+		nd->vision = true;
+		nd->good_f = 0;
+		nd->speed = 0;
+	}
 	snprintf(t.group, sizeof(t.group), "%s", group);
 	snprintf(t.node, sizeof(t.node), "%s", nd->id);
 	static const struct { enum mqtt_sp_msg type; size_t off; } topics[] = {
@@ -322,6 +455,8 @@ static int sim_node_init(struct sim *s, int i, const char *group, const char *ho
 			return PL_EINVAL;
 		}
 	}
+	if (s->http)
+		return 0; /* NOTES 6: no broker session */
 	snprintf(client_id, sizeof(client_id), "parkline-sim-%s-%s", group, nd->id);
 	nd->mosq = mosquitto_new(client_id, true, nd);
 	if (!nd->mosq) {
@@ -388,6 +523,109 @@ static void sim_node_stop(struct sim *s, struct sim_node *nd)
 	nd->mosq = NULL;
 }
 
+/* NOTES 6: reads "LINE_ID TOKEN" pairs into the first s->n nodes. */
+static int sim_tokens_load(struct sim *s, const char *path, char *why, size_t whysz)
+{
+	FILE *f = fopen(path, "r");
+	char buf[1024];
+	int n = 0, rc = PL_EINVAL;
+	long total = 0;
+
+	if (!f) {
+		snprintf(why, whysz, "--token-file %s: %s", path, strerror(errno));
+		return PL_EIO;
+	}
+	while (n < s->n && fgets(buf, sizeof(buf), f)) {
+		char id[64], tok[SIM_TOKEN_MAX];
+		total += (long)strlen(buf);
+		if (total > SIM_TOKEN_FILE_MAX) {
+			snprintf(why, whysz, "--token-file %s is over %d bytes", path, SIM_TOKEN_FILE_MAX);
+			goto out;
+		}
+		if (buf[0] == '#' || strspn(buf, " \t\r\n") == strlen(buf))
+			continue;
+		if (sscanf(buf, "%63s %511s", id, tok) != 2 || !pl_id_valid(id)) {
+			snprintf(why, whysz, "--token-file %s: line %d is not 'LINE_ID TOKEN'", path, n + 1);
+			goto out;
+		}
+		snprintf(s->nodes[n].line_id, sizeof(s->nodes[n].line_id), "%s", id);
+		snprintf(s->nodes[n].token, sizeof(s->nodes[n].token), "%s", tok);
+		n++;
+	}
+	if (n < s->n) {
+		snprintf(why, whysz, "--token-file %s has %d line(s) for %d simulated line(s)", path, n, s->n);
+		goto out;
+	}
+	rc = 0;
+out:
+	fclose(f);
+	return rc;
+}
+
+static size_t sim__on_body(char *p, size_t sz, size_t nm, void *ud)
+{
+	struct pl_buf *b = ud;
+	return pl_buf_append(b, p, sz * nm) ? 0 : sz * nm;
+}
+
+/* NOTES 6: one tick's values of one line as one ingest batch. */
+static int sim_http_post(struct sim *s, struct sim_node *nd, int64_t now)
+{
+	struct mqtt_sp_metric m[A_COUNT + VISION_N];
+	size_t nm = A_COUNT + (nd->vision ? VISION_N : 0);
+	json_t *pts = json_array(), *body;
+	struct curl_slist *hdr = NULL;
+	struct pl_buf rep;
+	char url[1024], auth[SIM_TOKEN_MAX + 32];
+	char *post;
+	long status = 0;
+	int rc = PL_EIO;
+
+	fill_values(nd, true, now, m); /* with names: the series names */
+	if (nd->vision)
+		fill_vision(nd, true, now, &m[A_COUNT]);
+	for (size_t i = 0; i < nm; i++) {
+		double v = m[i].raw.field == MQTT_SP_F_DOUBLE ? m[i].raw.d : (double)m[i].raw.u;
+		json_array_append_new(pts, json_pack("{s:s, s:I, s:f}", "metric", m[i].name,
+						     "t", (json_int_t)now, "value", v));
+	}
+	body = json_pack("{s:o}", "points", pts);
+	post = pl_json_dump(body);
+	json_decref(body);
+	pl_buf_init(&rep, 1u << 16);
+	snprintf(url, sizeof(url), "%s/api/v1/lines/%s/ingest", s->http, nd->line_id);
+	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", nd->token);
+	hdr = curl_slist_append(hdr, auth);
+	hdr = curl_slist_append(hdr, "Content-Type: application/json");
+	curl_easy_reset(s->curl);
+	curl_easy_setopt(s->curl, CURLOPT_URL, url);
+	curl_easy_setopt(s->curl, CURLOPT_HTTPHEADER, hdr);
+	curl_easy_setopt(s->curl, CURLOPT_WRITEFUNCTION, sim__on_body);
+	curl_easy_setopt(s->curl, CURLOPT_WRITEDATA, &rep);
+	curl_easy_setopt(s->curl, CURLOPT_CONNECTTIMEOUT_MS, 3000L);
+	curl_easy_setopt(s->curl, CURLOPT_TIMEOUT_MS, 5000L);
+	curl_easy_setopt(s->curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(s->curl, CURLOPT_POSTFIELDS, post);
+	curl_easy_setopt(s->curl, CURLOPT_POSTFIELDSIZE, (long)strlen(post));
+	CURLcode cc = curl_easy_perform(s->curl);
+	if (cc != CURLE_OK) {
+		fprintf(stderr, "parkline simulate line: %s: %s\n", nd->id, curl_easy_strerror(cc));
+		goto out;
+	}
+	curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &status);
+	if (status != 200) {
+		fprintf(stderr, "parkline simulate line: %s: ingest answered %ld %.300s\n", nd->id,
+			status, rep.data ? rep.data : "");
+		goto out;
+	}
+	rc = 0;
+out:
+	curl_slist_free_all(hdr);
+	pl_buf_release(&rep);
+	free(post);
+	return rc;
+}
+
 static int parse_rate(const char *v, double *out)
 {
 	char *end;
@@ -404,6 +642,7 @@ int cli_simulate_line(int argc, char **argv, char **envp)
 	(void)envp;
 	const char *url = NULL, *group = "taiji";
 	int64_t lines = 2, seed = 1, count = 0, fault_at = 0;
+	const char *vision = NULL, *http = NULL, *token_file = NULL;
 	double rate = 1;
 	char host[256], why[512];
 	int port = 0, rc = 1;
@@ -435,6 +674,14 @@ int cli_simulate_line(int argc, char **argv, char **envp)
 		} else if (!strcmp(a, "--count")) {
 			if (pl_parse_i64(v, 1, INT64_MAX, &count))
 				return cli_usage_error("simulate line", line_usage, "--count must be a positive integer");
+		} else if (!strcmp(a, "--vision")) {
+			vision = v;
+		} else if (!strcmp(a, "--http")) {
+			if ((strncmp(v, "http://", 7) && strncmp(v, "https://", 8)) || strlen(v) > 512)
+				return cli_usage_error("simulate line", line_usage, "--http: expected http://HOST:PORT, got '%s'", v);
+			http = v;
+		} else if (!strcmp(a, "--token-file")) {
+			token_file = v;
 		} else if (!strcmp(a, "--fault-at")) {
 			if (pl_parse_i64(v, 1, INT64_MAX, &fault_at))
 				return cli_usage_error("simulate line", line_usage, "--fault-at must be a positive integer");
@@ -442,9 +689,15 @@ int cli_simulate_line(int argc, char **argv, char **envp)
 			return cli_usage_error("simulate line", line_usage, "unknown option '%s'", a);
 		}
 	}
-	if (!url)
-		return cli_usage_error("simulate line", line_usage, "--mqtt URL is required");
-	if (mqtt_ingest_url_parse(url, host, sizeof(host), &port))
+	if (!url == !http)
+		return cli_usage_error("simulate line", line_usage, "one of --mqtt URL and --http URL is required");
+	if (http && !token_file)
+		return cli_usage_error("simulate line", line_usage, "--http needs --token-file F");
+	if (!http && token_file)
+		return cli_usage_error("simulate line", line_usage, "--token-file goes with --http");
+	if (http)
+		snprintf(host, sizeof(host), "%s", http);
+	else if (mqtt_ingest_url_parse(url, host, sizeof(host), &port))
 		return cli_usage_error("simulate line", line_usage, "--mqtt: expected mqtt://HOST[:PORT], got '%s'", url);
 	{
 		struct mqtt_sp_topic t = { .type = MQTT_SP_NBIRTH };
@@ -466,14 +719,30 @@ int cli_simulate_line(int argc, char **argv, char **envp)
 	s->n = (int)lines;
 	s->bdseq = (pl_time_now_ms() / 1000) & 0xff;
 	s->fault_at = fault_at;
+	s->vision = vision;
 	s->period_s = 1.0 / rate;
+	s->http = http;
+	if (http) {
+		if (sim_tokens_load(s, token_file, why, sizeof(why))) {
+			fprintf(stderr, "parkline simulate line: %s\n", why);
+			goto out;
+		}
+		if (curl_global_init(CURL_GLOBAL_DEFAULT) || !(s->curl = curl_easy_init())) {
+			fprintf(stderr, "parkline simulate line: libcurl did not initialise\n");
+			goto out;
+		}
+	}
 	for (int i = 0; i < s->n; i++)
 		if (sim_node_init(s, i, group, host, port, (uint64_t)seed, why, sizeof(why))) {
 			fprintf(stderr, "parkline simulate line: %s\n", why);
 			goto out;
 		}
-	fprintf(stderr, "parkline simulate line: %d line(s) of group %s to %s:%d at %g Hz\n",
-		s->n, group, host, port, rate);
+	if (http)
+		fprintf(stderr, "parkline simulate line: %d line(s) to %s (HTTP ingest) at %g Hz\n",
+			s->n, http, rate);
+	else
+		fprintf(stderr, "parkline simulate line: %d line(s) of group %s to %s:%d at %g Hz\n",
+			s->n, group, host, port, rate);
 
 	int64_t period_ns = (int64_t)(s->period_s * 1e9);
 	struct timespec next;
@@ -483,6 +752,16 @@ int cli_simulate_line(int argc, char **argv, char **envp)
 		bool all_done = count > 0;
 		for (int i = 0; i < s->n; i++) {
 			struct sim_node *nd = &s->nodes[i];
+			if (s->http) { /* NOTES 6 */
+				if (count > 0 && nd->sent >= count)
+					continue;
+				sim_step(s, nd, s->period_s);
+				if (sim_http_post(s, nd, now) == 0)
+					nd->sent++;
+				if (count == 0 || nd->sent < count)
+					all_done = false;
+				continue;
+			}
 			if (!atomic_load(&nd->connected)) {
 				nd->born = false;
 				all_done = false;
@@ -530,10 +809,14 @@ int cli_simulate_line(int argc, char **argv, char **envp)
 out:
 	for (int i = 0; s && i < s->n; i++)
 		sim_node_stop(s, &s->nodes[i]);
-	if (s)
+	if (s && rc == 0) /* a run that started */
 		for (int i = 0; i < s->n; i++)
-			fprintf(stderr, "parkline simulate line: %s sent %lld NDATA\n", s->nodes[i].id,
-				(long long)s->nodes[i].sent);
+			fprintf(stderr, "parkline simulate line: %s sent %lld %s\n", s->nodes[i].id,
+				(long long)s->nodes[i].sent, s->http ? "batches" : "NDATA");
+	if (s && s->curl) {
+		curl_easy_cleanup(s->curl);
+		curl_global_cleanup();
+	}
 	free(s);
 	return rc;
 }

@@ -100,6 +100,7 @@ enum desk_state {
 	DESK_ST_RATED,           /* 评价: rated 满意 or 基本满意, to be archived */
 	DESK_ST_REOPENED,        /* 重办: rated 不满意, to be handled again */
 	DESK_ST_CLOSED,          /* 归档: final */
+	DESK_ST_WAITING,         /* 待补充: waiting on the enterprise; the clock is paused */
 	DESK_ST_COUNT
 };
 
@@ -119,6 +120,8 @@ enum desk_action {
 	DESK_ACT_RATE_UNSATISFIED,  /* 评价 不满意 (comment required) -> 重办 */
 	DESK_ACT_CLOSE,             /* 归档 */
 	DESK_ACT_WITHDRAW,          /* the enterprise withdraws before handling */
+	DESK_ACT_AWAIT,             /* 补充材料: ask the enterprise for more; pauses the clock */
+	DESK_ACT_SUPPLEMENT,        /* 补正: the enterprise's answer; the clock runs again */
 	DESK_ACT_COUNT
 };
 
@@ -294,6 +297,17 @@ int desk_deadline_add(int64_t start_ms, struct desk_duration d,
 		      const struct desk_calendar *cal,
 		      const struct desk_pause *pauses, size_t npauses,
 		      int64_t *due_ms);
+
+/* The due time after a pause of the clock (src/desk/pause.c). A clock due
+ * at due_ms stopped at from_ms and ran again at to_ms: the time it had left
+ * at from_ms (elapsed time for minutes, time inside working days for
+ * working days, as desk_deadline_add counts) now runs from to_ms. A pause
+ * that began at or after due_ms changes nothing (the clock had run out).
+ * Errors: PL_EINVAL (to < from, bad unit, NULL cal for working days),
+ * PL_ENOTFOUND (the calendar lacks a year the walk needs; it walks at most
+ * DESK_WORKDAYS_MAX * 3 days). */
+int desk_due_after_pause(const struct desk_calendar *cal, enum desk_unit unit,
+			 int64_t due_ms, int64_t from_ms, int64_t to_ms, int64_t *out);
 
 /* ================================================================ SLA
  * The time limits per category and urgency. Each cell has three clocks:
@@ -545,6 +559,75 @@ int desk_green_measure(const struct desk_green_step *steps, size_t n,
 		       const struct desk_calendar *cal, int64_t as_of_ms,
 		       struct desk_green_step_result *results,
 		       struct desk_green_summary *out);
+
+/* Procedure templates (全程代办 chains with statutory working days per
+ * step, green.c): a project is built from one in a single call. Static
+ * storage; steps in order. */
+struct desk_green_tpl_step {
+	const char *name;        /* 立项备案, ... */
+	const char *department;  /* the approving department */
+	int32_t statutory_days;  /* working days */
+};
+struct desk_green_template {
+	const char *id;          /* stable lower_snake id used in the API */
+	const char *name_zh, *name_en;
+	const struct desk_green_tpl_step *steps;
+	size_t nsteps;
+};
+/* The templates (borrowed, static); *n gets their number. */
+const struct desk_green_template *desk_green_templates(size_t *n);
+/* The template with id, or NULL. */
+const struct desk_green_template *desk_green_template_find(const char *id);
+
+/* ============================================================ attachments
+ * Files attached to a request (src/desk/attach.c). The type is decided by
+ * the content's magic bytes, never by what the client says, and must agree
+ * with the declared Content-Type and the file name's extension: a
+ * disguised file (an executable or HTML named .png) is refused. Files are
+ * stored outside the database, content-addressed by SHA-256, written to a
+ * temporary file, fsync'ed and renamed, so a crash never leaves half a
+ * file under a final name. */
+#define DESK_ATTACH_MAX (10u << 20)      /* bytes per file */
+#define DESK_ATTACH_PER_REQUEST 20       /* files per request */
+#define DESK_ATTACH_NAME_MAX 200         /* file name bytes */
+#define DESK_SHA256_HEX 64
+
+/* The media type sniffed from data[0..len): "image/png", "image/jpeg",
+ * "application/pdf", the OOXML word/spreadsheet types, "text/plain"
+ * (valid UTF-8 without control characters other than tab, CR, LF, FF, and
+ * not HTML/SVG/script markup). NULL when the content is none of these. */
+const char *desk_attach_sniff(const uint8_t *data, size_t len);
+
+/* Checks an upload: the file name (1..DESK_ATTACH_NAME_MAX bytes of UTF-8,
+ * no path separators or control characters, an extension we know), the
+ * sniffed type, and that the declared type (parameters ignored; NULL,
+ * empty or application/octet-stream: not declared) and the extension
+ * agree with it. *type gets the sniffed type (static). Errors, with why
+ * (>= 200 bytes) saying what is wrong: PL_EINVAL (file name),
+ * PL_ETOOBIG (empty or over DESK_ATTACH_MAX: len 0 is PL_EINVAL),
+ * PL_EUNSUPPORTED (unknown content, or content that disagrees with the
+ * declared type or the extension). */
+int desk_attach_check(const char *filename, const char *declared, const uint8_t *data,
+		      size_t len, const char **type, char *why, size_t whysz);
+
+/* Writes data into dir (created 0700 when missing) as <sha256-hex>, via a
+ * temporary file, fsync and rename, and fsyncs the directory. When the file
+ * exists already (same content) nothing is written. hex gets the checksum.
+ * PL_EIO on any file-system failure (nothing left under the final name). */
+int desk_attach_put(const char *dir, const uint8_t *data, size_t len,
+		    char hex[DESK_SHA256_HEX + 1]);
+
+/* Reads the file for hex from dir (at most max bytes) into *data (malloc'd,
+ * caller frees) and checks its SHA-256. Errors: PL_EINVAL (hex not 64
+ * lower-case hex digits), PL_ENOTFOUND (no such file), PL_ETOOBIG,
+ * PL_EIO (read failure, or the content no longer matches its checksum). */
+int desk_attach_get(const char *dir, const char *hex, size_t max, uint8_t **data,
+		    size_t *len);
+
+/* The default attachments directory for a store location: next to an
+ * SQLite file ("<dir of db>/attachments"), "var/attachments" for a
+ * PostgreSQL URL. */
+void desk_attach_default_dir(const char *db, char *out, size_t outsz);
 
 /* ================================================================ WeChat
  * The Official Account / WeCom callback's crypto and message format

@@ -43,12 +43,22 @@ static const struct desk_transition_rule desk__rules[] = {
 	{ DESK_ST_ACCEPTED, DESK_ACT_REQUEST_EXTENSION, S, DESK_ST_EXTENSION },
 	{ DESK_ST_ACCEPTED, DESK_ACT_ESCALATE, A | Y, DESK_ST_ESCALATED },
 	{ DESK_ST_ACCEPTED, DESK_ACT_WITHDRAW, E | A, DESK_ST_CLOSED },
+	{ DESK_ST_ACCEPTED, DESK_ACT_AWAIT, S, DESK_ST_WAITING },
 
 	/* 办理 */
 	{ DESK_ST_IN_PROGRESS, DESK_ACT_TRANSFER, S | A, DESK_ST_TRANSFERRED },
 	{ DESK_ST_IN_PROGRESS, DESK_ACT_REQUEST_EXTENSION, S, DESK_ST_EXTENSION },
 	{ DESK_ST_IN_PROGRESS, DESK_ACT_ESCALATE, A | Y, DESK_ST_ESCALATED },
 	{ DESK_ST_IN_PROGRESS, DESK_ACT_RESOLVE, S, DESK_ST_RESOLVED },
+	{ DESK_ST_IN_PROGRESS, DESK_ACT_AWAIT, S, DESK_ST_WAITING },
+
+	/* 待补充: the specialist asked the enterprise for materials (补充材料)
+	 * and the handling clock stands still until the enterprise answers
+	 * (补正; the specialist records an answer given by phone); the
+	 * deadline then moves by the paused working time. Nothing can be
+	 * overdue while it waits, so there is no escalation from here. */
+	{ DESK_ST_WAITING, DESK_ACT_SUPPLEMENT, E | S, DESK_ST_IN_PROGRESS },
+	{ DESK_ST_WAITING, DESK_ACT_WITHDRAW, E | A, DESK_ST_CLOSED },
 
 	/* 转办: the department resolves it or sends it back (退单) with a
 	 * reason, and the specialist handles it again. */
@@ -111,6 +121,7 @@ static const struct {
 	[DESK_ST_RATED] = { "rated", "评价" },
 	[DESK_ST_REOPENED] = { "reopened", "重办" },
 	[DESK_ST_CLOSED] = { "closed", "归档" },
+	[DESK_ST_WAITING] = { "waiting_enterprise", "待补充" },
 };
 
 static const struct {
@@ -132,6 +143,8 @@ static const struct {
 	[DESK_ACT_RATE_UNSATISFIED] = { "rate_unsatisfied", "不满意", true },
 	[DESK_ACT_CLOSE] = { "close", "归档", false },
 	[DESK_ACT_WITHDRAW] = { "withdraw", "撤回", false },
+	[DESK_ACT_AWAIT] = { "await_enterprise", "补充材料", true },
+	[DESK_ACT_SUPPLEMENT] = { "supplement", "补正", true },
 };
 
 static const char *const desk__roles[DESK_ROLE_COUNT] = {

@@ -86,3 +86,52 @@ int desk_green_measure(const struct desk_green_step *steps, size_t n,
 	*out = s;
 	return 0;
 }
+
+/* ------------------------------------------------------------ templates
+ * The park's usual approval chains for an enterprise project, with the
+ * statutory limits in working days that the park's green channel measures
+ * against (the same figures the demo project uses). The limits are the
+ * park's working figures, 20 working days being 行政许可法 Art. 42's general
+ * limit; local rules differ, so they are data to review, not law. */
+static const struct desk_green_tpl_step green__new_plant[] = {
+	{ "立项备案", "发展和改革局", 20 },
+	{ "用地规划许可", "规划和自然资源局", 20 },
+	{ "工程规划许可", "规划和自然资源局", 20 },
+	{ "环评审批", "生态环境局", 30 },
+	{ "施工许可", "住房和城乡建设委员会", 15 },
+	{ "消防设计审查", "住房和城乡建设委员会", 15 },
+	{ "竣工验收备案", "住房和城乡建设委员会", 12 },
+};
+static const struct desk_green_tpl_step green__expansion[] = {
+	{ "立项备案", "发展和改革局", 20 },
+	{ "工程规划许可", "规划和自然资源局", 20 },
+	{ "环评审批", "生态环境局", 30 },
+	{ "施工许可", "住房和城乡建设委员会", 15 },
+	{ "竣工验收备案", "住房和城乡建设委员会", 12 },
+};
+static const struct desk_green_tpl_step green__fitout[] = {
+	{ "消防设计审查", "住房和城乡建设委员会", 15 },
+	{ "施工许可", "住房和城乡建设委员会", 15 },
+	{ "消防验收", "住房和城乡建设委员会", 15 },
+};
+
+#define GREEN_N(a) (sizeof(a) / sizeof((a)[0]))
+static const struct desk_green_template green__templates[] = {
+	{ "new_plant", "新建厂房", "New plant", green__new_plant, GREEN_N(green__new_plant) },
+	{ "expansion", "改扩建", "Expansion", green__expansion, GREEN_N(green__expansion) },
+	{ "fit_out", "厂房装修改造", "Fit-out", green__fitout, GREEN_N(green__fitout) },
+};
+
+const struct desk_green_template *desk_green_templates(size_t *n)
+{
+	*n = GREEN_N(green__templates);
+	return green__templates;
+}
+
+const struct desk_green_template *desk_green_template_find(const char *id)
+{
+	for (size_t i = 0; id && i < GREEN_N(green__templates); i++)
+		if (!strcmp(green__templates[i].id, id))
+			return &green__templates[i];
+	return NULL;
+}

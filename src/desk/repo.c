@@ -28,7 +28,9 @@
  *     would be worse than a request without a deadline; the calendar
  *     files are checked at start (desk_svc_new).
  */
-#include "desk/repo.h"
+#include "desk/repo_int.h"
+#include "desk/notify.h"
+#include "desk/report.h"
 
 #include <errno.h>
 #include <string.h>
@@ -37,6 +39,7 @@
 struct desk_svc {
 	struct desk_calendar cal;
 	struct desk_sla_table sla;
+	char *attach_dir;  /* owned; NULL: attachments are not configured */
 };
 
 #define REQ_COLS \
@@ -136,10 +139,25 @@ const struct desk_calendar *desk_svc_calendar(const struct desk_svc *svc)
 	return &svc->cal;
 }
 
+int desk_svc_set_attachments_dir(struct desk_svc *svc, const char *dir)
+{
+	if (!nonempty(dir))
+		return PL_EINVAL;
+	free(svc->attach_dir);
+	svc->attach_dir = pl_strdup(dir);
+	return 0;
+}
+
+const char *desk__attach_dir(const struct desk_svc *svc)
+{
+	return svc ? svc->attach_dir : NULL;
+}
+
 void desk_svc_free(struct desk_svc *s)
 {
 	if (!s)
 		return;
+	free(s->attach_dir);
 	desk_calendar_release(&s->cal);
 	free(s);
 }
@@ -151,10 +169,25 @@ static void desk__time(int64_t ms, char out[PL_TIME_STRLEN])
 	pl_time_format(ms, out);
 }
 
-/* Due time of one SLA clock started at start_ms into out, or "" when the
- * calendar cannot compute it (note 5). */
-static void desk__due(const struct desk_svc *svc, const char *category, const char *urgency,
-		      enum desk_clock k, int64_t start_ms, char out[PL_TIME_STRLEN])
+/* The SLA table in force: the service's base (defaults plus --sla-file)
+ * overlaid with the cells the park admin stored (desk_sla, migration 12).
+ * Read inside the caller's transaction, so a deadline is computed from the
+ * table as it was when the transition committed, never a stale copy. */
+static int desk__sla(const struct desk_svc *svc, struct store_conn *c, struct desk_sla_table *t)
+{
+	return desk_sla_load(c, &svc->sla, t);
+}
+
+const struct desk_sla_table *desk_svc_sla(const struct desk_svc *svc)
+{
+	return &svc->sla;
+}
+
+/* Due time of one SLA clock of table t started at start_ms into out, or ""
+ * when the calendar cannot compute it (note 5). */
+static void desk__due(const struct desk_svc *svc, const struct desk_sla_table *t,
+		      const char *category, const char *urgency, enum desk_clock k,
+		      int64_t start_ms, char out[PL_TIME_STRLEN])
 {
 	enum desk_category cat;
 	enum desk_urgency urg;
@@ -163,7 +196,7 @@ static void desk__due(const struct desk_svc *svc, const char *category, const ch
 	out[0] = '\0';
 	if (desk_category_parse(category, &cat) || desk_urgency_parse(urgency, &urg))
 		return;
-	if (desk_sla_due(&svc->sla, cat, urg, k, start_ms, &svc->cal, NULL, 0, &due) == 0 &&
+	if (desk_sla_due(t, cat, urg, k, start_ms, &svc->cal, NULL, 0, &due) == 0 &&
 	    due != DESK_NO_DUE)
 		desk__time(due, out);
 }
@@ -175,7 +208,7 @@ static void desk__actor_ids(const struct desk_actor *a, const char **id, const c
 	*name = !p ? "system" : p->name;
 }
 
-static int desk__audit(struct store_conn *c, const struct desk_actor *a, const char *action,
+int desk__audit(struct store_conn *c, const struct desk_actor *a, const char *action,
 		       const char *entity, const char *entity_id, const char *enterprise_id,
 		       const json_t *before, const json_t *after)
 {
@@ -211,7 +244,7 @@ static int desk__current_specialist(struct store_conn *c, const char *enterprise
 }
 
 /* Appends one history event with the next sequence number. */
-static int desk__event(struct store_conn *c, const struct desk_actor *a, const char *req_id,
+int desk__event(struct store_conn *c, const struct desk_actor *a, const char *req_id,
 		       const char *at, const char *action, const char *from, const char *to,
 		       const char *note)
 {
@@ -235,13 +268,15 @@ static int desk__event(struct store_conn *c, const struct desk_actor *a, const c
 		SP_TEXT(id), SP_TEXT(req_id), SP_INT(seq), SP_TEXT(at), SP_TEXT(aid),
 		SP_TEXT(aname), SP_TEXT(action), sp_opt(from), SP_TEXT(to), sp_opt(note),
 	};
-	return store_exec(c, "INSERT INTO request_events (id, request_id, seq, at, actor_id, "
-			  "actor_name, action, from_state, to_state, note) VALUES "
-			  "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", p, STORE_NP(p), NULL);
+	rc = store_exec(c, "INSERT INTO request_events (id, request_id, seq, at, actor_id, "
+			"actor_name, action, from_state, to_state, note) VALUES "
+			"(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", p, STORE_NP(p), NULL);
+	/* desk-notify: queue this event's notifications in the same transaction */
+	return rc ? rc : desk_outbox_on_event(c, req_id, seq, action, at);
 }
 
 /* Loads request id with its joined names; PL_ENOTFOUND when missing. */
-static int desk__load(struct store_conn *c, const char *id, json_t **out)
+int desk__load(struct store_conn *c, const char *id, json_t **out)
 {
 	*out = NULL;
 	if (!pl_id_valid(id))
@@ -252,7 +287,7 @@ static int desk__load(struct store_conn *c, const char *id, json_t **out)
 
 /* Whether p may do action on request row req (note 4): 0, PL_ENOTFOUND
  * (not visible), PL_EFORBIDDEN (the role never may), PL_EDB. */
-static int desk__visible(struct store_conn *c, const struct auth_principal *p,
+int desk__visible(struct store_conn *c, const struct auth_principal *p,
 			 enum auth_action action, const json_t *req)
 {
 	const char *ent = pl_json_str(req, "enterprise_id");
@@ -267,7 +302,20 @@ static int desk__visible(struct store_conn *c, const struct auth_principal *p,
 	case AUTH_SCOPE_ANY:
 		return 0;
 	case AUTH_SCOPE_OWN:
-		return streq(ent, p->enterprise_id) ? 0 : PL_ENOTFOUND;
+		if (streq(ent, p->enterprise_id))
+			return 0;
+		if (!ent && json_integer_value(json_object_get(req, "park_wide")) &&
+		    nonempty(p->enterprise_id) && action == AUTH_A_DESK_REQUEST_READ) {
+			/* 园区共性问题: linked enterprises read it, nothing more */
+			json_t *l = NULL;
+			struct store_param q[] = { SP_TEXT(pl_json_str(req, "id")),
+						   SP_TEXT(p->enterprise_id) };
+			rc = store_query_one(c, "SELECT request_id FROM request_links WHERE "
+					     "request_id = ? AND enterprise_id = ?", q, 2, &l);
+			json_decref(l);
+			return rc;
+		}
+		return PL_ENOTFOUND;
 	case AUTH_SCOPE_ASSIGNED:
 		if (streq(pl_json_str(req, "specialist_id"), p->user_id))
 			return 0;
@@ -319,8 +367,10 @@ static json_t *desk__action_names(unsigned mask)
 
 static bool desk__open_state(const char *state)
 {
+	/* waiting_enterprise: the clock is paused, nothing runs out */
 	return state && strcmp(state, "resolved") && strcmp(state, "rated") &&
-	       strcmp(state, "closed") && strcmp(state, "reopened");
+	       strcmp(state, "closed") && strcmp(state, "reopened") &&
+	       strcmp(state, "waiting_enterprise");
 }
 
 /* Shapes a loaded row for the API: booleans, "overdue". */
@@ -340,7 +390,7 @@ static int desk__view(struct store_conn *c, const struct auth_principal *p, cons
 		      int64_t now_ms, json_t **out)
 {
 	char now[PL_TIME_STRLEN];
-	json_t *req = NULL, *hist = NULL, *rating = NULL;
+	json_t *req = NULL, *hist = NULL, *rating = NULL, *ext = NULL, *pauses = NULL;
 	enum desk_role role;
 	enum desk_state st;
 	int rc;
@@ -357,9 +407,33 @@ static int desk__view(struct store_conn *c, const struct auth_principal *p, cons
 			     "WHERE request_id = ? ORDER BY round DESC LIMIT 1", q, 1, &rating);
 	if (rc && rc != PL_ENOTFOUND)
 		goto out;
-	rc = 0;
+	if ((rc = store_query_json(c, "SELECT reason, old_due_at, new_due_at, state, requested_at, "
+				   "decided_at, decision_note FROM request_extensions WHERE "
+				   "request_id = ? ORDER BY requested_at LIMIT 100", q, 1, 100, &ext)) ||
+	    (rc = store_query_json(c, "SELECT from_at, to_at, reason FROM request_pauses WHERE "
+				   "request_id = ? ORDER BY from_at LIMIT 100", q, 1, 100, &pauses)))
+		goto out;
 	desk__time(now_ms, now);
 	desk__shape(req, now);
+	json_object_set_new(req, "extensions", ext);
+	json_object_set_new(req, "pauses", pauses);
+	ext = pauses = NULL;
+	if (json_is_true(json_object_get(req, "park_wide"))) {
+		/* the linked enterprises: their number for everyone, their
+		 * names only for the park's side (an enterprise learns of no
+		 * other enterprise) */
+		json_t *links = NULL;
+		if ((rc = store_query_json(c, "SELECT l.enterprise_id, e.name_zh AS enterprise_name "
+					   "FROM request_links l JOIN enterprises e ON e.id = "
+					   "l.enterprise_id WHERE l.request_id = ? ORDER BY e.name_zh, "
+					   "l.enterprise_id", q, 1, DESK_PARK_WIDE_MAX, &links)))
+			goto out;
+		json_object_set_new(req, "linked_count", json_integer((json_int_t)json_array_size(links)));
+		if (p && p->role == AUTH_ROLE_ENTERPRISE)
+			json_decref(links);
+		else
+			json_object_set_new(req, "links", links);
+	}
 	json_object_set_new(req, "history", hist);
 	hist = NULL;
 	json_object_set_new(req, "rating", rating ? rating : json_null());
@@ -374,6 +448,8 @@ out:
 	json_decref(req);
 	json_decref(hist);
 	json_decref(rating);
+	json_decref(ext);
+	json_decref(pauses);
 	return rc;
 }
 
@@ -455,6 +531,7 @@ static int desk__dispatch(const struct desk_svc *svc, struct store_conn *c,
 {
 	const char *id = pl_json_str(req, "id"), *from = pl_json_str(req, "state");
 	char now[PL_TIME_STRLEN], sign[PL_TIME_STRLEN];
+	struct desk_sla_table t;
 	enum desk_state s, next;
 	int64_t changes = 0;
 	int rc;
@@ -463,9 +540,11 @@ static int desk__dispatch(const struct desk_svc *svc, struct store_conn *c,
 		return PL_EINTERNAL;
 	if ((rc = desk_transition(s, DESK_ACT_DISPATCH, role, &next, NULL)))
 		return rc;
+	if ((rc = desk__sla(svc, c, &t)))
+		return rc;
 	desk__time(now_ms, now);
-	desk__due(svc, pl_json_str(req, "category"), pl_json_str(req, "urgency"), DESK_CLK_SIGN,
-		  now_ms, sign);
+	desk__due(svc, &t, pl_json_str(req, "category"), pl_json_str(req, "urgency"),
+		  DESK_CLK_SIGN, now_ms, sign);
 	struct store_param p[] = {
 		SP_TEXT(desk_state_name(next)), SP_TEXT(spec), SP_TEXT(now), sp_opt(sign),
 		SP_TEXT(now), SP_TEXT(id), SP_TEXT(from),
@@ -495,6 +574,151 @@ static int desk__check_text(const char *field, const char *v, size_t max, bool r
 		return PL_EINVAL;
 	}
 	return 0;
+}
+
+static int desk__view(struct store_conn *c, const struct auth_principal *p, const char *id,
+		      int64_t now_ms, json_t **out);
+
+/* Checks the fields every request has: channel, category, urgency, title,
+ * description. */
+static int desk__check_new(const struct desk_request_new *in, struct desk_err *err)
+{
+	enum desk_category cat;
+	enum desk_urgency urg;
+	bool channel_ok = false;
+	int rc;
+
+	for (size_t i = 0; in->channel && i < sizeof(desk__channels) / sizeof(desk__channels[0]); i++)
+		channel_ok |= !strcmp(in->channel, desk__channels[i]);
+	if (!channel_ok) {
+		desk__err(err, "field 'channel' must be one of phone, wechat, sms, web, visit");
+		return PL_EINVAL;
+	}
+	if (desk_category_parse(in->category, &cat)) {
+		desk__err(err, "field 'category' must be one of consult, help, complaint, "
+			  "suggestion, utility");
+		return PL_EINVAL;
+	}
+	if (desk_urgency_parse(in->urgency, &urg)) {
+		desk__err(err, "field 'urgency' must be one of normal, urgent, critical");
+		return PL_EINVAL;
+	}
+	if ((rc = desk__check_text("title", in->title, DESK_TITLE_MAX, true, err)) ||
+	    (rc = desk__check_text("description", in->description, DESK_DESCRIPTION_MAX, true, err)))
+		return rc;
+	return 0;
+}
+
+int desk_request_create_park_wide(const struct desk_svc *svc, struct store_conn *c,
+				  const struct desk_actor *a, const struct desk_request_new *in,
+				  const json_t *enterprise_ids, const char *specialist_id,
+				  int64_t now_ms, json_t **out, struct desk_err *err)
+{
+	const struct auth_principal *p = a ? a->p : NULL;
+	const char *aid, *aname;
+	char id[PL_ID_LEN + 1], no[32], now[PL_TIME_STRLEN];
+	json_t *row = NULL, *after = NULL, *v;
+	size_t n = json_array_size(enterprise_ids), i;
+	int rc;
+
+	*out = NULL;
+	if (p && p->role != AUTH_ROLE_PARK_ADMIN) {
+		desk__err(err, "park-wide requests (园区共性问题) are raised by the park admin");
+		return PL_EFORBIDDEN;
+	}
+	if ((rc = desk__check_new(in, err)))
+		return rc;
+	if (nonempty(in->enterprise_id)) {
+		desk__err(err, "field 'enterprise_id' is not used by a park-wide request; name the "
+			  "enterprises in 'enterprise_ids'");
+		return PL_EINVAL;
+	}
+	if (!json_is_array(enterprise_ids) || n < 2 || n > DESK_PARK_WIDE_MAX) {
+		desk__err(err, "field 'enterprise_ids' must list 2 to %d enterprises",
+			  DESK_PARK_WIDE_MAX);
+		return PL_EINVAL;
+	}
+	json_array_foreach(enterprise_ids, i, v) {
+		const char *e = json_string_value(v);
+		if (!e || !pl_id_valid(e)) {
+			desk__err(err, "field 'enterprise_ids[%zu]' is not an enterprise id", i);
+			return PL_EINVAL;
+		}
+		for (size_t k = 0; k < i; k++)
+			if (streq(json_string_value(json_array_get(enterprise_ids, k)), e)) {
+				desk__err(err, "field 'enterprise_ids[%zu]' repeats %s", i, e);
+				return PL_EINVAL;
+			}
+		struct store_param q[] = { SP_TEXT(e) };
+		rc = store_query_one(c, "SELECT id FROM enterprises WHERE id = ?", q, 1, &row);
+		json_decref(row);
+		row = NULL;
+		if (rc == PL_ENOTFOUND) {
+			desk__err(err, "field 'enterprise_ids[%zu]': no enterprise %.40s", i, e);
+			return PL_EINVAL;
+		}
+		if (rc)
+			return desk__db(err, rc, "reading the enterprises");
+	}
+	if (!nonempty(specialist_id)) {
+		desk__err(err, "field 'specialist_id' is required for a park-wide request: who "
+			  "handles it");
+		return PL_EINVAL;
+	}
+	if (pl_id_valid(specialist_id)) {
+		struct store_param q[] = { SP_TEXT(specialist_id) };
+		rc = store_query_one(c, "SELECT id FROM users WHERE id = ? AND role = 'specialist' "
+				     "AND disabled = 0", q, 1, &row);
+		json_decref(row);
+		row = NULL;
+	} else {
+		rc = PL_ENOTFOUND;
+	}
+	if (rc == PL_ENOTFOUND) {
+		desk__err(err, "field 'specialist_id': no active specialist %.40s", specialist_id);
+		return PL_EINVAL;
+	}
+	if (rc)
+		return desk__db(err, rc, "reading the specialist");
+	if ((rc = desk__number(c, now_ms, no)))
+		return desk__db(err, rc, "numbering the request");
+	pl_id_new(id);
+	desk__time(now_ms, now);
+	desk__actor_ids(a, &aid, &aname);
+	struct store_param ip[] = {
+		SP_TEXT(id), SP_TEXT(no), SP_TEXT(in->title), SP_TEXT(in->description),
+		SP_TEXT(in->channel), SP_TEXT(in->category), SP_TEXT(in->urgency),
+		SP_TEXT(desk_state_name(DESK_ST_RECEIVED)), SP_TEXT(aid), SP_TEXT(now), SP_TEXT(now),
+	};
+	rc = store_exec(c, "INSERT INTO requests (id, no, park_wide, title, description, channel, "
+			"category, urgency, state, created_by, created_at, updated_at) VALUES "
+			"(?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?)", ip, STORE_NP(ip), NULL);
+	if (rc == PL_EEXIST) {
+		desk__err(err, "another request took number %s at the same moment; retry", no);
+		return PL_EBUSY;
+	}
+	if (rc || (rc = desk__event(c, a, id, now, "create", NULL, "received", NULL)))
+		return desk__db(err, rc, "recording the request");
+	json_array_foreach(enterprise_ids, i, v) {
+		struct store_param lp[] = { SP_TEXT(id), SP_TEXT(json_string_value(v)) };
+		if ((rc = store_exec(c, "INSERT INTO request_links (request_id, enterprise_id) "
+				     "VALUES (?, ?)", lp, 2, NULL)))
+			return desk__db(err, rc, "linking the enterprises");
+	}
+	if ((rc = desk__load(c, id, &row)) ||
+	    (rc = desk__dispatch(svc, c, a, p ? DESK_ROLE_PARK_ADMIN : DESK_ROLE_SYSTEM, row,
+				 specialist_id, now_ms, "park-wide")) ||
+	    (rc = desk__view(c, p, id, now_ms, &after)) ||
+	    (rc = desk__audit(c, a, "desk.request.create", "request", id, NULL, NULL, after)))
+		goto out;
+	*out = after;
+	after = NULL;
+out:
+	if (rc)
+		desk__db(err, rc, "recording the request");
+	json_decref(row);
+	json_decref(after);
+	return rc;
 }
 
 int desk_request_create(const struct desk_svc *svc, struct store_conn *c,
@@ -588,38 +812,82 @@ static char *desk__like(const char *q)
 	return pl_buf_steal(&b);
 }
 
-/* Appends the tenancy condition for p reading requests (note 4). */
-static int desk__list_filter(const struct auth_principal *p, struct pl_buf *w,
-			     struct store_param *prm, size_t *np)
+/* The tenancy condition for p reading requests (note 4), as one or two
+ * disjoint branches whose union is what p may see. A scope that is an OR of
+ * two index-friendly conditions (a specialist: the requests it holds, or of
+ * the enterprises assigned to it; an enterprise: its own, or park-wide ones
+ * linked to it) is split, and the second branch excludes the first's rows.
+ * An OR kept in one WHERE stops both engines from reading an index in
+ * created_at order (SQLite ORs two index scans and sorts every candidate,
+ * PostgreSQL scans the table), which made a specialist's first page cost
+ * ~100 ms at a million requests; each branch alone is an index range. */
+struct desk__branch {
+	const char *cond;             /* " AND ..." over alias r */
+	struct store_param prm[2];
+	size_t np;
+};
+
+static int desk__list_scope(const struct auth_principal *p, struct desk__branch b[2],
+			    size_t *nb)
 {
+	memset(b, 0, 2 * sizeof(*b));
+	*nb = 1;
+	b[0].cond = "";
 	switch (auth_scope_of(p->role, AUTH_A_DESK_REQUEST_READ)) {
 	case AUTH_SCOPE_DENY:
 		return PL_EFORBIDDEN;
 	case AUTH_SCOPE_ANY:
 		return 0;
 	case AUTH_SCOPE_OWN:
-		prm[(*np)++] = SP_TEXT(p->enterprise_id);
-		return pl_buf_puts(w, " AND r.enterprise_id = ?");
+		*nb = 2;
+		b[0].cond = " AND r.enterprise_id = ?";
+		b[0].prm[b[0].np++] = SP_TEXT(p->enterprise_id);
+		b[1].cond = " AND r.id IN (SELECT request_id FROM request_links WHERE "
+			    "enterprise_id = ?) AND (r.enterprise_id IS NULL OR r.enterprise_id <> ?)";
+		b[1].prm[b[1].np++] = SP_TEXT(p->enterprise_id);
+		b[1].prm[b[1].np++] = SP_TEXT(p->enterprise_id);
+		return 0;
 	case AUTH_SCOPE_ASSIGNED:
-		prm[(*np)++] = SP_TEXT(p->user_id);
-		prm[(*np)++] = SP_TEXT(p->user_id);
-		return pl_buf_puts(w, " AND (r.specialist_id = ? OR r.enterprise_id IN (SELECT "
-				   "enterprise_id FROM assignments WHERE specialist_id = ? AND "
-				   "ended_at IS NULL))");
+		*nb = 2;
+		b[0].cond = " AND r.specialist_id = ?";
+		b[0].prm[b[0].np++] = SP_TEXT(p->user_id);
+		b[1].cond = " AND r.enterprise_id IN (SELECT enterprise_id FROM assignments WHERE "
+			    "specialist_id = ? AND ended_at IS NULL) AND (r.specialist_id IS NULL OR "
+			    "r.specialist_id <> ?)";
+		b[1].prm[b[1].np++] = SP_TEXT(p->user_id);
+		b[1].prm[b[1].np++] = SP_TEXT(p->user_id);
+		return 0;
 	case AUTH_SCOPE_DEPARTMENT:
-		prm[(*np)++] = SP_TEXT(p->department);
-		return pl_buf_puts(w, " AND r.department = ?");
+		b[0].cond = " AND r.department = ?";
+		b[0].prm[b[0].np++] = SP_TEXT(p->department);
+		return 0;
 	}
 	return PL_EINTERNAL;
+}
+
+/* Appends, for each branch i < nb, its parameters then the filter's f[0..nf)
+ * to prm (the order the SQL names them in). */
+static size_t desk__list_params(const struct desk__branch *b, size_t nb,
+				const struct store_param *f, size_t nf, struct store_param *prm)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < nb; i++) {
+		for (size_t j = 0; j < b[i].np; j++)
+			prm[n++] = b[i].prm[j];
+		for (size_t j = 0; j < nf; j++)
+			prm[n++] = f[j];
+	}
+	return n;
 }
 
 int desk_request_list(struct store_conn *c, const struct auth_principal *p,
 		      const struct desk_list_query *q, int64_t now_ms, json_t **out,
 		      struct desk_err *err)
 {
-	struct store_param prm[8];
-	size_t np = 0;
-	struct pl_buf w;
+	struct desk__branch b[2];
+	struct store_param f[4], prm[2 * (2 + 4)];
+	size_t nb = 0, nf = 0, np;
+	struct pl_buf w, s;
 	enum desk_state st;
 	char now[PL_TIME_STRLEN], *like = NULL, *sql = NULL;
 	json_t *items = NULL, *total = NULL;
@@ -627,8 +895,8 @@ int desk_request_list(struct store_conn *c, const struct auth_principal *p,
 
 	*out = NULL;
 	pl_buf_init(&w, 2048);
-	pl_buf_puts(&w, " WHERE 1 = 1");
-	if ((rc = desk__list_filter(p, &w, prm, &np))) {
+	pl_buf_init(&s, 8192);
+	if ((rc = desk__list_scope(p, b, &nb))) {
 		desk__err(err, "you may not list requests");
 		goto out;
 	}
@@ -638,7 +906,7 @@ int desk_request_list(struct store_conn *c, const struct auth_principal *p,
 			rc = PL_EINVAL;
 			goto out;
 		}
-		prm[np++] = SP_TEXT(desk_state_name(st));
+		f[nf++] = SP_TEXT(desk_state_name(st));
 		pl_buf_puts(&w, " AND r.state = ?");
 	}
 	if (q->enterprise_id) {
@@ -647,28 +915,47 @@ int desk_request_list(struct store_conn *c, const struct auth_principal *p,
 			rc = PL_EINVAL;
 			goto out;
 		}
-		prm[np++] = SP_TEXT(q->enterprise_id);
+		f[nf++] = SP_TEXT(q->enterprise_id);
 		pl_buf_puts(&w, " AND r.enterprise_id = ?");
 	}
 	if (nonempty(q->q)) {
 		like = desk__like(q->q);
-		prm[np++] = SP_TEXT(like);
-		prm[np++] = SP_TEXT(like);
+		f[nf++] = SP_TEXT(like);
+		f[nf++] = SP_TEXT(like);
 		pl_buf_puts(&w, " AND (lower(r.title) LIKE lower(?) ESCAPE '\\' OR "
 			    "r.no LIKE upper(?) ESCAPE '\\')");
 	}
-	struct pl_buf s;
-	pl_buf_init(&s, 8192);
-	pl_buf_printf(&s, "SELECT count(*) AS n FROM requests r%s", w.data);
+	np = desk__list_params(b, nb, f, nf, prm);
+	const char *fw = w.data ? w.data : ""; /* NULL until the first filter */
+	if (nb == 1)
+		pl_buf_printf(&s, "SELECT count(*) AS n FROM requests r WHERE 1 = 1%s%s", b[0].cond,
+			      fw);
+	else
+		pl_buf_printf(&s, "SELECT (SELECT count(*) FROM requests r WHERE 1 = 1%s%s) + "
+			      "(SELECT count(*) FROM requests r WHERE 1 = 1%s%s) AS n", b[0].cond,
+			      fw, b[1].cond, fw);
 	sql = pl_buf_steal(&s);
 	if ((rc = store_query_one(c, sql, prm, np, &total))) {
 		desk__db(err, rc, "counting requests");
 		goto out;
 	}
 	free(sql);
-	pl_buf_init(&s, 8192);
-	pl_buf_printf(&s, "SELECT " REQ_COLS REQ_FROM "%s ORDER BY r.created_at DESC, r.id DESC "
-		      "LIMIT %lld OFFSET %lld", w.data, (long long)q->limit, (long long)q->offset);
+	if (nb == 1)
+		pl_buf_printf(&s, "SELECT " REQ_COLS REQ_FROM " WHERE 1 = 1%s%s ORDER BY "
+			      "r.created_at DESC, r.id DESC LIMIT %lld OFFSET %lld", b[0].cond,
+			      fw, (long long)q->limit, (long long)q->offset);
+	else {
+		/* Each branch's first offset+limit rows in page order, read from
+		 * its index; the page is the top of their union. */
+		long long k = (long long)(q->limit + q->offset);
+		pl_buf_printf(&s, "SELECT " REQ_COLS REQ_FROM " JOIN (SELECT id FROM (SELECT r.id "
+			      "FROM requests r WHERE 1 = 1%s%s ORDER BY r.created_at DESC, r.id DESC "
+			      "LIMIT %lld) k1 UNION ALL SELECT id FROM (SELECT r.id FROM requests r "
+			      "WHERE 1 = 1%s%s ORDER BY r.created_at DESC, r.id DESC LIMIT %lld) k2) k "
+			      "ON k.id = r.id ORDER BY r.created_at DESC, r.id DESC LIMIT %lld "
+			      "OFFSET %lld", b[0].cond, fw, k, b[1].cond, fw, k,
+			      (long long)q->limit, (long long)q->offset);
+	}
 	sql = pl_buf_steal(&s);
 	if ((rc = store_query_json(c, sql, prm, np, DESK_LIST_MAX, &items))) {
 		desk__db(err, rc, "listing requests");
@@ -690,6 +977,7 @@ out:
 	free(sql);
 	free(like);
 	pl_buf_release(&w);
+	pl_buf_release(&s);
 	return rc;
 }
 
@@ -735,7 +1023,8 @@ static int desk__parse_action(const struct desk_action_in *in, enum desk_action 
 	if (!in->action || desk_action_parse(in->action, out)) {
 		desk__err(err, "field 'action': unknown action '%.40s'; actions: dispatch, accept, "
 			  "start, transfer, return, request_extension, approve_extension, "
-			  "reject_extension, escalate, resolve, rate, close, withdraw",
+			  "reject_extension, escalate, resolve, rate, close, withdraw, "
+			  "await_enterprise, supplement",
 			  in->action ? in->action : "");
 		return PL_EINVAL;
 	}
@@ -759,6 +1048,132 @@ static const char *desk__text_for(enum desk_action act, const struct desk_action
 		*field = "note";
 		return in->note;
 	}
+}
+
+/* 延期 (repo.h): records an application, or decides the pending one. For
+ * approve_extension due gets the deadline to set. Errors with err set:
+ * PL_EINVAL (due_at missing, not a time, not after the current deadline),
+ * PL_ECONFLICT (the deadline has passed), PL_EDB. */
+static int desk__extension(struct store_conn *c, const struct desk_actor *a,
+			   const json_t *req, enum desk_action act, const char *due_at,
+			   const char *note, int64_t now_ms, char due[PL_TIME_STRLEN],
+			   struct desk_err *err)
+{
+	const char *id = pl_json_str(req, "id"), *cur = pl_json_str(req, "due_at");
+	const char *aid, *aname;
+	char now[PL_TIME_STRLEN], xid[PL_ID_LEN + 1];
+	int64_t want, cur_ms = 0;
+	json_t *x = NULL;
+	int rc;
+
+	desk__time(now_ms, now);
+	desk__actor_ids(a, &aid, &aname);
+	if (cur && pl_time_parse(cur, &cur_ms))
+		cur = NULL;
+	if (act == DESK_ACT_REQUEST_EXTENSION) {
+		if (cur && now_ms > cur_ms) {
+			desk__err(err, "the deadline passed at %s; 延期 must be asked for before the "
+				  "deadline", cur);
+			return PL_ECONFLICT;
+		}
+		if (!nonempty(due_at) || pl_time_parse(due_at, &want)) {
+			desk__err(err, "field 'due_at' is required for request_extension: the new "
+				  "deadline as an RFC 3339 time");
+			return PL_EINVAL;
+		}
+		if (want <= now_ms || (cur && want <= cur_ms)) {
+			desk__err(err, "field 'due_at' must be later than the current deadline%s%s",
+				  cur ? " " : "", cur ? cur : "");
+			return PL_EINVAL;
+		}
+		desk__time(want, due);
+		pl_id_new(xid);
+		struct store_param p[] = {
+			SP_TEXT(xid), SP_TEXT(id), SP_TEXT(note), sp_opt(cur), SP_TEXT(due),
+			SP_TEXT(aid), SP_TEXT(now),
+		};
+		if ((rc = store_exec(c, "INSERT INTO request_extensions (id, request_id, reason, "
+				     "old_due_at, new_due_at, state, requested_by, requested_at) VALUES "
+				     "(?, ?, ?, ?, ?, 'pending', ?, ?)", p, STORE_NP(p), NULL)))
+			return desk__db(err, rc, "recording the extension");
+		return 0;
+	}
+	struct store_param q[] = { SP_TEXT(id) };
+	rc = store_query_one(c, "SELECT id, new_due_at FROM request_extensions WHERE request_id = ? "
+			     "AND state = 'pending' ORDER BY requested_at DESC LIMIT 1", q, 1, &x);
+	if (rc == PL_ENOTFOUND) {
+		/* a request put in 延期 before applications were recorded: the
+		 * deadline stays (reject) or is left as it is (approve) */
+		pl_strlcpy(due, cur ? cur : "", PL_TIME_STRLEN);
+		return 0;
+	}
+	if (rc)
+		return desk__db(err, rc, "reading the extension");
+	pl_strlcpy(due, pl_json_str(x, "new_due_at"), PL_TIME_STRLEN);
+	struct store_param u[] = {
+		SP_TEXT(act == DESK_ACT_APPROVE_EXTENSION ? "approved" : "rejected"), SP_TEXT(aid),
+		SP_TEXT(now), sp_opt(note), SP_TEXT(pl_json_str(x, "id")),
+	};
+	rc = store_exec(c, "UPDATE request_extensions SET state = ?, decided_by = ?, decided_at = ?, "
+			"decision_note = ? WHERE id = ? AND state = 'pending'", u, STORE_NP(u), NULL);
+	json_decref(x);
+	return rc ? desk__db(err, rc, "deciding the extension") : 0;
+}
+
+/* 补充材料 / 补正 (repo.h): opens a pause, or closes the open one and puts
+ * the moved deadline in due (unchanged when there is none or the calendar
+ * cannot move it). */
+static int desk__pause(const struct desk_svc *svc, struct store_conn *c, const json_t *req,
+		       enum desk_action act, const char *note, int64_t now_ms,
+		       char due[PL_TIME_STRLEN], struct desk_err *err)
+{
+	const char *id = pl_json_str(req, "id"), *cur = pl_json_str(req, "due_at");
+	char now[PL_TIME_STRLEN], pid[PL_ID_LEN + 1];
+	enum desk_category cat;
+	enum desk_urgency urg;
+	int64_t from_ms, cur_ms, moved;
+	struct desk_sla_table t;
+	json_t *pz = NULL;
+	int rc;
+
+	desk__time(now_ms, now);
+	pl_strlcpy(due, cur ? cur : "", PL_TIME_STRLEN);
+	if (act == DESK_ACT_AWAIT) {
+		pl_id_new(pid);
+		struct store_param p[] = { SP_TEXT(pid), SP_TEXT(id), SP_TEXT(now), SP_TEXT(note) };
+		rc = store_exec(c, "INSERT INTO request_pauses (id, request_id, from_at, reason) "
+				"VALUES (?, ?, ?, ?)", p, STORE_NP(p), NULL);
+		return rc ? desk__db(err, rc, "pausing the clock") : 0;
+	}
+	struct store_param q[] = { SP_TEXT(id) };
+	rc = store_query_one(c, "SELECT id, from_at FROM request_pauses WHERE request_id = ? AND "
+			     "to_at IS NULL ORDER BY from_at DESC LIMIT 1", q, 1, &pz);
+	if (rc == PL_ENOTFOUND)
+		return 0; /* nothing paused: the deadline stays */
+	if (rc)
+		return desk__db(err, rc, "reading the pause");
+	if (pl_time_parse(pl_json_str(pz, "from_at"), &from_ms))
+		from_ms = now_ms;
+	struct store_param u[] = { SP_TEXT(now), SP_TEXT(pl_json_str(pz, "id")) };
+	struct store_param w[] = { SP_INT(now_ms > from_ms ? now_ms - from_ms : 0), SP_TEXT(id) };
+	if ((rc = store_exec(c, "UPDATE request_pauses SET to_at = ? WHERE id = ?", u,
+			     STORE_NP(u), NULL)) ||
+	    (rc = store_exec(c, "UPDATE requests SET paused_ms = paused_ms + ? WHERE id = ?", w,
+			     STORE_NP(w), NULL))) {
+		json_decref(pz);
+		return desk__db(err, rc, "ending the pause");
+	}
+	json_decref(pz);
+	/* The resolve clock's unit decides how the paused span counts. */
+	if ((rc = desk__sla(svc, c, &t)))
+		return desk__db(err, rc, "reading the SLA table");
+	if (cur && pl_time_parse(cur, &cur_ms) == 0 &&
+	    desk_category_parse(pl_json_str(req, "category"), &cat) == 0 &&
+	    desk_urgency_parse(pl_json_str(req, "urgency"), &urg) == 0 &&
+	    desk_due_after_pause(&svc->cal, t.cell[cat][urg][DESK_CLK_RESOLVE].unit,
+				 cur_ms, from_ms, now_ms, &moved) == 0)
+		desk__time(moved, due);
+	return 0;
 }
 
 int desk_request_act(const struct desk_svc *svc, struct store_conn *c,
@@ -856,14 +1271,18 @@ int desk_request_act(const struct desk_svc *svc, struct store_conn *c,
 		if ((rc = desk__dispatch(svc, c, a, role, before, spec, now_ms, text)))
 			goto db;
 		goto audit;
-	case DESK_ACT_ACCEPT:
-		desk__due(svc, cat, urg, DESK_CLK_CONTACT, now_ms, contact);
-		desk__due(svc, cat, urg, DESK_CLK_RESOLVE, now_ms, due);
+	case DESK_ACT_ACCEPT: {
+		struct desk_sla_table t;
+		if ((rc = desk__sla(svc, c, &t)))
+			goto db;
+		desk__due(svc, &t, cat, urg, DESK_CLK_CONTACT, now_ms, contact);
+		desk__due(svc, &t, cat, urg, DESK_CLK_RESOLVE, now_ms, due);
 		set = ", accepted_at = ?, contact_due_at = ?, due_at = ?";
 		sp[n++] = SP_TEXT(now);
 		sp[n++] = sp_opt(contact);
 		sp[n++] = sp_opt(due);
 		break;
+	}
 	case DESK_ACT_TRANSFER: {
 		json_t *d = NULL;
 		struct store_param dq[] = { SP_TEXT(in->department ? in->department : "") };
@@ -885,11 +1304,24 @@ int desk_request_act(const struct desk_svc *svc, struct store_conn *c,
 	case DESK_ACT_RETURN:
 		set = ", department = NULL, returned = returned + 1";
 		break;
+	case DESK_ACT_REQUEST_EXTENSION:
 	case DESK_ACT_APPROVE_EXTENSION:
-		/* the handling clock starts again from the approval */
-		desk__due(svc, cat, urg, DESK_CLK_RESOLVE, now_ms, due);
-		set = ", due_at = ?";
-		sp[n++] = sp_opt(due);
+	case DESK_ACT_REJECT_EXTENSION:
+		if ((rc = desk__extension(c, a, before, act, in->due_at, text, now_ms, due, err)))
+			goto out;
+		if (act == DESK_ACT_APPROVE_EXTENSION) {
+			set = ", due_at = ?";
+			sp[n++] = sp_opt(due);
+		}
+		break;
+	case DESK_ACT_AWAIT:
+	case DESK_ACT_SUPPLEMENT:
+		if ((rc = desk__pause(svc, c, before, act, text, now_ms, due, err)))
+			goto out;
+		if (act == DESK_ACT_SUPPLEMENT) {
+			set = ", due_at = ?";
+			sp[n++] = sp_opt(due);
+		}
 		break;
 	case DESK_ACT_ESCALATE:
 		set = ", escalated_at = ?";
@@ -1339,7 +1771,8 @@ int desk_replacement_assign(const struct desk_svc *svc, struct store_conn *c,
 			     "done_at = ? WHERE id = ? AND state = 'pending'", u, STORE_NP(u), NULL)) ||
 	    (rc = desk__replacement_load(c, id, &after)) ||
 	    (rc = desk__audit(c, a, "desk.replacement.assign", "replacement", id, ent, before,
-			      after))) {
+			      after)) ||
+	    (rc = desk_outbox_on_replacement(c, id, ent, specialist_id, now))) { /* desk-notify */
 		desk__db(err, rc, "recording the replacement");
 		goto out;
 	}

@@ -41,6 +41,10 @@ struct desk_svc;
 int desk_svc_new(const char *calendar_dir, const char *sla_file, struct desk_svc **out,
 		 char *err, size_t errsz);
 void desk_svc_free(struct desk_svc *s);  /* NULL is a no-op */
+/* Where attachments are kept (copied; call before sharing svc between
+ * threads). Until set, the attachment calls answer PL_EBUSY. PL_EINVAL for
+ * an empty dir. */
+int desk_svc_set_attachments_dir(struct desk_svc *svc, const char *dir);
 
 /* Who acts: a principal (borrowed), or NULL for Parkline's own jobs
  * ("system"). request_id and ip go into audit rows (may be NULL). */
@@ -83,6 +87,22 @@ int desk_request_create(const struct desk_svc *svc, struct store_conn *c,
 			const struct desk_actor *a, const struct desk_request_new *in,
 			int64_t now_ms, json_t **out, struct desk_err *err);
 
+/* 园区共性问题 (a road to repair, a gas price to negotiate): a request of
+ * the park's, raised by a park admin, linking enterprise_ids (a JSON
+ * array, borrowed, 2 to DESK_PARK_WIDE_MAX distinct enterprise ids;
+ * in->enterprise_id must be NULL) and dispatched to specialist_id (an
+ * active specialist), who may transfer it to a department as usual. Every
+ * linked enterprise's users read it (no other enterprise does, and they
+ * see how many enterprises are linked, not which); none of them acts on it
+ * or rates it: the park admin closes it. Same checks, numbering, history
+ * and audit as desk_request_create. Errors: PL_EFORBIDDEN (not a park
+ * admin), PL_EINVAL (a field, named in err), PL_EDB. */
+#define DESK_PARK_WIDE_MAX 500
+int desk_request_create_park_wide(const struct desk_svc *svc, struct store_conn *c,
+				  const struct desk_actor *a, const struct desk_request_new *in,
+				  const json_t *enterprise_ids, const char *specialist_id,
+				  int64_t now_ms, json_t **out, struct desk_err *err);
+
 struct desk_list_query {
 	const char *state;          /* NULL: any; else a desk_state name */
 	const char *enterprise_id;  /* NULL: any visible */
@@ -114,7 +134,15 @@ struct desk_action_in {
 	const char *resolution;
 	const char *rating;
 	const char *comment;
+	const char *due_at;       /* request_extension: the new deadline, RFC 3339 */
 };
+/* 补充材料 (await_enterprise) pauses the handling clock (a request_pauses
+ * row) and 补正 (supplement) ends the pause and moves due_at by the
+ * paused working time (desk_due_after_pause). 延期: request_extension
+ * needs due_at later than the current deadline and is refused with
+ * PL_ECONFLICT once the deadline has passed; the deadline moves to the
+ * asked one only when an admin approves (approve_extension), and stays on
+ * reject_extension. Both are recorded in request_extensions. */
 /* Applies the action through desk_transition for the caller's role on this
  * request (the request's specialist, its department's staff, its
  * enterprise's users, park admins; NULL principal: system), updates the
@@ -194,6 +222,40 @@ void desk_job_stop(struct desk_job *j);
  * line to print_to (may be NULL). */
 int desk_demo_seed(struct auth *au, const struct desk_svc *svc, FILE *print_to);
 
+/* ========================================================== attachments
+ * Files attached to a request (src/desk/attach.c; desk.h has the content
+ * rules). Tenancy is the request's: adding needs desk.request.act on it,
+ * listing and downloading desk.request.read. */
+
+/* Attaches data[0..len) (borrowed) named filename, declared as declared
+ * (the Content-Type; may be NULL) to request id: checks it
+ * (desk_attach_check), stores the file under the service's attachments
+ * directory, records the row and a history event, and audits it as
+ * desk.request.attach. *out: the attachment {id, request_id, filename,
+ * type, size, sha256, uploader_id, uploader_name, created_at}.
+ * Errors: PL_ENOTFOUND (no such request for this caller), PL_EFORBIDDEN,
+ * PL_EINVAL / PL_ETOOBIG / PL_EUNSUPPORTED (the file; err says why),
+ * PL_ECONFLICT (the request is closed, or has DESK_ATTACH_PER_REQUEST
+ * files already), PL_EBUSY (no attachments directory configured),
+ * PL_EIO, PL_EDB. */
+int desk_attach_add(const struct desk_svc *svc, struct store_conn *c,
+		    const struct desk_actor *a, const char *id, const char *filename,
+		    const char *declared, const uint8_t *data, size_t len, int64_t now_ms,
+		    json_t **out, struct desk_err *err);
+
+/* {"items":[attachment...]} of request id, oldest first. PL_ENOTFOUND
+ * when the request is missing or invisible to p. */
+int desk_attach_list(struct store_conn *c, const struct auth_principal *p, const char *id,
+		     json_t **out, struct desk_err *err);
+
+/* Attachment aid of request id: *meta (as in the list) and the verified
+ * content (*data malloc'd, caller frees). PL_ENOTFOUND (request or
+ * attachment missing or invisible), PL_EBUSY (not configured), PL_EIO (the
+ * file is missing or no longer matches its checksum). */
+int desk_attach_fetch(const struct desk_svc *svc, struct store_conn *c,
+		      const struct auth_principal *p, const char *id, const char *aid,
+		      json_t **meta, uint8_t **data, size_t *len, struct desk_err *err);
+
 /* ======================================================== green channel
  * 绿色通道 / 全程代办 on the store (owner: helper "green"; src/desk/
  * green_repo.c, HTTP in src/http/api_green.c). A project is an
@@ -213,6 +275,11 @@ int desk_demo_seed(struct auth *au, const struct desk_svc *svc, FILE *print_to);
 /* The service's working calendar (borrowed; lives as long as svc). Defined
  * in repo.c, where struct desk_svc is. */
 const struct desk_calendar *desk_svc_calendar(const struct desk_svc *svc);
+
+/* The service's base SLA table (defaults plus the --sla-file overrides;
+ * borrowed, lives as long as svc). desk_sla_load overlays the stored cells
+ * on it; GET/PUT /desk/sla should use it as their base. */
+const struct desk_sla_table *desk_svc_sla(const struct desk_svc *svc);
 
 /* {"items":[{id, enterprise_id, enterprise_name, name, agent_id,
  * agent_name, status, started_at, steps_total, steps_done, statutory_days,

@@ -170,7 +170,20 @@ int http__h_desk_req_create(struct http_req *r)
 	    (rc = http_store_begin(r, &c)))
 		goto out;
 	deskh__actor(r, &a);
-	rc = desk_request_create(svc, c, &a, &in, pl_time_now_ms(), &out, &e);
+	/* 园区共性问题: park_wide with the enterprises it links and who handles it */
+	json_t *pw = json_object_get(r->json, "park_wide");
+	if (json_is_true(pw))
+		rc = desk_request_create_park_wide(svc, c, &a, &in,
+						   json_object_get(r->json, "enterprise_ids"),
+						   pl_json_str(r->json, "specialist_id"),
+						   pl_time_now_ms(), &out, &e);
+	else if (json_object_get(r->json, "enterprise_ids") ||
+		 json_object_get(r->json, "specialist_id")) {
+		rc = PL_EINVAL;
+		pl_strlcpy(e.text, "fields 'enterprise_ids' and 'specialist_id' belong to a park-wide "
+			   "request: set 'park_wide' to true", sizeof(e.text));
+	} else
+		rc = desk_request_create(svc, c, &a, &in, pl_time_now_ms(), &out, &e);
 	if (rc == 0)
 		http_header_add(r, "Location", pl_arena_printf(r->arena, "/api/v1/desk/requests/%s",
 							       pl_json_str(out, "id")));
@@ -211,6 +224,7 @@ int http__h_desk_req_act(struct http_req *r)
 		.resolution = pl_json_str(r->json, "resolution"),
 		.rating = pl_json_str(r->json, "rating"),
 		.comment = pl_json_str(r->json, "comment"),
+		.due_at = pl_json_str(r->json, "due_at"),
 	};
 
 	if ((rc = deskh__svc(r, &svc)))
@@ -349,4 +363,114 @@ int http__h_desk_assign_create(struct http_req *r)
 out:
 	store_conn_put(c);
 	return rc;
+}
+
+/* ----------------------------------------------------------- attachments
+ * The upload is the raw file as the body (Content-Type: its type; the
+ * name in ?filename=, percent-encoded UTF-8), capped by the route at
+ * DESK_ATTACH_MAX. The download is served with the stored type as an
+ * attachment (never rendered inline) with nosniff (server.c adds it to
+ * every response), after the checksum was verified (src/desk/attach.c). */
+
+int http__h_desk_attach_add(struct http_req *r)
+{
+	static const char *const known[] = { "filename", NULL };
+	const struct http_query *q;
+	const struct desk_svc *svc;
+	struct store_conn *c = NULL;
+	struct desk_err e = { .text = "" };
+	struct desk_actor a;
+	json_t *out = NULL;
+	int rc;
+
+	if ((rc = deskh__svc(r, &svc)) ||
+	    (rc = deskh__query_known(r, known, "filename")) || (rc = http_query_of(r, &q)))
+		return rc;
+	const char *name = http_query_get(q, "filename");
+	if (!name || !*name)
+		return http_fail(r, PL_EINVAL, "bad-query",
+				 "query parameter 'filename' is required (the file's name)");
+	if ((rc = http_store_begin(r, &c)))
+		goto out;
+	deskh__actor(r, &a);
+	rc = desk_attach_add(svc, c, &a, r->params[0], name,
+			     http_header(r, MHD_HTTP_HEADER_CONTENT_TYPE),
+			     (const uint8_t *)(r->body.data ? r->body.data : ""), r->body.len,
+			     pl_time_now_ms(), &out, &e);
+	if (rc == 0)
+		http_header_add(r, "Location", pl_arena_printf(r->arena,
+			"/api/v1/desk/requests/%s/attachments/%s", r->params[0],
+			pl_json_str(out, "id")));
+	rc = deskh__finish(r, c, rc, 201, out, &e);
+out:
+	store_conn_put(c);
+	return rc;
+}
+
+int http__h_desk_attach_list(struct http_req *r)
+{
+	struct store_conn *c = NULL;
+	struct desk_err e = { .text = "" };
+	json_t *out = NULL;
+	int rc;
+
+	if ((rc = http_store_get(r, &c)))
+		return rc;
+	rc = desk_attach_list(c, &r->principal, r->params[0], &out, &e);
+	rc = deskh__finish(r, c, rc, 200, out, &e);
+	store_conn_put(c);
+	return rc;
+}
+
+/* Content-Disposition for name: an ASCII fallback (non-ASCII, quotes and
+ * backslashes become '_') and the exact UTF-8 name per RFC 6266 / 8187. */
+static const char *deskh__disposition(struct http_req *r, const char *name)
+{
+	struct pl_buf b;
+	char *s;
+
+	pl_buf_init(&b, 4096);
+	pl_buf_puts(&b, "attachment; filename=\"");
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
+		char ch = (*p < 0x20 || *p >= 0x7f || *p == '"' || *p == '\\') ? '_' : (char)*p;
+		pl_buf_append(&b, &ch, 1);
+	}
+	pl_buf_puts(&b, "\"; filename*=UTF-8''");
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
+		if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+		    (*p >= '0' && *p <= '9') || strchr("!#$&+-.^_`|~", *p))
+			pl_buf_append(&b, (const char *)p, 1);
+		else
+			pl_buf_printf(&b, "%%%02X", *p);
+	}
+	s = pl_arena_strdup(r->arena, b.data ? b.data : "attachment");
+	pl_buf_release(&b);
+	return s;
+}
+
+int http__h_desk_attach_get(struct http_req *r)
+{
+	const struct desk_svc *svc;
+	struct store_conn *c = NULL;
+	struct desk_err e = { .text = "" };
+	json_t *meta = NULL;
+	uint8_t *data = NULL;
+	size_t len = 0;
+	int rc;
+
+	if ((rc = deskh__svc(r, &svc)) || (rc = http_store_get(r, &c)))
+		return rc;
+	rc = desk_attach_fetch(svc, c, &r->principal, r->params[0], r->params[1], &meta, &data,
+			       &len, &e);
+	store_conn_put(c);
+	if (rc)
+		return deskh__fail(r, rc, &e);
+	http_header_add(r, "Content-Disposition", deskh__disposition(r, pl_json_str(meta,
+							"filename")));
+	http_header_add(r, "Cache-Control", "private, no-store");
+	http_header_add(r, "Content-Security-Policy", "sandbox; default-src 'none'");
+	http_header_add(r, "X-Checksum-SHA256", pl_json_str(meta, "sha256"));
+	const char *type = pl_arena_strdup(r->arena, pl_json_str(meta, "type"));
+	json_decref(meta);
+	return http_reply_buf(r, 200, type, (char *)data, len);
 }

@@ -34,6 +34,42 @@ static int greenh__finish(struct http_req *r, struct store_conn *c, int rc, int 
 	return http_reply_json(r, status, body);
 }
 
+/* The steps array of template id, as desk_green_create takes it (new
+ * reference), or NULL when there is no such template. */
+static json_t *greenh__template_steps(const char *id)
+{
+	const struct desk_green_template *t = desk_green_template_find(id);
+	json_t *a;
+
+	if (!t)
+		return NULL;
+	a = json_array();
+	for (size_t i = 0; i < t->nsteps; i++)
+		json_array_append_new(a, json_pack("{s:s, s:s, s:i}", "name", t->steps[i].name,
+						   "department", t->steps[i].department,
+						   "statutory_days", (int)t->steps[i].statutory_days));
+	return a;
+}
+
+/* GET /api/v1/desk/green-templates: the procedure templates (green.c). */
+int http__h_green_templates(struct http_req *r)
+{
+	size_t n;
+	const struct desk_green_template *t = desk_green_templates(&n);
+	json_t *items = json_array();
+
+	for (size_t i = 0; i < n; i++) {
+		int days = 0;
+		for (size_t k = 0; k < t[i].nsteps; k++)
+			days += t[i].steps[k].statutory_days;
+		json_array_append_new(items, json_pack("{s:s, s:s, s:s, s:i, s:o}", "id", t[i].id,
+						       "name_zh", t[i].name_zh, "name_en",
+						       t[i].name_en, "statutory_days", days, "steps",
+						       greenh__template_steps(t[i].id)));
+	}
+	return http_reply_json(r, 200, json_pack("{s:o}", "items", items));
+}
+
 int http__h_green_list(struct http_req *r)
 {
 	const struct desk_svc *svc;
@@ -75,15 +111,26 @@ int http__h_green_create(struct http_req *r)
 	struct desk_err e = { .text = "" };
 	struct desk_actor a = { &r->principal, r->request_id, r->ip };
 	const char *ent = pl_json_str(r->json, "enterprise_id");
-	json_t *out = NULL;
+	json_t *out = NULL, *owned = NULL;
 	int rc;
 
 	/* an enterprise's users cannot write here (policy), so only the
 	 * admin's and the specialist's requests reach this point */
+	const char *tpl = pl_json_str(r->json, "template");
+	json_t *steps = json_object_get(r->json, "steps");
+	if (tpl && steps)
+		return http_fail(r, PL_EINVAL, NULL, "give either 'steps' or 'template', not both");
+	if (!tpl && !steps)
+		return http_fail(r, PL_EINVAL, NULL, "field 'steps' or 'template' is required");
+	if (tpl && !(steps = greenh__template_steps(tpl)))
+		return http_fail(r, PL_EINVAL, NULL, "field 'template': no template '%.40s'; see "
+				 "GET /api/v1/desk/green-templates", tpl);
+	else if (tpl)
+		owned = steps;
 	if ((rc = greenh__svc(r, &svc)) || (rc = http_store_begin(r, &c)))
 		goto out;
-	rc = desk_green_create(svc, c, &a, ent, pl_json_str(r->json, "name"),
-			       json_object_get(r->json, "steps"), pl_time_now_ms(), &out, &e);
+	rc = desk_green_create(svc, c, &a, ent, pl_json_str(r->json, "name"), steps,
+			       pl_time_now_ms(), &out, &e);
 	if (rc == 0)
 		http_header_add(r, "Location", pl_arena_printf(r->arena,
 							       "/api/v1/desk/green-projects/%s",
@@ -91,6 +138,7 @@ int http__h_green_create(struct http_req *r)
 	rc = greenh__finish(r, c, rc, 201, out, &e);
 out:
 	store_conn_put(c);
+	json_decref(owned);
 	return rc;
 }
 

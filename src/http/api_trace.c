@@ -3,6 +3,9 @@
  *   GET /api/v1/trace/{code}/backward   where did this unit come from
  *   GET /api/v1/trace/{code}/forward    where did this lot/unit go
  *   GET /api/v1/trace/recall?code=...[&format=csv]
+ *   POST /api/v1/trace/parties          register a GLN as an enterprise's
+ *   GET /api/v1/trace/parties           the GLNs the caller may see
+ * (the parties make both sides of a shipment see it: src/trace/party.c)
  * The walk itself is src/trace/genealogy.c (its design notes say how trays
  * and time windows are handled). {code} is any identifier trace_id_parse
  * accepts; since path segments cannot hold '/', Digital Links go as EPC
@@ -147,4 +150,83 @@ out:
 	store_conn_put(c);
 	pl_buf_release(&csv);
 	return rc;
+}
+
+/* POST /api/v1/trace/parties {enterprise_id, gln}: the park admin vouches
+ * that a GLN is this enterprise's (enterprise.create: admin only, since a
+ * GLN grants sight of every shipment naming it); audited. */
+int http__h_trace_party_add(struct http_req *r)
+{
+	const char *ent = pl_json_str(r->json, "enterprise_id"), *gln = pl_json_str(r->json, "gln");
+	char canon[TRACE_ID_MAX];
+	struct store_conn *c = NULL;
+	struct store_audit a;
+	json_t *row = NULL, *after = NULL;
+	int rc;
+
+	if ((rc = http_store_begin(r, &c)))
+		return rc;
+	struct store_param pe[] = { SP_TEXT(ent) };
+	rc = store_query_one(c, "SELECT id FROM enterprises WHERE id = ?", pe, 1, &row);
+	json_decref(row);
+	if (rc == PL_ENOTFOUND) {
+		rc = http_fail(r, PL_EINVAL, NULL, "field 'enterprise_id': no such enterprise");
+		goto out;
+	}
+	if (rc) {
+		rc = http_fail(r, rc, NULL, "reading the enterprise failed: %s", pl_strerror(rc));
+		goto out;
+	}
+	rc = trace_party_add(c, ent, gln, canon);
+	if (rc == PL_EINVAL) {
+		rc = http_fail(r, rc, NULL, "field 'gln': a PGLN or SGLN (EPC URN or GS1 Digital "
+			       "Link with a valid check digit)");
+		goto out;
+	}
+	if (rc == PL_EEXIST) {
+		rc = http_fail(r, rc, NULL, "field 'gln': %s belongs to another enterprise", canon);
+		goto out;
+	}
+	if (rc) {
+		rc = http_fail(r, rc, NULL, "registering the GLN failed: %s", pl_strerror(rc));
+		goto out;
+	}
+	after = json_pack("{s:s, s:s}", "gln", canon, "enterprise_id", ent);
+	memset(&a, 0, sizeof(a));
+	http_audit_from(r, &a);
+	a.action = "trace.party.add";
+	a.entity = "trace_party";
+	a.entity_id = canon;
+	a.after = after;
+	if ((rc = store_audit(c, &a)) || (rc = store_commit(c))) {
+		rc = http_fail(r, rc, NULL, "registering the GLN failed: %s", pl_strerror(rc));
+		goto out;
+	}
+	rc = http_reply_json(r, 201, after);
+	after = NULL;
+out:
+	if (c && rc)
+		store_rollback(c); /* a rejected request changes nothing */
+	json_decref(after);
+	store_conn_put(c);
+	return rc;
+}
+
+/* GET /api/v1/trace/parties: an enterprise sees its own GLNs; park admins
+ * and auditors all (trace.read). */
+int http__h_trace_party_list(struct http_req *r)
+{
+	const char *tenant;
+	struct store_conn *c = NULL;
+	json_t *out = NULL;
+	int rc;
+
+	if ((rc = http__trace_tenant(r, AUTH_A_TRACE_READ, &tenant)) ||
+	    (rc = http_store_get(r, &c)))
+		return rc;
+	rc = trace_party_list(c, tenant, &out);
+	store_conn_put(c);
+	if (rc)
+		return http_fail(r, rc, NULL, "listing GLNs failed: %s", pl_strerror(rc));
+	return http_reply_json(r, 200, out);
 }

@@ -25,6 +25,7 @@
 /* ----------------------------------------------------------- the server */
 struct http_server; /* opaque: MHD daemon, metrics, SSE hub, OpenAPI doc */
 struct desk_svc;    /* src/desk/repo.h */
+struct desk_notify; /* src/desk/notify.h */
 
 struct http_options {
 	const char *listen;        /* "ADDR:PORT", "[v6]:PORT" or ":PORT"; port 0 picks a free one */
@@ -39,6 +40,9 @@ struct http_options {
 	/* desk: calendar and SLA table for the desk routes
 	 * (src/desk/repo.h); borrowed, may be NULL (desk routes answer 503) */
 	const struct desk_svc *desk;
+	/* desk-notify: notifier settings (src/desk/notify.h) for the inbound
+	 * SMS webhook's secret; borrowed, may be NULL (inbound SMS answers 503) */
+	const struct desk_notify *notify;
 	/* line-ingest: more Prometheus text appended to /metrics (the MQTT
 	 * ingest counters, src/mqtt/client.h). Called from HTTP threads, so it
 	 * must be thread-safe; returns 0 or a PL_E code. NULL: nothing added. */
@@ -63,6 +67,13 @@ void http_server_free(struct http_server *s);
 /* true when listen is an address http_server_new accepts ("ADDR:PORT",
  * "[v6]:PORT", ":PORT"), so the CLI can refuse it before opening a store. */
 bool http_listen_valid(const char *listen);
+
+/* line-live: publishes one live event (e.g. "line" tiles, "alarm"
+ * changes; data one line of JSON, copied) to every SSE stream of
+ * /api/v1/live whose caller may see enterprise_id (http__sse_publish).
+ * Thread-safe; never blocks on a client. */
+void http_server_publish(struct http_server *s, const char *event, const char *enterprise_id,
+			 const char *data);
 
 /* Writes the route table as JSON lines {"method","path","action"} (for
  * `parkline serve --print-routes`, the auth route x role walk and the

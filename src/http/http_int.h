@@ -228,24 +228,76 @@ int http__h_desk_repl_create(struct http_req *r);
 int http__h_desk_repl_assign(struct http_req *r);
 int http__h_desk_assign_list(struct http_req *r);
 int http__h_desk_assign_create(struct http_req *r);
+/* desk-notify: the outbox and inbound SMS (api_notify.c) */
+int http__h_notify_list(struct http_req *r);
+int http__h_notify_inbound_sms(struct http_req *r);
+int http__h_desk_attach_add(struct http_req *r);
+int http__h_desk_attach_list(struct http_req *r);
+int http__h_desk_attach_get(struct http_req *r);
+int http__h_green_templates(struct http_req *r);
 /* green channel (api_green.c) */
 int http__h_green_list(struct http_req *r);
 int http__h_green_create(struct http_req *r);
 int http__h_green_get(struct http_req *r);
 int http__h_green_step(struct http_req *r);
+/* desk reports and SLA settings (api_desk_report.c) */
+int http__h_desk_report_kpi(struct http_req *r);
+int http__h_desk_sla_get(struct http_req *r);
+int http__h_desk_sla_put(struct http_req *r);
 /* trace: api_epcis.c, api_trace.c */
 int http__h_epcis_capture(struct http_req *r);
 int http__h_epcis_job(struct http_req *r);
 int http__h_epcis_events(struct http_req *r);
 int http__h_epcis_event(struct http_req *r);
 int http__h_epcis_event_types(struct http_req *r);
+int http__h_epcis_queries_create(struct http_req *r);
+int http__h_epcis_queries_list(struct http_req *r);
+int http__h_epcis_query_get(struct http_req *r);
+int http__h_epcis_query_delete(struct http_req *r);
+int http__h_epcis_query_events(struct http_req *r);
+int http__h_epcis_subs_create(struct http_req *r);
+int http__h_epcis_subs_list(struct http_req *r);
+int http__h_epcis_sub_delete(struct http_req *r);
 int http__h_trace_backward(struct http_req *r);
 int http__h_trace_forward(struct http_req *r);
 int http__h_trace_recall(struct http_req *r);
+int http__h_trace_party_add(struct http_req *r);
+int http__h_trace_party_list(struct http_req *r);
+/* park: registry, import/export, indicators, logistics (api_park.c) */
+int http__h_park_indicators(struct http_req *r);
+int http__h_park_indicator_rows(struct http_req *r);
+int http__h_park_ent_list(struct http_req *r);
+int http__h_park_ent_get(struct http_req *r);
+int http__h_park_import(struct http_req *r);
+int http__h_park_export(struct http_req *r);
+int http__h_park_logistics(struct http_req *r);
+/* park: supplier matching (api_park_match.c) */
+int http__h_park_catalog_get(struct http_req *r);
+int http__h_park_catalog_put(struct http_req *r);
+int http__h_park_match(struct http_req *r);
+int http__h_park_introduce(struct http_req *r);
 /* line (api_line.c) */
 int http__h_line_list(struct http_req *r);
 int http__h_line_metrics(struct http_req *r);
 int http__h_line_series(struct http_req *r);
+/* line-live (api_line.c, api_alarm.c) */
+int http__h_line_live(struct http_req *r);
+int http__h_line_oee(struct http_req *r);
+int http__h_line_ingest(struct http_req *r);
+int http__h_line_alarms(struct http_req *r);
+int http__h_line_alarm_create(struct http_req *r);
+int http__h_alarm_list(struct http_req *r);
+int http__h_alarm_ack(struct http_req *r);
+int http__h_alarm_shelve(struct http_req *r);
+int http__h_alarm_unshelve(struct http_req *r);
+/* Loads line id for action (another tenant's line answers 404, as a
+ * missing one; a device token only reaches its own line). *out is a new
+ * reference on 0; on error the problem is recorded (api_line.c). */
+int http__line_load(struct http_req *r, struct store_conn *c, const char *id,
+		    enum auth_action action, json_t **out);
+/* Opens the urgent desk requests of safety alarms that became active and
+ * publishes each alarm change and the tiles of their lines (api_line.c). */
+void http__line_events(struct http_req *r, struct store_conn *c, json_t *events);
 /* The tenant whose events the caller may touch under action: *tenant is
  * the caller's enterprise for OWN scopes, NULL for ANY (api_epcis.c). */
 int http__trace_tenant(struct http_req *r, enum auth_action action, const char **tenant);
@@ -257,5 +309,26 @@ int http__trace_audit_read(struct http_req *r, const char *what, const char *sub
  * 0 with r->authed set, 0 with r->authed false when no credentials came,
  * PL_EAUTH for credentials that do not check out. */
 int http__authenticate(struct http_req *r);
+
+/* ---------------------------------------------- scale: cross-process relay
+ * relay.c (docs/scaling.md): live events through PostgreSQL LISTEN/NOTIFY
+ * so that every `parkline serve` process on one database delivers them. */
+struct http_relay;
+/* Starts the listener for hub h when st is PostgreSQL; *out stays NULL on
+ * SQLite (one process: nothing to relay). Errors: PL_EIO (thread/pipe). */
+int http__relay_new(struct http_sse_hub *h, struct store *st, struct pl_log *log,
+		    struct http_relay **out);
+/* Sends one event to the other processes (pg_notify); conn (may be NULL:
+ * one is taken from the pool) is the caller's. r NULL or stopped: no-op.
+ * Never fails the caller: a failure is counted and the event stays local. */
+void http__relay_send(struct http_relay *r, struct store_conn *conn, const char *event,
+		      const char *id, const char *enterprise_id, const char *data);
+/* Ends the listener (joins it); idempotent. free also stops. NULL: no-op. */
+void http__relay_stop(struct http_relay *r);
+void http__relay_free(struct http_relay *r);
+/* sse.c: delivers to this process's streams only (what http__sse_publish
+ * does before relaying); the relay's listener calls it. */
+void http__sse_deliver(struct http_sse_hub *h, struct store_conn *conn, const char *event,
+		       const char *id, const char *enterprise_id, const char *data);
 
 #endif /* PL_HTTP_INT_H */

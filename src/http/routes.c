@@ -63,6 +63,9 @@ static const struct pl_json_field spec_desk_req_create[] = {
 	{ "urgency", S, true, 16 },
 	{ "title", S, true, 200 },
 	{ "description", S, true, 4000 },
+	{ "park_wide", B, false, 0 },
+	{ "enterprise_ids", PL_JT_ARRAY, false, 0 },
+	{ "specialist_id", S, false, PL_ID_LEN },
 	{ NULL, 0, false, 0 },
 };
 static const struct pl_json_field spec_desk_act[] = {
@@ -72,6 +75,7 @@ static const struct pl_json_field spec_desk_act[] = {
 	{ "resolution", S, false, 2000 },
 	{ "rating", S, false, 32 },
 	{ "comment", S, false, 2000 },
+	{ "due_at", S, false, 40 },
 	{ NULL, 0, false, 0 },
 };
 static const struct pl_json_field spec_desk_repl_create[] = {
@@ -89,10 +93,50 @@ static const struct pl_json_field spec_desk_assign[] = {
 	{ NULL, 0, false, 0 },
 };
 /* green channel (api_green.c); steps are checked one by one there */
+/* trace: a GLN registered as an enterprise's (src/trace/party.c) */
+static const struct pl_json_field spec_trace_party[] = {
+	{ "enterprise_id", S, true, PL_ID_LEN },
+	{ "gln", S, true, 300 },
+	{ NULL, 0, false, 0 },
+};
+/* trace: a subscription to a named query (src/trace/subscribe.c) */
+static const struct pl_json_field spec_epcis_sub[] = {
+	{ "dest", S, true, 2000 },
+	{ "signatureToken", S, false, 256 },
+	{ "reportIfEmpty", B, false, 0 },
+	{ "stream", B, false, 0 },
+	{ "schedule", PL_JT_OBJECT, false, 0 },
+	{ "initialRecordTime", S, false, 64 },
+	{ NULL, 0, false, 0 },
+};
+/* trace: a named EPCIS query (src/trace/named.c) */
+static const struct pl_json_field spec_epcis_query[] = {
+	{ "name", S, true, 64 },
+	{ "query", PL_JT_OBJECT, true, 0 },
+	{ NULL, 0, false, 0 },
+};
 static const struct pl_json_field spec_green_create[] = {
 	{ "enterprise_id", S, false, PL_ID_LEN },
 	{ "name", S, true, 200 },
-	{ "steps", PL_JT_ARRAY, true, 0 },
+	{ "steps", PL_JT_ARRAY, false, 0 },
+	{ "template", S, false, 32 },
+	{ NULL, 0, false, 0 },
+};
+/* desk SLA settings (api_desk_report.c); the cells are checked there */
+static const struct pl_json_field spec_desk_sla[] = {
+	{ "items", PL_JT_ARRAY, true, 0 },
+	{ NULL, 0, false, 0 },
+};
+/* park: supplier matching (api_park_match.c); items are checked there */
+static const struct pl_json_field spec_park_catalog[] = {
+	{ "items", PL_JT_ARRAY, true, 0 },
+	{ "in_park", B, false, 0 },
+	{ NULL, 0, false, 0 },
+};
+static const struct pl_json_field spec_park_intro[] = {
+	{ "buyer_id", S, false, PL_ID_LEN },
+	{ "supplier_id", S, true, PL_ID_LEN },
+	{ "note", S, false, 2000 },
 	{ NULL, 0, false, 0 },
 };
 static const struct pl_json_field spec_green_step[] = {
@@ -104,6 +148,30 @@ static const struct pl_json_field spec_green_step[] = {
 #define J HTTP_JSON_BODY_MAX
 #define LOGIN_MAX (4u << 10) /* login bodies are tiny; cap them hard */
 
+/* line-live (api_line.c, api_alarm.c); points and rule values are checked there */
+static const struct pl_json_field spec_line_ingest[] = {
+	{ "points", PL_JT_ARRAY, true, 0 },
+	{ NULL, 0, false, 0 },
+};
+static const struct pl_json_field spec_line_alarm[] = {
+	{ "name", S, true, 100 },
+	{ "metric", S, true, 300 },
+	{ "kind", S, true, 16 },
+	{ "category", S, true, 16 },
+	{ "priority", PL_JT_INTEGER, false, 0 },
+	{ "limit", PL_JT_NUMBER, false, 0 },
+	{ "deadband", PL_JT_NUMBER, false, 0 },
+	{ "stale_ms", PL_JT_INTEGER, false, 0 },
+	{ NULL, 0, false, 0 },
+};
+/* acknowledge / unshelve take no fields: an empty object (or no body) */
+static const struct pl_json_field spec_alarm_none[] = {
+	{ NULL, 0, false, 0 },
+};
+static const struct pl_json_field spec_alarm_shelve[] = {
+	{ "minutes", PL_JT_INTEGER, true, 0 },
+	{ NULL, 0, false, 0 },
+};
 const struct http_route http__routes[] = {
 	{ "GET", "/healthz", AUTH_A_PUBLIC, http__h_healthz, 0, NULL, 0 },
 	{ "GET", "/readyz", AUTH_A_PUBLIC, http__h_readyz, 0, NULL, 0 },
@@ -129,29 +197,73 @@ const struct http_route http__routes[] = {
 	{ "POST", "/api/v1/desk/requests", AUTH_A_DESK_REQUEST_CREATE, http__h_desk_req_create, J, spec_desk_req_create, 0 },
 	{ "GET", "/api/v1/desk/requests/{id}", AUTH_A_DESK_REQUEST_READ, http__h_desk_req_get, 0, NULL, 0 },
 	{ "POST", "/api/v1/desk/requests/{id}/actions", AUTH_A_DESK_REQUEST_ACT, http__h_desk_req_act, J, spec_desk_act, 0 },
+	{ "GET", "/api/v1/desk/requests/{id}/attachments", AUTH_A_DESK_REQUEST_READ, http__h_desk_attach_list, 0, NULL, 0 },
+	{ "POST", "/api/v1/desk/requests/{id}/attachments", AUTH_A_DESK_REQUEST_ACT, http__h_desk_attach_add, 10u << 20 /* DESK_ATTACH_MAX */, NULL, HTTP_RF_RAW_BODY },
+	{ "GET", "/api/v1/desk/requests/{id}/attachments/{aid}", AUTH_A_DESK_REQUEST_READ, http__h_desk_attach_get, 0, NULL, 0 },
 	{ "GET", "/api/v1/desk/scores", AUTH_A_DESK_SCORES, http__h_desk_scores, 0, NULL, 0 },
 	{ "GET", "/api/v1/desk/replacements", AUTH_A_DESK_REPLACE_READ, http__h_desk_repl_list, 0, NULL, 0 },
 	{ "POST", "/api/v1/desk/replacements", AUTH_A_DESK_REPLACE_REQUEST, http__h_desk_repl_create, J, spec_desk_repl_create, 0 },
 	{ "POST", "/api/v1/desk/replacements/{id}/assign", AUTH_A_DESK_REPLACE_ASSIGN, http__h_desk_repl_assign, J, spec_desk_repl_assign, 0 },
 	{ "GET", "/api/v1/desk/enterprises/{id}/assignments", AUTH_A_DESK_REPLACE_READ, http__h_desk_assign_list, 0, NULL, 0 },
 	{ "POST", "/api/v1/desk/enterprises/{id}/assignments", AUTH_A_DESK_REPLACE_ASSIGN, http__h_desk_assign_create, J, spec_desk_assign, 0 },
+	/* desk-notify (api_notify.c): the outbox; an SMS gateway's inbound webhook, signed with an HMAC */
+	{ "GET", "/api/v1/desk/notifications", AUTH_A_DESK_NOTIFY_READ, http__h_notify_list, 0, NULL, 0 },
+	{ "POST", "/api/v1/desk/inbound/sms/{provider}", AUTH_A_PUBLIC, http__h_notify_inbound_sms, 8u << 10, NULL, HTTP_RF_RAW_BODY | HTTP_RF_NO_CSRF },
 	{ "GET", "/api/v1/desk/green-projects", AUTH_A_DESK_GREEN_READ, http__h_green_list, 0, NULL, 0 },
+	{ "GET", "/api/v1/desk/green-templates", AUTH_A_DESK_GREEN_READ, http__h_green_templates, 0, NULL, 0 },
 	{ "POST", "/api/v1/desk/green-projects", AUTH_A_DESK_GREEN_WRITE, http__h_green_create, J, spec_green_create, 0 },
 	{ "GET", "/api/v1/desk/green-projects/{id}", AUTH_A_DESK_GREEN_READ, http__h_green_get, 0, NULL, 0 },
 	{ "POST", "/api/v1/desk/green-projects/{id}/steps/{seq}", AUTH_A_DESK_GREEN_WRITE, http__h_green_step, J, spec_green_step, 0 },
+	/* desk reports and SLA settings (api_desk_report.c) */
+	{ "GET", "/api/v1/desk/reports/kpi", AUTH_A_DESK_REPORT, http__h_desk_report_kpi, 0, NULL, 0 },
+	{ "GET", "/api/v1/desk/sla", AUTH_A_DESK_REPORT, http__h_desk_sla_get, 0, NULL, 0 },
+	{ "PUT", "/api/v1/desk/sla", AUTH_A_DESK_SETTINGS, http__h_desk_sla_put, J, spec_desk_sla, 0 },
 	/* trace; 32 MiB = TRACE_DOC_MAX_BYTES (trace.h) */
 	{ "POST", "/epcis/capture", AUTH_A_TRACE_CAPTURE, http__h_epcis_capture, 32u << 20, NULL, HTTP_RF_RAW_BODY },
 	{ "GET", "/epcis/capture/{id}", AUTH_A_TRACE_CAPTURE, http__h_epcis_job, 0, NULL, 0 },
 	{ "GET", "/epcis/events", AUTH_A_TRACE_READ, http__h_epcis_events, 0, NULL, 0 },
 	{ "GET", "/epcis/events/{id}", AUTH_A_TRACE_READ, http__h_epcis_event, 0, NULL, 0 },
 	{ "GET", "/epcis/eventTypes", AUTH_A_TRACE_READ, http__h_epcis_event_types, 0, NULL, 0 },
+	{ "GET", "/epcis/queries", AUTH_A_TRACE_READ, http__h_epcis_queries_list, 0, NULL, 0 },
+	{ "POST", "/epcis/queries", AUTH_A_TRACE_SUBSCRIBE, http__h_epcis_queries_create, 64u << 10, spec_epcis_query, 0 },
+	{ "GET", "/epcis/queries/{name}", AUTH_A_TRACE_READ, http__h_epcis_query_get, 0, NULL, 0 },
+	{ "DELETE", "/epcis/queries/{name}", AUTH_A_TRACE_SUBSCRIBE, http__h_epcis_query_delete, 0, NULL, 0 },
+	{ "GET", "/epcis/queries/{name}/events", AUTH_A_TRACE_READ, http__h_epcis_query_events, 0, NULL, 0 },
+	{ "GET", "/epcis/queries/{name}/subscriptions", AUTH_A_TRACE_READ, http__h_epcis_subs_list, 0, NULL, 0 },
+	{ "POST", "/epcis/queries/{name}/subscriptions", AUTH_A_TRACE_SUBSCRIBE, http__h_epcis_subs_create, 16u << 10, spec_epcis_sub, 0 },
+	{ "DELETE", "/epcis/queries/{name}/subscriptions/{id}", AUTH_A_TRACE_SUBSCRIBE, http__h_epcis_sub_delete, 0, NULL, 0 },
 	{ "GET", "/api/v1/trace/recall", AUTH_A_TRACE_READ, http__h_trace_recall, 0, NULL, 0 },
+	{ "GET", "/api/v1/trace/parties", AUTH_A_TRACE_READ, http__h_trace_party_list, 0, NULL, 0 },
+	{ "POST", "/api/v1/trace/parties", AUTH_A_ENTERPRISE_CREATE, http__h_trace_party_add, 4u << 10, spec_trace_party, 0 },
 	{ "GET", "/api/v1/trace/{code}/backward", AUTH_A_TRACE_READ, http__h_trace_backward, 0, NULL, 0 },
 	{ "GET", "/api/v1/trace/{code}/forward", AUTH_A_TRACE_READ, http__h_trace_forward, 0, NULL, 0 },
 	/* line */
 	{ "GET", "/api/v1/lines", AUTH_A_LINE_READ, http__h_line_list, 0, NULL, 0 },
 	{ "GET", "/api/v1/lines/{id}/metrics", AUTH_A_LINE_READ, http__h_line_metrics, 0, NULL, 0 },
 	{ "GET", "/api/v1/lines/{id}/series", AUTH_A_LINE_READ, http__h_line_series, 0, NULL, 0 },
+	/* line-live; 4 MiB: 10,000 points of ~400 bytes */
+	{ "GET", "/api/v1/lines/{id}/live", AUTH_A_LINE_READ, http__h_line_live, 0, NULL, 0 },
+	{ "GET", "/api/v1/lines/{id}/oee", AUTH_A_LINE_READ, http__h_line_oee, 0, NULL, 0 },
+	{ "POST", "/api/v1/lines/{id}/ingest", AUTH_A_LINE_INGEST, http__h_line_ingest, 4u << 20, spec_line_ingest, 0 },
+	{ "GET", "/api/v1/lines/{id}/alarms", AUTH_A_LINE_READ, http__h_line_alarms, 0, NULL, 0 },
+	{ "POST", "/api/v1/lines/{id}/alarms", AUTH_A_LINE_ALARM_ACT, http__h_line_alarm_create, J, spec_line_alarm, 0 },
+	{ "GET", "/api/v1/alarms", AUTH_A_LINE_READ, http__h_alarm_list, 0, NULL, 0 },
+	{ "POST", "/api/v1/alarms/{id}/ack", AUTH_A_LINE_ALARM_ACT, http__h_alarm_ack, J, spec_alarm_none, 0 },
+	{ "POST", "/api/v1/alarms/{id}/shelve", AUTH_A_LINE_ALARM_ACT, http__h_alarm_shelve, J, spec_alarm_shelve, 0 },
+	{ "POST", "/api/v1/alarms/{id}/unshelve", AUTH_A_LINE_ALARM_ACT, http__h_alarm_unshelve, J, spec_alarm_none, 0 },
+	/* park: registry, CSV, indicators, logistics (api_park.c); 8 MiB = PARK_CSV_MAX_BYTES */
+	{ "GET", "/api/v1/park/indicators", AUTH_A_PARK_INDICATORS, http__h_park_indicators, 0, NULL, 0 },
+	{ "GET", "/api/v1/park/indicators/{key}/rows", AUTH_A_PARK_INDICATORS, http__h_park_indicator_rows, 0, NULL, 0 },
+	{ "GET", "/api/v1/park/enterprises", AUTH_A_PARK_DATA_READ, http__h_park_ent_list, 0, NULL, 0 },
+	{ "GET", "/api/v1/park/enterprises/{id}", AUTH_A_PARK_DATA_READ, http__h_park_ent_get, 0, NULL, 0 },
+	{ "POST", "/api/v1/park/import/{kind}", AUTH_A_PARK_DATA_WRITE, http__h_park_import, 8u << 20, NULL, HTTP_RF_RAW_BODY },
+	{ "GET", "/api/v1/park/export/{kind}", AUTH_A_PARK_DATA_READ, http__h_park_export, 0, NULL, 0 },
+	{ "GET", "/api/v1/park/logistics", AUTH_A_PARK_INDICATORS, http__h_park_logistics, 0, NULL, 0 },
+	/* park: supplier matching (api_park_match.c) */
+	{ "GET", "/api/v1/park/enterprises/{id}/catalog", AUTH_A_PARK_MATCH, http__h_park_catalog_get, 0, NULL, 0 },
+	{ "PUT", "/api/v1/park/enterprises/{id}/catalog", AUTH_A_PARK_MATCH, http__h_park_catalog_put, J, spec_park_catalog, 0 },
+	{ "GET", "/api/v1/park/match", AUTH_A_PARK_MATCH, http__h_park_match, 0, NULL, 0 },
+	{ "POST", "/api/v1/park/introductions", AUTH_A_PARK_MATCH, http__h_park_introduce, J, spec_park_intro, 0 },
 };
 const size_t http__nroutes = sizeof(http__routes) / sizeof(http__routes[0]);
 

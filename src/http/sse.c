@@ -28,6 +28,10 @@
  * 5. Visibility: each row is checked with auth_authorize(AUTH_A_LIVE)
  *    against the row's enterprise, with the specialist's assignment looked
  *    up (auth_target_for), so the feed shows what the audit API would.
+ * 6. Live events (http__sse_publish: tiles, alarms) are delivered here and
+ *    relayed to the other processes on one PostgreSQL (relay.c), which
+ *    deliver them with http__sse_deliver; audit rows are not relayed,
+ *    every process polls them (note 3).
  */
 #include "http/http_int.h"
 
@@ -62,6 +66,7 @@ struct http_sse_hub {
 	bool started;
 	pthread_t thr;
 	char last_id[PL_ID_LEN + 1];     /* newest audit id seen; "" to rebaseline */
+	struct http_relay *relay;        /* owned; scale: NULL on SQLite (relay.c) */
 };
 
 /* Appends an owned event text; ends the stream when the queue is full.
@@ -173,7 +178,7 @@ static void sse__publish_locked(struct http_sse_hub *h, struct store_conn *conn,
 	}
 }
 
-void http__sse_publish(struct http_sse_hub *h, struct store_conn *conn, const char *event,
+void http__sse_deliver(struct http_sse_hub *h, struct store_conn *conn, const char *event,
 		       const char *id, const char *enterprise_id, const char *data)
 {
 	int64_t now = pl_time_now_ms();
@@ -188,6 +193,14 @@ void http__sse_publish(struct http_sse_hub *h, struct store_conn *conn, const ch
 		}
 	}
 	pthread_mutex_unlock(&h->mu);
+}
+
+/* scale: local delivery, then the other processes (relay.c) */
+void http__sse_publish(struct http_sse_hub *h, struct store_conn *conn, const char *event,
+		       const char *id, const char *enterprise_id, const char *data)
+{
+	http__sse_deliver(h, conn, event, id, enterprise_id, data);
+	http__relay_send(h->relay, conn, event, id, enterprise_id, data);
 }
 
 /* Reads new audit rows and queues them to the clients allowed to see them.
@@ -274,6 +287,9 @@ int http__sse_hub_new(struct http_server *s, struct http_sse_hub **out)
 		return PL_EIO;
 	}
 	h->started = true;
+	/* scale: a relay failing to start leaves this process's feed local */
+	if (http__relay_new(h, s->opt.store, s->opt.log, &h->relay))
+		pl_warn(s->opt.log, "relay", "cannot start the live relay");
 	*out = h;
 	return 0;
 }
@@ -305,6 +321,7 @@ void http__sse_hub_stop(struct http_sse_hub *h)
 	pthread_mutex_unlock(&h->mu);
 	if (join)
 		pthread_join(h->thr, NULL);
+	http__relay_stop(h->relay); /* scale: no deliveries after stop */
 }
 
 void http__sse_hub_free(struct http_sse_hub *h)
@@ -315,6 +332,7 @@ void http__sse_hub_free(struct http_sse_hub *h)
 	/* MHD_stop_daemon ran before this: every response, and with it every
 	 * client, is gone */
 	assert(h->n == 0);
+	http__relay_free(h->relay);
 	pthread_cond_destroy(&h->cv);
 	pthread_mutex_destroy(&h->mu);
 	free(h);

@@ -85,6 +85,11 @@ size_t line_block_enc_count(const struct line_block_enc *e);
  * Errors: PL_EINVAL (no points), PL_ETOOBIG (out's cap; the encoder keeps
  * its points). */
 int line_block_enc_finish(struct line_block_enc *e, struct pl_buf *out);
+/* Appends the block of the points added so far to out and leaves the
+ * encoder as it is, so more points can follow: the ingest path rewrites
+ * its open block on every flush without encoding it again from its first
+ * point. Errors as line_block_enc_finish. */
+int line_block_enc_peek(const struct line_block_enc *e, struct pl_buf *out);
 
 /* One-shot: encodes pts[0..n) (strictly increasing t) into out. */
 int line_block_encode(const struct line_point *pts, size_t n, struct pl_buf *out);

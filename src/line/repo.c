@@ -142,38 +142,55 @@ int line_repo_series_ensure(struct store_conn *c, const char *line_id, const cha
 	return rc;
 }
 
-int line_repo_block_put(struct store_conn *c, const char *series_id,
-			const struct line_point *pts, size_t n)
+int line_repo_block_put_enc(struct store_conn *c, const char *series_id,
+			    const struct line_block_enc *e, struct pl_buf *scratch)
 {
-	struct pl_buf blk;
 	int rc;
 
-	if (n == 0 || n > LINE_BLOCK_POINTS_MAX)
+	if (e->count == 0)
 		return PL_EINVAL;
-	pl_buf_init(&blk, LINE_BLOCK_BYTES_MAX);
-	if ((rc = line_block_encode(pts, n, &blk)))
-		goto out;
+	scratch->len = 0; /* keep the memory: one flush writes many blocks */
+	if ((rc = line_block_enc_peek(e, scratch)))
+		return rc;
 	struct store_param pb[] = {
-		SP_TEXT(series_id), SP_INT(pts[0].t), SP_INT(pts[n - 1].t), SP_INT((int64_t)n),
-		SP_BLOB(blk.data, blk.len),
+		SP_TEXT(series_id), SP_INT(e->t_first), SP_INT(e->t_last), SP_INT((int64_t)e->count),
+		SP_BLOB(scratch->data, scratch->len),
 	};
 	rc = store_exec(c, "INSERT INTO line_series_blocks (series_id, t_first, t_last, count, data)"
 			" VALUES (?, ?, ?, ?, ?) ON CONFLICT (series_id, t_first) DO UPDATE SET"
 			" t_last = excluded.t_last, count = excluded.count, data = excluded.data",
 			pb, STORE_NP(pb), NULL);
 	if (rc)
-		goto out;
+		return rc;
 	/* NaN and infinities stay in the block; the cache holds NULL for them
 	 * (SQLite cannot store NaN, and JSON cannot carry it) */
-	double v = pts[n - 1].v;
+	double v;
+	memcpy(&v, &e->v_last, sizeof(v));
 	struct store_param pl[] = {
-		SP_TEXT(series_id), SP_INT(pts[n - 1].t), isfinite(v) ? SP_REAL(v) : SP_NULL,
+		SP_TEXT(series_id), SP_INT(e->t_last), isfinite(v) ? SP_REAL(v) : SP_NULL,
 	};
-	rc = store_exec(c, "INSERT INTO line_series_last (series_id, t, value, stale) VALUES (?, ?, ?, 0)"
-			" ON CONFLICT (series_id) DO UPDATE SET t = excluded.t, value = excluded.value,"
-			" stale = 0 WHERE excluded.t >= line_series_last.t", pl, STORE_NP(pl), NULL);
-out:
+	return store_exec(c, "INSERT INTO line_series_last (series_id, t, value, stale) VALUES (?, ?, ?, 0)"
+			  " ON CONFLICT (series_id) DO UPDATE SET t = excluded.t, value = excluded.value,"
+			  " stale = 0 WHERE excluded.t >= line_series_last.t", pl, STORE_NP(pl), NULL);
+}
+
+int line_repo_block_put(struct store_conn *c, const char *series_id,
+			const struct line_point *pts, size_t n)
+{
+	struct line_block_enc e;
+	struct pl_buf blk;
+	int rc = 0;
+
+	if (n == 0 || n > LINE_BLOCK_POINTS_MAX)
+		return PL_EINVAL;
+	line_block_enc_init(&e);
+	pl_buf_init(&blk, LINE_BLOCK_BYTES_MAX);
+	for (size_t i = 0; i < n && rc == 0; i++)
+		rc = line_block_enc_add(&e, pts[i].t, pts[i].v);
+	if (rc == 0)
+		rc = line_repo_block_put_enc(c, series_id, &e, &blk);
 	pl_buf_release(&blk);
+	line_block_enc_release(&e);
 	return rc;
 }
 

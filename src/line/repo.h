@@ -44,6 +44,14 @@ int line_repo_series_ensure(struct store_conn *c, const char *line_id, const cha
 int line_repo_block_put(struct store_conn *c, const char *series_id,
 			const struct line_point *pts, size_t n);
 
+/* The same for the points an incremental encoder holds (1..
+ * LINE_BLOCK_POINTS_MAX; the ingest worker keeps one per open block, so a
+ * flush costs the new points, not the whole block). scratch holds the
+ * block's bytes; its contents are replaced, its memory reused by the next
+ * call. Errors: PL_EINVAL (no points), PL_EDB. */
+int line_repo_block_put_enc(struct store_conn *c, const char *series_id,
+			    const struct line_block_enc *e, struct pl_buf *scratch);
+
 /* Marks the last values of a line stale (device "" : every series of the
  * line; else only the series of that device). *changed (may be NULL) gets
  * the rows touched. Errors: PL_EDB. */

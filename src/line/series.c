@@ -144,7 +144,7 @@ static int64_t unzigzag(uint64_t u)
 	return (int64_t)(u >> 1) ^ -(int64_t)(u & 1);
 }
 
-int line_block_enc_finish(struct line_block_enc *e, struct pl_buf *out)
+int line_block_enc_peek(const struct line_block_enc *e, struct pl_buf *out)
 {
 	if (e->count == 0)
 		return PL_EINVAL;
@@ -164,6 +164,14 @@ int line_block_enc_finish(struct line_block_enc *e, struct pl_buf *out)
 			out->data[mark] = '\0';
 		return rc;
 	}
+	return 0;
+}
+
+int line_block_enc_finish(struct line_block_enc *e, struct pl_buf *out)
+{
+	int rc = line_block_enc_peek(e, out);
+	if (rc)
+		return rc;
 	pl_buf_clear(&e->bits);
 	e->nbits = 0;
 	e->count = 0;

@@ -30,6 +30,15 @@
  *    lose up to flush_ms of data.
  * 6. Every reject cause is counted and logged once per cause (with the
  *    topic that caused it), so a noisy publisher cannot flood the log.
+ * 8. Live production (src/line/live.h): after each committed flush the
+ *    worker applies the flush's points of every touched line in a second
+ *    transaction (machine state, alarm rules, tile), then hands each tile
+ *    ("line") and alarm change ("alarm") to the publisher (the SSE hub),
+ *    so a tile goes out at most once per flush (250 ms) per line. A
+ *    safety alarm (fire, smoke, gas) that becomes active opens one urgent
+ *    desk request for the line's enterprise. Every tick_ms the worker
+ *    also runs the stale-data and shelving timers (line_live_tick). A
+ *    failed live step is counted ("live_error") and never blocks ingest.
  * 7. Gateways that cannot encode protobuf publish the same messages as
  *    Tahu-style JSON (mqtt_sp_from_json) under parkline/json/<group>/
  *    <type>/<node>[/<device>]. A separate namespace, not content sniffing,
@@ -39,6 +48,8 @@
 #include "mqtt/client.h"
 #include "mqtt/mqtt.h"
 #include "line/repo.h"
+#include "line/live.h"
+#include "desk/repo.h"
 
 #include <mosquitto.h>
 #include <stdatomic.h>
@@ -48,7 +59,18 @@
 
 #define INGEST_HOST_MAX 255
 #define LINE_RECHECK_MS 5000
-#define FLUSH_POINTS 20000 /* pending points that force a flush early */
+#define FLUSH_POINTS 200000 /* pending points that force a flush early (NOTES 9) */
+/* An open block holding this many points after a flush is sealed: a flush
+ * rewrites each dirty open block whole, so this bounds the bytes one flush
+ * writes per series at high rates (NOTES 9); slow series still fill whole
+ * LINE_BLOCK_POINTS_MAX blocks over several flushes. */
+#define SEAL_POINTS 1024
+/* A small backlog (under IDLE_FLUSH_POINTS) is committed as soon as the
+ * queue is empty, at most every IDLE_FLUSH_MS, instead of waiting for the
+ * flush_ms tick: a quiet line's tile reaches the browser in ~100 ms; a busy
+ * ingest keeps the fewer, larger flush_ms commits (NOTES 9). */
+#define IDLE_FLUSH_POINTS 5000
+#define IDLE_FLUSH_MS 100
 /* The plain JSON topic format (NOTES 7): JSON_PREFIX + "<group>/<type>/<node>[/<device>]" */
 #define JSON_PREFIX "parkline/json/"
 
@@ -61,19 +83,20 @@ enum {
 	IC_LATE,                    /* point not after the series' newest */
 	IC_BAD_VALUE,               /* timestamp out of range */
 	IC_DB,                      /* a flush failed; retried next time */
+	IC_LIVE,                    /* live state / alarms could not be updated */
 	IC_COUNT,
 };
 static const char *const ic_names[] = {
 	[IC_TOPIC] = "bad_topic", [IC_DECODE] = "bad_payload",
 	[IC_UNKNOWN_LINE] = "unknown_line", [IC_QUEUE_FULL] = "queue_full",
-	[IC_LATE] = "late", [IC_BAD_VALUE] = "bad_value", [IC_DB] = "db_error",
+	[IC_LATE] = "late", [IC_BAD_VALUE] = "bad_value", [IC_DB] = "db_error", [IC_LIVE] = "live_error",
 };
 
 struct ingest_msg {
 	struct ingest_msg *next;
-	char *topic;          /* owned, NUL-terminated */
+	char *topic;          /* NUL-terminated; in the same allocation */
 	size_t tlen;
-	void *payload;        /* owned */
+	void *payload;        /* in the same allocation, after the topic */
 	size_t plen;
 };
 
@@ -88,6 +111,7 @@ struct ingest_series {
 	size_t n;                  /* points in the open block */
 	size_t cap;                /* points allocated in pts */
 	size_t n_flushed;          /* of which committed */
+	struct line_block_enc enc; /* pts[0..enc.count) encoded (NOTES 9) */
 };
 
 struct ingest_node {
@@ -97,6 +121,9 @@ struct ingest_node {
 	char line_id[PL_ID_LEN + 1];
 	int64_t line_checked_ms;   /* last lookup; INT64_MIN: never */
 	json_t *series;            /* metric -> index into mqtt_ingest.series */
+	int32_t *by_index;         /* binding index -> series index, -1: not yet (NOTES 9) */
+	size_t n_by_index;
+	uint64_t by_index_gen;     /* mqtt_sp_node_generation when by_index was filled */
 };
 
 struct mqtt_ingest {
@@ -123,12 +150,17 @@ struct mqtt_ingest {
 	struct ingest_series **series;
 	size_t nseries;
 	size_t pending;                   /* points not yet committed */
+	struct pl_buf blk;                /* a block's bytes, reused by every flush */
 
 	/* counters (any thread) */
 	_Atomic uint64_t rejects[IC_COUNT];
 	atomic_bool logged[IC_COUNT];
 	_Atomic uint64_t messages, points, rebirths, flushes;
 	atomic_bool connected;
+
+	pthread_mutex_t pub_mu;           /* guards publish/pub_ctx */
+	mqtt_ingest_publish_fn publish;
+	void *pub_ctx;
 };
 
 int mqtt_ingest_url_parse(const char *url, char *host, size_t hostsz, int *port)
@@ -212,13 +244,17 @@ static void ingest__on_message(struct mosquitto *m, void *ud, const struct mosqu
 		ingest__reject(g, IC_QUEUE_FULL, msg->topic, "ingest worker is behind");
 		return;
 	}
-	struct ingest_msg *e = pl_calloc(1, sizeof(*e));
-	e->tlen = strlen(msg->topic);
-	e->topic = pl_strndup(msg->topic, e->tlen);
-	e->plen = (size_t)msg->payloadlen;
-	e->payload = pl_malloc(e->plen ? e->plen : 1);
-	if (e->plen)
-		memcpy(e->payload, msg->payload, e->plen);
+	/* one allocation per message: entry, topic, payload (NOTES 9) */
+	size_t tlen = strlen(msg->topic), plen = (size_t)msg->payloadlen;
+	struct ingest_msg *e = pl_malloc(sizeof(*e) + tlen + 1 + plen);
+	e->next = NULL;
+	e->tlen = tlen;
+	e->topic = (char *)(e + 1);
+	memcpy(e->topic, msg->topic, tlen + 1);
+	e->plen = plen;
+	e->payload = e->topic + tlen + 1;
+	if (plen)
+		memcpy(e->payload, msg->payload, plen);
 	if (g->tail)
 		g->tail->next = e;
 	else
@@ -233,9 +269,7 @@ static void ingest__on_message(struct mosquitto *m, void *ud, const struct mosqu
 
 static void ingest__msg_free(struct ingest_msg *e)
 {
-	free(e->topic);
-	free(e->payload);
-	free(e);
+	free(e); /* topic and payload live in the same allocation */
 }
 
 static struct ingest_node *ingest__node(struct mqtt_ingest *g, const struct mqtt_sp_topic *t)
@@ -277,12 +311,249 @@ static bool ingest__node_line(struct mqtt_ingest *g, struct ingest_node *n, int6
 	return n->has_line;
 }
 
+static void ingest__publish(struct mqtt_ingest *g, const char *event, const char *enterprise_id,
+			    json_t *data)
+{
+	char *text = pl_json_dump(data);
+	pthread_mutex_lock(&g->pub_mu);
+	if (g->publish)
+		g->publish(g->pub_ctx, event, enterprise_id, text);
+	pthread_mutex_unlock(&g->pub_mu);
+	free(text);
+}
+
+void mqtt_ingest_set_publisher(struct mqtt_ingest *g, mqtt_ingest_publish_fn fn, void *ctx)
+{
+	if (!g)
+		return;
+	pthread_mutex_lock(&g->pub_mu);
+	g->publish = fn;
+	g->pub_ctx = ctx;
+	pthread_mutex_unlock(&g->pub_mu);
+}
+
+/* Opens the urgent desk request of a safety alarm that became active
+ * (NOTES 8) and remembers it on the alarm, in one transaction. */
+static void ingest__safety_request(struct mqtt_ingest *g, struct store_conn *c, json_t *ev)
+{
+	json_t *req = NULL, *line = NULL;
+	struct desk_err err = { .text = "" };
+	char title[DESK_TITLE_MAX + 1], desc[600];
+	int rc;
+
+	if (!g->opt.desk || !json_is_true(json_object_get(ev, "needs_request")))
+		return;
+	if ((rc = line_repo_line_get(c, pl_json_str(ev, "line_id"), &line)))
+		goto out;
+	pl_fmt(title, sizeof(title), "[安全告警 Safety alarm] %.60s: %.80s", pl_json_str(line, "name"),
+	       pl_json_str(ev, "name"));
+	pl_fmt(desc, sizeof(desc), "产线 %s 的 %s 类告警于 %s 触发 (alarm %s, category %s), 请立即处置。",
+	       pl_json_str(line, "name"), pl_json_str(ev, "category"), pl_json_str(ev, "at"),
+	       pl_json_str(ev, "alarm_id"), pl_json_str(ev, "category"));
+	struct desk_actor a = { .p = NULL, .request_id = NULL, .ip = NULL };
+	struct desk_request_new in = {
+		.enterprise_id = pl_json_str(ev, "enterprise_id"), .channel = "web",
+		.category = "help", .urgency = "critical", .title = title, .description = desc,
+	};
+	if ((rc = store_begin(c)))
+		goto out;
+	if ((rc = desk_request_create(g->opt.desk, c, &a, &in, pl_time_now_ms(), &req, &err)) ||
+	    (rc = line_live_alarm_set_request(c, pl_json_str(ev, "alarm_id"), pl_json_str(req, "id"))) ||
+	    (rc = store_commit(c)))
+		goto out;
+	json_object_set_new(ev, "desk_request_id", json_string(pl_json_str(req, "id")));
+out:
+	if (rc) {
+		if (store_in_tx(c))
+			store_rollback(c);
+		ingest__reject(g, IC_LIVE, "desk", *err.text ? err.text : pl_strerror(rc));
+	}
+	json_decref(req);
+	json_decref(line);
+}
+
+/* Publishes alarm events, opening desk requests first (NOTES 8). */
+static void ingest__events(struct mqtt_ingest *g, struct store_conn *c, json_t *events)
+{
+	size_t i;
+	json_t *ev;
+	json_array_foreach(events, i, ev) {
+		ingest__safety_request(g, c, ev);
+		ingest__publish(g, "alarm", pl_json_str(ev, "enterprise_id"), ev);
+	}
+}
+
+/* Applies one line's points of a committed flush (NOTES 8); retried once
+ * when an operator changed an alarm at the same moment. */
+static void ingest__live_line(struct mqtt_ingest *g, struct store_conn *c, const char *line_id,
+			      const struct line_live_point *pts, size_t n)
+{
+	json_t *tile = NULL, *events = NULL;
+	int rc = PL_ECONFLICT;
+
+	for (int attempt = 0; attempt < 2 && rc == PL_ECONFLICT; attempt++) {
+		if ((rc = store_begin(c)))
+			break;
+		rc = line_live_apply(c, line_id, pts, n, pl_time_now_ms(), &tile, &events);
+		if (rc == 0)
+			rc = store_commit(c);
+		if (rc) {
+			if (store_in_tx(c))
+				store_rollback(c);
+			json_decref(tile);
+			json_decref(events);
+			tile = events = NULL;
+		}
+	}
+	if (rc) {
+		ingest__reject(g, IC_LIVE, line_id, c ? store_conn_errmsg(c) : pl_strerror(rc));
+		return;
+	}
+	ingest__events(g, c, events);
+	ingest__publish(g, "line", pl_json_str(tile, "enterprise_id"), tile);
+	json_decref(tile);
+	json_decref(events);
+}
+
+/* Gathers the points of the last flush of the line of series i (not yet
+ * done) into *pts (grown as needed), marking its series done; returns the
+ * count. first[j] is where series j's newly committed points begin. */
+static size_t ingest__line_points(struct mqtt_ingest *g, const size_t *first, bool *done, size_t i,
+				  struct line_live_point **pts, size_t *cap)
+{
+	const char *line_id = g->series[i]->line_id;
+	size_t n = 0;
+
+	for (size_t j = i; j < g->nseries; j++) {
+		struct ingest_series *s = g->series[j];
+		if (done[j] || strcmp(s->line_id, line_id))
+			continue;
+		done[j] = true;
+		for (size_t k = first[j]; k < s->n && n < LINE_LIVE_POINTS_MAX; k++) {
+			if (n == *cap) {
+				*cap = *cap ? 2 * *cap : 64;
+				*pts = pl_realloc(*pts, *cap * sizeof(**pts));
+			}
+			(*pts)[n++] = (struct line_live_point){ s->metric, s->pts[k].t, s->pts[k].v };
+		}
+	}
+	return n;
+}
+
+/* The points of the last flush, per line, into live state (NOTES 8).
+ * first[i] is where series i's newly committed points begin. All touched
+ * lines go into ONE transaction (NOTES 9: a commit is an fsync, and one
+ * per line per flush was most of the worker's wall time); when any line
+ * fails there (an operator changed an alarm at the same moment), it is
+ * rolled back and every line is applied on its own, with its retry. */
+static void ingest__live(struct mqtt_ingest *g, const size_t *first)
+{
+	struct store_conn *c = NULL;
+	struct line_live_point *pts = NULL;
+	size_t cap = 0;
+	bool *done = pl_calloc(g->nseries ? g->nseries : 1, sizeof(*done));
+	json_t *tiles = json_array(), *evs = json_array();
+	int rc;
+
+	if (store_conn_get(g->opt.store, &c))
+		goto out;
+	if ((rc = store_begin(c)) == 0) {
+		int64_t now = pl_time_now_ms();
+		for (size_t i = 0; i < g->nseries && rc == 0; i++) {
+			json_t *tile = NULL, *events = NULL;
+			if (done[i] || g->series[i]->n == first[i])
+				continue;
+			size_t n = ingest__line_points(g, first, done, i, &pts, &cap);
+			rc = line_live_apply(c, g->series[i]->line_id, pts, n, now, &tile, &events);
+			if (rc == 0) {
+				json_array_append_new(tiles, tile);
+				json_array_append_new(evs, events);
+			}
+		}
+		if (rc == 0)
+			rc = store_commit(c);
+		if (rc && store_in_tx(c))
+			store_rollback(c);
+	}
+	if (rc == 0) {
+		size_t k;
+		json_t *t;
+		json_array_foreach(tiles, k, t) {
+			ingest__events(g, c, json_array_get(evs, k));
+			ingest__publish(g, "line", pl_json_str(t, "enterprise_id"), t);
+		}
+		goto out;
+	}
+	/* the slow path: one transaction per line */
+	memset(done, 0, (g->nseries ? g->nseries : 1) * sizeof(*done));
+	for (size_t i = 0; i < g->nseries; i++) {
+		if (done[i] || g->series[i]->n == first[i])
+			continue;
+		size_t n = ingest__line_points(g, first, done, i, &pts, &cap);
+		ingest__live_line(g, c, g->series[i]->line_id, pts, n);
+	}
+out:
+	json_decref(tiles);
+	json_decref(evs);
+	free(pts);
+	free(done);
+	store_conn_put(c);
+}
+
+/* The stale-data and shelving timers (NOTES 8), and the tiles of lines
+ * whose alarms changed. */
+static void ingest__tick(struct mqtt_ingest *g)
+{
+	struct store_conn *c = NULL;
+	json_t *events = NULL, *lines = json_object();
+	int rc;
+
+	if (store_conn_get(g->opt.store, &c))
+		goto out;
+	if ((rc = store_begin(c)) == 0) {
+		rc = line_live_tick(c, pl_time_now_ms(), &events);
+		if (rc == 0)
+			rc = store_commit(c);
+		if (rc && store_in_tx(c))
+			store_rollback(c);
+	}
+	if (rc) {
+		if (rc != PL_ECONFLICT) /* a concurrent change: the next tick retries */
+			ingest__reject(g, IC_LIVE, "tick", store_conn_errmsg(c));
+		goto out;
+	}
+	ingest__events(g, c, events);
+	size_t i;
+	json_t *ev;
+	json_array_foreach(events, i, ev)
+		json_object_set_new(lines, pl_json_str(ev, "line_id"), json_true());
+	const char *line_id;
+	json_t *v;
+	json_object_foreach(lines, line_id, v) {
+		json_t *tile = NULL;
+		if (line_live_tile(c, line_id, pl_time_now_ms(), false, &tile) == 0)
+			ingest__publish(g, "line", pl_json_str(tile, "enterprise_id"), tile);
+		json_decref(tile);
+	}
+out:
+	json_decref(events);
+	json_decref(lines);
+	store_conn_put(c);
+}
+
+static void ingest__enc_reset(struct ingest_series *s)
+{
+	line_block_enc_release(&s->enc);
+	line_block_enc_init(&s->enc);
+}
+
 /* Commits every dirty open block and its last value in one transaction
  * (NOTES 2). On failure nothing is forgotten: the next flush retries. */
 static void ingest__flush(struct mqtt_ingest *g)
 {
 	struct store_conn *c = NULL;
 	bool *fresh = NULL;
+	size_t *first = NULL;
 	int rc;
 
 	if (g->pending == 0)
@@ -313,7 +584,11 @@ static void ingest__flush(struct mqtt_ingest *g)
 			if (k == 0)
 				continue;
 		}
-		if ((rc = line_repo_block_put(c, s->id, s->pts, s->n)))
+		/* NOTES 9: encode only the points since the last flush */
+		for (size_t j = s->enc.count; j < s->n; j++)
+			if ((rc = line_block_enc_add(&s->enc, s->pts[j].t, s->pts[j].v)))
+				goto out;
+		if ((rc = line_repo_block_put_enc(c, s->id, &s->enc, &g->blk)))
 			goto out;
 	}
 	if ((rc = store_commit(c)))
@@ -321,44 +596,65 @@ static void ingest__flush(struct mqtt_ingest *g)
 	atomic_fetch_add(&g->points, g->pending);
 	atomic_fetch_add(&g->flushes, 1);
 	g->pending = 0;
+	store_conn_put(c); /* the live step takes its own connection */
+	c = NULL;
+	first = pl_calloc(g->nseries ? g->nseries : 1, sizeof(*first));
+	for (size_t i = 0; i < g->nseries; i++)
+		first[i] = g->series[i]->n_flushed;
+	ingest__live(g, first);
 	for (size_t i = 0; i < g->nseries; i++) {
 		struct ingest_series *s = g->series[i];
 		s->n_flushed = s->n;
-		if (s->n == LINE_BLOCK_POINTS_MAX) /* sealed: the next point opens a new block */
+		if (s->n >= SEAL_POINTS) { /* sealed: the next point opens a new block */
 			s->n = s->n_flushed = 0;
+			ingest__enc_reset(s);
+		}
 	}
 out:
 	if (rc) {
 		for (size_t i = 0; fresh && i < g->nseries; i++)
 			if (fresh[i])
 				g->series[i]->has_id = false; /* its row was rolled back */
+		/* encoders may hold rolled-back or late-filtered points: the
+		 * next flush encodes those blocks again from pts (NOTES 9) */
+		for (size_t i = 0; i < g->nseries; i++)
+			if (g->series[i]->enc.count != g->series[i]->n_flushed)
+				ingest__enc_reset(g->series[i]);
 		ingest__reject(g, IC_DB, "flush", c ? store_conn_errmsg(c) : pl_strerror(rc));
 	}
 	free(fresh);
+	free(first);
 	store_conn_put(c); /* rolls back what is still open */
 }
 
-static void ingest__point(struct mqtt_ingest *g, struct ingest_node *n, const char *topic,
-			  const char *metric, int64_t t, double v)
+/* The series of metric key `metric` of node n, created on first sight;
+ * NULL (counted) when the name is too long. */
+static struct ingest_series *ingest__series(struct mqtt_ingest *g, struct ingest_node *n,
+					    const char *topic, const char *metric)
 {
 	json_t *ix = json_object_get(n->series, metric);
 	struct ingest_series *s;
 
-	if (ix) {
-		s = g->series[json_integer_value(ix)];
-	} else {
-		if (strlen(metric) > LINE_METRIC_MAX) {
-			ingest__reject(g, IC_BAD_VALUE, topic, "metric name too long");
-			return;
-		}
-		s = pl_calloc(1, sizeof(*s));
-		s->metric = pl_strdup(metric);
-		pl_strlcpy(s->line_id, n->line_id, sizeof(s->line_id));
-		s->last_t = INT64_MIN;
-		g->series = pl_realloc(g->series, (g->nseries + 1) * sizeof(*g->series));
-		json_object_set_new(n->series, metric, json_integer((json_int_t)g->nseries));
-		g->series[g->nseries++] = s;
+	if (ix)
+		return g->series[json_integer_value(ix)];
+	if (strlen(metric) > LINE_METRIC_MAX) {
+		ingest__reject(g, IC_BAD_VALUE, topic, "metric name too long");
+		return NULL;
 	}
+	s = pl_calloc(1, sizeof(*s));
+	s->metric = pl_strdup(metric);
+	pl_strlcpy(s->line_id, n->line_id, sizeof(s->line_id));
+	s->last_t = INT64_MIN;
+	line_block_enc_init(&s->enc);
+	g->series = pl_realloc(g->series, (g->nseries + 1) * sizeof(*g->series));
+	json_object_set_new(n->series, metric, json_integer((json_int_t)g->nseries));
+	g->series[g->nseries++] = s;
+	return s;
+}
+
+static void ingest__point(struct mqtt_ingest *g, struct ingest_series *s, const char *topic,
+			  int64_t t, double v)
+{
 	if (t <= s->last_t) {
 		ingest__reject(g, IC_LATE, topic, "point not after the newest of its series");
 		return;
@@ -402,6 +698,11 @@ static void ingest__apply(struct mqtt_ingest *g, struct ingest_node *n, const st
 {
 	char key[LINE_METRIC_MAX + 2];
 
+	if (n->by_index_gen != mqtt_sp_node_generation(n->sp)) { /* a birth moved the table */
+		for (size_t k = 0; k < n->n_by_index; k++)
+			n->by_index[k] = -1;
+		n->by_index_gen = mqtt_sp_node_generation(n->sp);
+	}
 	for (size_t i = 0; i < p->n_metrics; i++) {
 		const struct mqtt_sp_metric *m = &p->metrics[i];
 		struct mqtt_sp_binding b;
@@ -423,16 +724,33 @@ static void ingest__apply(struct mqtt_ingest *g, struct ingest_node *n, const st
 			ingest__reject(g, IC_BAD_VALUE, topic, "timestamp out of range");
 			continue;
 		}
-		if (*b.device)
-			pl_fmt(key, sizeof(key), "%s/", b.device); /* <= MQTT_SP_ID_MAX + 1 bytes */
-		else
-			key[0] = '\0';
-		if (strlen(key) + strlen(b.name) > LINE_METRIC_MAX) {
-			ingest__reject(g, IC_BAD_VALUE, topic, "metric name too long");
-			continue;
+		/* NOTES 9: the series by binding index while the birth stands */
+		struct ingest_series *s = NULL;
+		if (b.index < n->n_by_index && n->by_index[b.index] >= 0)
+			s = g->series[n->by_index[b.index]];
+		if (!s) {
+			if (*b.device)
+				pl_fmt(key, sizeof(key), "%s/", b.device); /* <= MQTT_SP_ID_MAX + 1 bytes */
+			else
+				key[0] = '\0';
+			if (strlen(key) + strlen(b.name) > LINE_METRIC_MAX) {
+				ingest__reject(g, IC_BAD_VALUE, topic, "metric name too long");
+				continue;
+			}
+			pl_strlcpy(key + strlen(key), b.name, sizeof(key) - strlen(key));
+			if (!(s = ingest__series(g, n, topic, key)))
+				continue;
+			if (b.index >= n->n_by_index) {
+				size_t k = n->n_by_index;
+				n->n_by_index = (size_t)b.index + 1;
+				n->by_index = pl_realloc(n->by_index, n->n_by_index * sizeof(*n->by_index));
+				while (k < n->n_by_index)
+					n->by_index[k++] = -1;
+			}
+			json_t *ix = json_object_get(n->series, key);
+			n->by_index[b.index] = (int32_t)json_integer_value(ix);
 		}
-		pl_strlcpy(key + strlen(key), b.name, sizeof(key) - strlen(key));
-		ingest__point(g, n, topic, key, ts, d);
+		ingest__point(g, s, topic, ts, d);
 	}
 }
 
@@ -494,9 +812,13 @@ static void ingest__handle(struct mqtt_ingest *g, const struct ingest_msg *e)
 		/* pending points would clear the mark again: commit them first */
 		ingest__flush(g);
 		if (store_conn_get(g->opt.store, &c) == 0) {
+			json_t *tile = NULL;
 			if (line_repo_mark_stale(c, n->line_id,
 						 v.stale == MQTT_SP_STALE_DEVICE ? t.device : "", NULL))
 				ingest__reject(g, IC_DB, e->topic, store_conn_errmsg(c));
+			else if (line_live_tile(c, n->line_id, now, false, &tile) == 0)
+				ingest__publish(g, "line", pl_json_str(tile, "enterprise_id"), tile);
+			json_decref(tile);
 			store_conn_put(c);
 		}
 	}
@@ -507,14 +829,19 @@ static void *ingest__worker(void *arg)
 {
 	struct mqtt_ingest *g = arg;
 	int64_t next_flush = pl_time_now_ms() + g->opt.flush_ms;
+	int64_t next_tick = pl_time_now_ms() + g->opt.tick_ms;
+	int64_t last_flush = pl_time_now_ms();
 
 	for (;;) {
 		struct ingest_msg *batch;
-		bool stopping;
+		bool stopping, idle;
 
 		pthread_mutex_lock(&g->mu);
 		while (!g->head && !g->stop) {
-			int64_t wait = next_flush - pl_time_now_ms();
+			int64_t due = next_flush;
+			if (g->pending > 0 && g->pending < IDLE_FLUSH_POINTS && last_flush + IDLE_FLUSH_MS < due)
+				due = last_flush + IDLE_FLUSH_MS;
+			int64_t wait = due - pl_time_now_ms();
 			if (wait <= 0)
 				break;
 			struct timespec ts;
@@ -540,9 +867,20 @@ static void *ingest__worker(void *arg)
 			ingest__handle(g, e);
 			ingest__msg_free(e);
 		}
-		if (stopping || g->pending >= FLUSH_POINTS || pl_time_now_ms() >= next_flush) {
+		pthread_mutex_lock(&g->mu);
+		idle = !g->head;
+		pthread_mutex_unlock(&g->mu);
+		int64_t now = pl_time_now_ms();
+		if (stopping || g->pending >= FLUSH_POINTS || now >= next_flush ||
+		    (idle && g->pending > 0 && g->pending < IDLE_FLUSH_POINTS &&
+		     now - last_flush >= IDLE_FLUSH_MS)) {
 			ingest__flush(g);
-			next_flush = pl_time_now_ms() + g->opt.flush_ms;
+			last_flush = pl_time_now_ms();
+			next_flush = last_flush + g->opt.flush_ms;
+		}
+		if (!stopping && pl_time_now_ms() >= next_tick) {
+			ingest__tick(g);
+			next_tick = pl_time_now_ms() + g->opt.tick_ms;
 		}
 		if (stopping)
 			return NULL;
@@ -556,11 +894,13 @@ static void ingest__free(struct mqtt_ingest *g)
 	for (size_t i = 0; i < g->nnodes; i++) {
 		mqtt_sp_node_free(g->nodes[i]->sp);
 		json_decref(g->nodes[i]->series);
+		free(g->nodes[i]->by_index);
 		free(g->nodes[i]);
 	}
 	for (size_t i = 0; i < g->nseries; i++) {
 		free(g->series[i]->metric);
 		free(g->series[i]->pts);
+		line_block_enc_release(&g->series[i]->enc);
 		free(g->series[i]);
 	}
 	while (g->head) {
@@ -570,10 +910,12 @@ static void ingest__free(struct mqtt_ingest *g)
 	}
 	free(g->nodes);
 	free(g->series);
+	pl_buf_release(&g->blk);
 	if (g->mosq)
 		mosquitto_destroy(g->mosq);
 	pthread_cond_destroy(&g->cv);
 	pthread_mutex_destroy(&g->mu);
+	pthread_mutex_destroy(&g->pub_mu);
 	free(g);
 }
 
@@ -587,7 +929,11 @@ int mqtt_ingest_start(const struct mqtt_ingest_options *opt, struct mqtt_ingest 
 	*out = NULL;
 	pthread_mutex_init(&g->mu, NULL);
 	pthread_cond_init(&g->cv, NULL);
+	pthread_mutex_init(&g->pub_mu, NULL);
 	g->opt = *opt;
+	pl_buf_init(&g->blk, LINE_BLOCK_BYTES_MAX);
+	if (g->opt.tick_ms <= 0)
+		g->opt.tick_ms = 1000;
 	if (g->opt.flush_ms <= 0)
 		g->opt.flush_ms = 250;
 	if (g->opt.queue_max == 0)
@@ -606,6 +952,9 @@ int mqtt_ingest_start(const struct mqtt_ingest_options *opt, struct mqtt_ingest 
 	/* a persistent session: the broker keeps QoS 1 messages while we are away */
 	g->mosq = mosquitto_new(client_id, false, g);
 	if (!g->mosq)
+		goto fail;
+	if (opt->username && *opt->username &&
+	    mosquitto_username_pw_set(g->mosq, opt->username, opt->password) != MOSQ_ERR_SUCCESS)
 		goto fail;
 	mosquitto_connect_callback_set(g->mosq, ingest__on_connect);
 	mosquitto_disconnect_callback_set(g->mosq, ingest__on_disconnect);

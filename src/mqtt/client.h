@@ -18,6 +18,13 @@
 #include "store/store.h"
 
 struct mqtt_ingest; /* opaque: mosquitto handle, queue, worker, sessions */
+struct desk_svc;    /* src/desk/repo.h */
+
+/* Where live updates go (the SSE hub, wired by cli/serve.c): event "line"
+ * with a tile, "alarm" with an alarm change; data is one line of JSON,
+ * borrowed for the call. Called from the ingest worker; must not block. */
+typedef void (*mqtt_ingest_publish_fn)(void *ctx, const char *event, const char *enterprise_id,
+				       const char *data);
 
 struct mqtt_ingest_options {
 	const char *url;       /* "mqtt://HOST[:PORT]" (default port 1883) */
@@ -26,6 +33,14 @@ struct mqtt_ingest_options {
 	struct pl_log *log;    /* borrowed; may be NULL */
 	int flush_ms;          /* how often points are committed; 0: 250 */
 	size_t queue_max;      /* messages waiting for the worker; 0: 65536 */
+	/* line-live: safety alarms open an urgent desk request through this
+	 * (borrowed, may be NULL: no requests) */
+	const struct desk_svc *desk;
+	int tick_ms;           /* stale-alarm / shelving timer; 0: 1000 */
+	/* line-live: broker credentials (`parkline admin mqtt` writes them);
+	 * NULL or "": connect anonymously. Borrowed for mqtt_ingest_start. */
+	const char *username;
+	const char *password;
 };
 
 /* Parses url into host and port. Errors: PL_EINVAL (not mqtt://, empty
@@ -37,6 +52,11 @@ int mqtt_ingest_url_parse(const char *url, char *host, size_t hostsz, int *port)
  * is fine). Errors: PL_EINVAL (bad url or host id), PL_EIO (libmosquitto
  * or thread start failed). */
 int mqtt_ingest_start(const struct mqtt_ingest_options *opt, struct mqtt_ingest **out);
+
+/* Sets (or, with fn NULL, clears) where live updates go; thread-safe.
+ * After it returns with NULL, fn is no longer called, so the caller may
+ * free ctx. */
+void mqtt_ingest_set_publisher(struct mqtt_ingest *g, mqtt_ingest_publish_fn fn, void *ctx);
 
 /* Publishes STATE offline, disconnects, drains the queue, commits what is
  * pending and frees everything. NULL is a no-op. */

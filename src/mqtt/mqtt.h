@@ -370,6 +370,10 @@ struct mqtt_sp_binding {
  * else by name. Errors: PL_ENOTFOUND. */
 int mqtt_sp_node_resolve(const struct mqtt_sp_node *n, const char *device,
 			 const struct mqtt_sp_metric *m, struct mqtt_sp_binding *out);
+/* Changes whenever a birth, death or reindex may have moved the metric
+ * table, so a caller may cache per binding index while it stays equal
+ * (the ingest worker's series lookup). */
+uint64_t mqtt_sp_node_generation(const struct mqtt_sp_node *n);
 
 /* State for the control room. */
 bool mqtt_sp_node_online(const struct mqtt_sp_node *n);

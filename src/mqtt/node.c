@@ -46,6 +46,7 @@ struct mqtt_sp_node {
 	uint32_t *by_name;         /* indexes into e, by (dev, name) */
 	struct device *dev;        /* owned; ndev used, devcap allocated */
 	size_t ndev, devcap;
+	uint64_t gen;              /* bumped whenever entries may move */
 };
 
 static const char *const cause_names[MQTT_SP_C_COUNT] = {
@@ -99,6 +100,7 @@ static void drop_entries(struct mqtt_sp_node *n, uint32_t dev)
 		n->e[w++] = n->e[r];
 	}
 	n->n = w;
+	n->gen++;
 }
 
 void mqtt_sp_node_free(struct mqtt_sp_node *n)
@@ -138,6 +140,7 @@ static int cmp_name(const void *a, const void *b, void *ctx)
  * a name repeats within one device. */
 static bool reindex(struct mqtt_sp_node *n, char *why, size_t whysz)
 {
+	n->gen++; /* entry indexes (mqtt_sp_binding.index) may have changed */
 	free(n->by_alias);
 	free(n->by_name);
 	n->by_alias = pl_calloc(n->n ? n->n : 1, sizeof(uint32_t));
@@ -582,6 +585,11 @@ int mqtt_sp_node_resolve(const struct mqtt_sp_node *n, const char *device,
 	out->datatype = e->datatype;
 	out->index = (uint32_t)(e - n->e);
 	return 0;
+}
+
+uint64_t mqtt_sp_node_generation(const struct mqtt_sp_node *n)
+{
+	return n->gen;
 }
 
 bool mqtt_sp_node_online(const struct mqtt_sp_node *n)

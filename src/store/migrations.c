@@ -360,12 +360,333 @@ static const char M5_GREEN_SQL[] =
 	" finished_at TEXT,"
 	" UNIQUE (project_id, seq));\n";
 
+/* Migration 10 (owner: helper "line-live"): the line's production plan
+ * (ideal cycle time and shift calendar, so OEE uses planned time), its
+ * live tile and machine-state log, and alarm rules that carry their own
+ * ISA-18.2 life cycle (src/line/live.c NOTES). Times are BIGINT ms UTC. */
+static const char M10_LINE_LIVE_SQL[] =
+	"CREATE TABLE line_plans ("
+	" line_id TEXT PRIMARY KEY REFERENCES lines(id),"
+	" product TEXT NOT NULL,"
+	" ideal_cycle_ms DOUBLE PRECISION NOT NULL CHECK (ideal_cycle_ms > 0),"
+	" calendar TEXT NOT NULL);\n"
+	"CREATE TABLE line_live ("
+	" line_id TEXT PRIMARY KEY REFERENCES lines(id),"
+	" state TEXT NOT NULL,"
+	" state_since BIGINT NOT NULL,"
+	" last_t BIGINT NOT NULL,"
+	" counter BIGINT,"
+	" counter_moved_t BIGINT,"
+	" tile TEXT NOT NULL);\n"
+	"CREATE TABLE line_state_log ("
+	" line_id TEXT NOT NULL REFERENCES lines(id),"
+	" t_start BIGINT NOT NULL,"
+	" state TEXT NOT NULL,"
+	" PRIMARY KEY (line_id, t_start));\n"
+	"CREATE TABLE line_alarms ("
+	" id TEXT PRIMARY KEY,"
+	" line_id TEXT NOT NULL REFERENCES lines(id),"
+	" enterprise_id TEXT NOT NULL REFERENCES enterprises(id),"
+	" name TEXT NOT NULL,"
+	" metric TEXT NOT NULL,"
+	" kind TEXT NOT NULL CHECK (kind IN ('high','low','roc','stale')),"
+	" category TEXT NOT NULL,"
+	" priority INTEGER NOT NULL,"
+	" limit_v DOUBLE PRECISION NOT NULL,"
+	" deadband DOUBLE PRECISION NOT NULL,"
+	" stale_ms BIGINT NOT NULL,"
+	" state TEXT NOT NULL,"
+	" cond INTEGER NOT NULL,"
+	" has_last INTEGER NOT NULL,"
+	" last_t BIGINT NOT NULL,"
+	" last_v DOUBLE PRECISION NOT NULL,"
+	" shelved_until BIGINT NOT NULL,"
+	" since BIGINT NOT NULL,"
+	" version BIGINT NOT NULL,"
+	" desk_request_id TEXT,"
+	" created_at TEXT NOT NULL);\n"
+	"CREATE INDEX line_alarms_line_idx ON line_alarms (line_id, metric);\n"
+	"CREATE TABLE line_alarm_events ("
+	" id TEXT PRIMARY KEY,"
+	" alarm_id TEXT NOT NULL REFERENCES line_alarms(id),"
+	" at BIGINT NOT NULL,"
+	" event TEXT NOT NULL,"
+	" state TEXT NOT NULL,"
+	" value DOUBLE PRECISION,"
+	" actor TEXT);\n"
+	"CREATE INDEX line_alarm_events_alarm_idx ON line_alarm_events (alarm_id, at);\n";
+
+/* Migration 7: the desk workflow's missing parts (docs/desk.md section 14).
+ * request_attachments: one row per uploaded file; the bytes live outside
+ * the database in the attachments directory, named by their SHA-256
+ * (src/desk/attach.c), so the row keeps the checksum a download verifies.
+ * request_pauses: the spans a request waited on the enterprise (补充材料);
+ * to_at is NULL while it waits. request_extensions: 延期 applications with
+ * the deadline asked for and the admin's decision. */
+static const char M7_DESK_FLOW_SQL[] =
+	"CREATE TABLE request_attachments ("
+	" id TEXT PRIMARY KEY,"
+	" request_id TEXT NOT NULL REFERENCES requests(id),"
+	" filename TEXT NOT NULL,"
+	" type TEXT NOT NULL,"
+	" size BIGINT NOT NULL CHECK (size > 0),"
+	" sha256 TEXT NOT NULL,"
+	" uploader_id TEXT,"
+	" uploader_name TEXT,"
+	" created_at TEXT NOT NULL);\n"
+	"CREATE INDEX request_attachments_request_idx ON request_attachments (request_id, created_at);\n"
+	"CREATE TABLE request_pauses ("
+	" id TEXT PRIMARY KEY,"
+	" request_id TEXT NOT NULL REFERENCES requests(id),"
+	" from_at TEXT NOT NULL,"
+	" to_at TEXT,"
+	" reason TEXT NOT NULL);\n"
+	"CREATE INDEX request_pauses_request_idx ON request_pauses (request_id, from_at);\n"
+	"CREATE TABLE request_extensions ("
+	" id TEXT PRIMARY KEY,"
+	" request_id TEXT NOT NULL REFERENCES requests(id),"
+	" reason TEXT NOT NULL,"
+	" old_due_at TEXT,"
+	" new_due_at TEXT NOT NULL,"
+	" state TEXT NOT NULL CHECK (state IN ('pending','approved','rejected')),"
+	" requested_by TEXT,"
+	" requested_at TEXT NOT NULL,"
+	" decided_by TEXT,"
+	" decided_at TEXT,"
+	" decision_note TEXT);\n"
+	"CREATE INDEX request_extensions_request_idx ON request_extensions (request_id, requested_at);\n";
+
+/* Migration 9 (owner: helper "trace"; src/trace/queue.c, named.c): the
+ * asynchronous capture queue - one row per acknowledged, not yet processed
+ * document, deleted in the transaction that stores its outcome, taken in
+ * seq order - named EPCIS queries, owned by an enterprise or by the
+ * park ('*', for admins and auditors; src/trace/named.c), and the GLNs
+ * (canonical party or location Digital Links) each enterprise answers
+ * for, so both parties of a shipment see it (src/trace/party.c), and
+ * subscriptions to named queries with their delivery cursor
+ * (src/trace/subscribe.c). */
+static const char M9_TRACE_SQL[] =
+	"CREATE TABLE trace_queries ("
+	" owner TEXT NOT NULL,"
+	" name TEXT NOT NULL,"
+	" query_json TEXT NOT NULL,"
+	" created_by TEXT,"
+	" created_at TEXT NOT NULL,"
+	" PRIMARY KEY (owner, name));\n"
+	"CREATE TABLE trace_party_ids ("
+	" value TEXT PRIMARY KEY,"
+	" enterprise_id TEXT NOT NULL REFERENCES enterprises(id),"
+	" created_at TEXT NOT NULL);\n"
+	"CREATE INDEX trace_party_ids_ent_idx ON trace_party_ids (enterprise_id);\n"
+	"CREATE TABLE trace_subscriptions ("
+	" id TEXT PRIMARY KEY,"
+	" owner TEXT NOT NULL,"
+	" query_name TEXT NOT NULL,"
+	" dest TEXT NOT NULL,"
+	" signature_token TEXT,"
+	" report_if_empty INTEGER NOT NULL,"
+	" stream INTEGER NOT NULL,"
+	" schedule_json TEXT,"
+	" initial_record_time TEXT,"
+	" cursor_ms BIGINT NOT NULL,"
+	" cursor_row TEXT NOT NULL,"
+	" next_run_ms BIGINT NOT NULL,"
+	" attempts INTEGER NOT NULL,"
+	" last_error TEXT,"
+	" last_delivery_at TEXT,"
+	" created_by TEXT,"
+	" created_at TEXT NOT NULL,"
+	" FOREIGN KEY (owner, query_name) REFERENCES trace_queries (owner, name));\n"
+	"CREATE INDEX trace_subscriptions_due_idx ON trace_subscriptions (next_run_ms);\n"
+	"CREATE INDEX trace_subscriptions_query_idx ON trace_subscriptions (owner, query_name);\n";
+static const char M9_TRACE_SQLITE[] =
+	"CREATE TABLE trace_capture_queue ("
+	" seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" job_id TEXT NOT NULL UNIQUE REFERENCES trace_capture_jobs(id),"
+	" enterprise_id TEXT NOT NULL,"
+	" created_by TEXT,"
+	" is_xml INTEGER NOT NULL,"
+	" body BLOB NOT NULL);\n";
+static const char M9_TRACE_PG[] =
+	"CREATE TABLE trace_capture_queue ("
+	" seq BIGSERIAL PRIMARY KEY,"
+	" job_id TEXT NOT NULL UNIQUE REFERENCES trace_capture_jobs(id),"
+	" enterprise_id TEXT NOT NULL,"
+	" created_by TEXT,"
+	" is_xml INTEGER NOT NULL,"
+	" body BYTEA NOT NULL);\n";
+
+/* Migration 6: the park registry (park-core; src/park/, docs/park.md).
+ * Enterprises gain whether they are in production (投产); yearly figures
+ * are one row per enterprise and year, money in BIGINT yuan; projects are
+ * smart-transformation projects (type and status codes checked in
+ * src/park/registry.c); park_settings holds park-wide settings such as the
+ * port-to-plant logistics baseline. Dates are YYYY-MM-DD text. */
+static const char M6_PARK_SQL[] =
+	"ALTER TABLE enterprises ADD COLUMN in_production INTEGER NOT NULL DEFAULT 0;\n"
+	"CREATE INDEX certifications_type_idx ON certifications (type, valid_from, valid_to);\n"
+	"CREATE TABLE park_yearly ("
+	" enterprise_id TEXT NOT NULL REFERENCES enterprises(id),"
+	" year INTEGER NOT NULL,"
+	" revenue BIGINT NOT NULL CHECK (revenue >= 0),"
+	" industrial_output BIGINT NOT NULL CHECK (industrial_output >= 0),"
+	" rd_spending BIGINT NOT NULL CHECK (rd_spending >= 0),"
+	" high_tech_output BIGINT NOT NULL CHECK (high_tech_output >= 0),"
+	" high_tech_product_revenue BIGINT NOT NULL CHECK (high_tech_product_revenue >= 0),"
+	" updated_at TEXT NOT NULL,"
+	" PRIMARY KEY (enterprise_id, year));\n"
+	"CREATE INDEX park_yearly_year_idx ON park_yearly (year);\n"
+	"CREATE TABLE park_projects ("
+	" id TEXT PRIMARY KEY,"
+	" enterprise_id TEXT NOT NULL REFERENCES enterprises(id),"
+	" name TEXT NOT NULL,"
+	" type TEXT NOT NULL,"
+	" investment BIGINT NOT NULL CHECK (investment >= 0),"
+	" status TEXT NOT NULL,"
+	" started_on TEXT NOT NULL,"
+	" accepted_on TEXT,"
+	" updated_at TEXT NOT NULL,"
+	" UNIQUE (enterprise_id, name));\n"
+	"CREATE TABLE park_settings ("
+	" name TEXT PRIMARY KEY,"
+	" value TEXT NOT NULL);\n"
+	"INSERT INTO park_settings (name, value) VALUES ('logistics_baseline_days', '30');\n";
+
+/* Migration 11 (owner: helper "park-web"): supplier matching (强链条,
+ * src/park/match.c). park_catalog holds what each enterprise declares it
+ * makes and buys (GB/T 4754 industry code in canonical form, product,
+ * free text); park_match_profiles whether it sits in the park (the
+ * ranking's in-park bonus); park_introductions links the two desk
+ * requests an "introduce us" opened. */
+static const char M11_PARK_MATCH_SQL[] =
+	"CREATE TABLE park_catalog ("
+	" id TEXT PRIMARY KEY,"
+	" enterprise_id TEXT NOT NULL REFERENCES enterprises(id),"
+	" kind TEXT NOT NULL CHECK (kind IN ('make','buy')),"
+	" industry_code TEXT NOT NULL,"
+	" product TEXT NOT NULL,"
+	" description TEXT NOT NULL,"
+	" seq INTEGER NOT NULL,"
+	" updated_at TEXT NOT NULL,"
+	" UNIQUE (enterprise_id, seq));\n"
+	"CREATE INDEX park_catalog_kind_idx ON park_catalog (kind, enterprise_id);\n"
+	"CREATE TABLE park_match_profiles ("
+	" enterprise_id TEXT PRIMARY KEY REFERENCES enterprises(id),"
+	" in_park INTEGER NOT NULL DEFAULT 1,"
+	" updated_at TEXT NOT NULL);\n"
+	"CREATE TABLE park_introductions ("
+	" id TEXT PRIMARY KEY,"
+	" buyer_id TEXT NOT NULL REFERENCES enterprises(id),"
+	" supplier_id TEXT NOT NULL REFERENCES enterprises(id),"
+	" buyer_request_id TEXT NOT NULL REFERENCES requests(id),"
+	" supplier_request_id TEXT NOT NULL REFERENCES requests(id),"
+	" note TEXT NOT NULL,"
+	" created_by TEXT NOT NULL,"
+	" created_at TEXT NOT NULL);\n"
+	"CREATE INDEX park_introductions_buyer_idx ON park_introductions (buyer_id);\n"
+	"CREATE INDEX park_introductions_supplier_idx ON park_introductions (supplier_id);\n";
+
+/* Migration 12: desk SLA settings and report indexes (desk-kpi; src/desk/
+ * sla_repo.c, report.c). desk_sla holds only the cells the park admin set
+ * differently from the base table. The indexes serve the KPI report's
+ * range over created_at and a specialist's queue (newest first). */
+static const char M12_DESK_KPI_SQL[] =
+	"CREATE TABLE desk_sla ("
+	" category TEXT NOT NULL,"
+	" urgency TEXT NOT NULL,"
+	" clock TEXT NOT NULL CHECK (clock IN ('sign','contact','resolve')),"
+	" duration TEXT NOT NULL,"
+	" updated_at TEXT NOT NULL,"
+	" updated_by TEXT,"
+	" PRIMARY KEY (category, urgency, clock));\n"
+	"CREATE INDEX requests_created_idx ON requests (created_at);\n"
+	"CREATE INDEX requests_specialist_created_idx ON requests (specialist_id, created_at);\n";
+
+/* Migration 8 (owner: helper "desk-notify"): the notification outbox
+ * (src/desk/outbox.c, docs/notify.md). Rows are written in the same
+ * transaction as the desk event that causes them; dedupe_key (request,
+ * event seq, recipient, channel) is unique, so an event queues each message
+ * once, and the key travels to the provider so a resend after a crash is
+ * dropped there. notify_contacts holds the addresses a user is reached at
+ * and the leader an escalation goes to; notify_inbound dedupes inbound SMS
+ * by the provider's message id. */
+static const char M8_NOTIFY_SQL[] =
+	"CREATE TABLE notify_outbox ("
+	" id TEXT PRIMARY KEY,"
+	" dedupe_key TEXT NOT NULL UNIQUE,"
+	" request_id TEXT REFERENCES requests(id),"
+	" enterprise_id TEXT REFERENCES enterprises(id),"
+	" event TEXT NOT NULL,"
+	" channel TEXT NOT NULL CHECK (channel IN ('sms','wechat','webhook')),"
+	" recipient_kind TEXT NOT NULL,"
+	" recipient_id TEXT,"
+	" address TEXT NOT NULL,"
+	" params_json TEXT NOT NULL,"
+	" state TEXT NOT NULL CHECK (state IN ('pending','sending','sent','dead','skipped')),"
+	" attempts INTEGER NOT NULL DEFAULT 0,"
+	" next_at TEXT NOT NULL,"
+	" lease_until TEXT,"
+	" created_at TEXT NOT NULL,"
+	" sent_at TEXT,"
+	" provider_id TEXT,"
+	" last_error TEXT);\n"
+	"CREATE INDEX notify_outbox_due_idx ON notify_outbox (state, next_at);\n"
+	"CREATE INDEX notify_outbox_request_idx ON notify_outbox (request_id);\n"
+	"CREATE TABLE notify_contacts ("
+	" user_id TEXT PRIMARY KEY REFERENCES users(id),"
+	" phone TEXT,"
+	" wechat_openid TEXT,"
+	" leader_id TEXT REFERENCES users(id),"
+	" updated_at TEXT NOT NULL);\n"
+	"CREATE TABLE notify_inbound ("
+	" provider TEXT NOT NULL,"
+	" message_id TEXT NOT NULL,"
+	" phone TEXT NOT NULL,"
+	" enterprise_id TEXT REFERENCES enterprises(id),"
+	" request_id TEXT REFERENCES requests(id),"
+	" result TEXT NOT NULL,"
+	" text TEXT NOT NULL,"
+	" received_at TEXT NOT NULL,"
+	" PRIMARY KEY (provider, message_id));\n"
+	"CREATE INDEX notify_inbound_request_idx ON notify_inbound (request_id);\n";
+
+/* Migration 13 (owner: helper "trace-perf"; src/trace/genealogy.c note 8,
+ * repo.c): the member tables' id indexes carry the event row, so the set-
+ * based genealogy walk (epc IN (...) joined to trace_events) and the
+ * MATCH_* EXISTS probes (epc = ? AND event_row = e.id) are answered from
+ * the index alone; they replace the (id, role) indexes, so a capture still
+ * maintains the same number of b-trees per member row. */
+static const char M13_TRACE_PERF_SQL[] =
+	"CREATE INDEX trace_event_epcs_epc_row_idx ON trace_event_epcs (epc, event_row, role);\n"
+	"DROP INDEX trace_event_epcs_epc_idx;\n"
+	"CREATE INDEX trace_event_qty_class_row_idx ON trace_event_qty (epc_class, event_row, role);\n"
+	"DROP INDEX trace_event_qty_class_idx;\n";
+
+/* Migration 14 (owner: helper "desk-perf"): the specialist queue's second
+ * branch (docs/desk.md section 15; src/desk/repo.c desk__list_scope):
+ * requests of the enterprises assigned to a specialist but held by someone
+ * else (or no one). The index covers the branch (filter, order and the id
+ * it returns), so it is an index range per assigned enterprise instead of
+ * a row read per request; without id in it SQLite reads every row. */
+static const char M14_DESK_PERF_SQL[] =
+	"CREATE INDEX requests_enterprise_specialist_idx ON requests "
+	"(enterprise_id, specialist_id, created_at, id);\n";
+
 static const struct store__migration migrations[] = {
 	{ 1, "foundation", M1_SQL, M1_SQLITE, M1_PG },
 	{ 2, "desk", M2_DESK_SQL, NULL, NULL },
 	{ 3, "trace", M3_SQL, NULL, NULL },
 	{ 4, "line", M4_LINE_SQL, M4_LINE_SQLITE, M4_LINE_PG },
 	{ 5, "green", M5_GREEN_SQL, NULL, NULL },
+	{ 6, "park", M6_PARK_SQL, NULL, NULL },
+	{ 7, "desk-flow", M7_DESK_FLOW_SQL, NULL, NULL },
+	{ 8, "notify", M8_NOTIFY_SQL, NULL, NULL },
+	{ 9, "trace-queue", M9_TRACE_SQL, M9_TRACE_SQLITE, M9_TRACE_PG },
+	{ 10, "line-live", M10_LINE_LIVE_SQL, NULL, NULL },
+	{ 11, "park-match", M11_PARK_MATCH_SQL, NULL, NULL },
+	{ 12, "desk-kpi", M12_DESK_KPI_SQL, NULL, NULL },
+	{ 13, "trace-perf", M13_TRACE_PERF_SQL, NULL, NULL },
+	{ 14, "desk-perf", M14_DESK_PERF_SQL, NULL, NULL },
 	/* Append new migrations here: { 2, "name", SQL, SQLITE_SQL, PG_SQL }, */
 };
 
@@ -454,8 +775,10 @@ int store_migrate(struct store *st, int *applied)
 
 	if (applied)
 		*applied = 0;
+	/* Versions rise strictly; a gap is allowed (numbers are handed out
+	 * per module and land in any order), a repeat or a step back is not. */
 	for (size_t i = 0; i < n; i++)
-		if (ms[i].version != (int)i + 1)
+		if (ms[i].version <= (i ? ms[i - 1].version : 0))
 			return PL_EINTERNAL;
 	rc = store_conn_get(st, &c);
 	if (rc)
@@ -480,8 +803,8 @@ int store_schema_version(struct store *st, int *current, int *latest)
 	size_t n;
 	int rc;
 
-	store__migrations(&n);
-	*latest = (int)n;
+	const struct store__migration *ms = store__migrations(&n);
+	*latest = n ? ms[n - 1].version : 0;
 	*current = 0;
 	rc = store_conn_get(st, &c);
 	if (rc)

@@ -30,15 +30,33 @@
  *  5. ObjectEvents and TransactionEvents add to the timeline only; the
  *     latest event per unit with a bizLocation (else a readPoint) is its
  *     last known location, the latest with a disposition its disposition.
- *  6. Work is bounded: at most TRACE_WALK_MAX_NODES nodes,
+ *  6. Work is bounded: at most TRACE_WALK_MAX_NODES nodes (a recall:
+ *     RECALL_MAX_NODES, so a 100,000-unit lot is listed whole),
  *     TRACE_WALK_MAX_DEPTH hops from the root, TRACE_WALK_MAX_EVENTS
  *     events, and 1000 events per node; past any bound the answer says
  *     "truncated": true instead of growing. Each (node, window, unit) item
  *     is visited once, so cycles (a lot reworked into itself) end.
- *  7. Tenancy: every read carries the tenant filter, so an enterprise's
- *     walk stops at its own events; auditors and park admins walk all.
+ *  7. Tenancy: every read carries the tenant filter (TRACE__VISIBLE_SQL:
+ *     its own events and shipments naming one of its GLNs), so an
+ *     enterprise's walk stops at what it may see; auditors and park admins
+ *     walk all.
+ *  8. The walk is set-based (issue 4's recall goal): the queue is taken in
+ *     chunks (items in queue order, up to WALK_CHUNK_NODES distinct
+ *     nodes), and a chunk's reads are a few IN (...) queries of up to
+ *     WALK_BATCH values each - the events naming any of its nodes inside
+ *     the chunk's widest window, the member lists of the events that need
+ *     them, and the childless DELETEs (emptying) of the parents reached -
+ *     instead of one query per item, per event and per ADD. Items are
+ *     then processed one by one in queue order against those rows, so
+ *     the graph is the one the item-by-item walk gave. A containment's
+ *     end (note 2) comes from the child's own events (a DELETE naming it
+ *     is one of them) or from an emptying DELETE; either bound beyond the
+ *     item's window is clamped to the window, so reading only inside it
+ *     loses nothing. IN lists are padded to a few fixed lengths so the
+ *     store's prepared-statement cache keeps them. A recall keeps no
+ *     timeline, event bodies or edges (it reports units only).
  */
-#include "trace/trace.h"
+#include "trace_int.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +64,126 @@
 #define WALK_EVENTS_PER_NODE 1000
 #define WALK_INF INT64_MAX
 #define WALK_NINF INT64_MIN
+#define WALK_BATCH 256              /* values per IN (...) list (note 8) */
+#define WALK_CHUNK_NODES 1024       /* distinct nodes per chunk */
+#define WALK_CHUNK_ITEMS 200000     /* items per chunk (bounds its memory) */
+#define WALK_ARENA_CAP ((size_t)1 << 30) /* a chunk's row text; past it: truncated */
+#define RECALL_MAX_NODES 250000
+
+/* The roles a node plays in an event, as bits. */
+enum { R_EPC = 1, R_CHILD = 2, R_INPUT = 4, R_OUTPUT = 8, R_PARENT = 16 };
+
+static void *walk__grow(void *p, size_t *cap, size_t n, size_t size)
+{
+	if (n < *cap)
+		return p;
+	*cap = *cap ? 2 * *cap : 256;
+	return pl_realloc(p, *cap * size);
+}
+
+/* A string -> index map, open addressing (FNV-1a, linear probing), keys
+ * owned and length-counted (a visited key holds binary times). The walk's
+ * sets reach hundreds of thousands of entries in a recall, where jansson
+ * objects keyed by formatted strings cost a third of the time. */
+struct smap {
+	char **key;
+	size_t *len, *val;
+	size_t cap, n;
+};
+
+/* 8 bytes a step (a byte-wise FNV was a tenth of a recall's time). */
+static uint64_t smap__hash(const char *k, size_t n)
+{
+	uint64_t h = 0x9E3779B97F4A7C15ULL ^ n, x;
+	size_t i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		memcpy(&x, k + i, 8);
+		h = (h ^ x) * 0xBF58476D1CE4E5B9ULL;
+		h ^= h >> 31;
+	}
+	x = 0;
+	memcpy(&x, k + i, n - i);
+	h = (h ^ x) * 0x94D049BB133111EBULL;
+	return h ^ (h >> 29);
+}
+
+/* The slot of key k (n bytes, hash h): its own, or the empty one it would
+ * take. */
+static size_t smap__slot_h(const struct smap *m, const char *k, size_t n, uint64_t h)
+{
+	size_t i = (size_t)h & (m->cap - 1);
+	while (m->key[i] && (m->len[i] != n || memcmp(m->key[i], k, n)))
+		i = (i + 1) & (m->cap - 1);
+	return i;
+}
+
+static size_t smap__slot(const struct smap *m, const char *k, size_t n)
+{
+	return smap__slot_h(m, k, n, smap__hash(k, n));
+}
+
+/* Index stored for k, or SIZE_MAX. */
+static size_t smap_get(const struct smap *m, const char *k, size_t n)
+{
+	if (!m->cap)
+		return SIZE_MAX;
+	size_t i = smap__slot(m, k, n);
+	return m->key[i] ? m->val[i] : SIZE_MAX;
+}
+
+/* Adds k -> v unless present; returns the index now stored for k and
+ * sets *added. The key is copied. */
+static size_t smap_put(struct smap *m, const char *k, size_t n, size_t v, bool *added)
+{
+	if (2 * (m->n + 1) > m->cap) {
+		struct smap g = { 0 };
+		g.cap = m->cap ? 2 * m->cap : 256;
+		g.key = pl_calloc(g.cap, sizeof(*g.key));
+		g.len = pl_calloc(g.cap, sizeof(*g.len));
+		g.val = pl_calloc(g.cap, sizeof(*g.val));
+		for (size_t i = 0; i < m->cap; i++) {
+			if (!m->key[i])
+				continue;
+			size_t j = smap__slot(&g, m->key[i], m->len[i]);
+			g.key[j] = m->key[i];
+			g.len[j] = m->len[i];
+			g.val[j] = m->val[i];
+		}
+		g.n = m->n;
+		free(m->key);
+		free(m->len);
+		free(m->val);
+		*m = g;
+	}
+	size_t i = smap__slot(m, k, n);
+	*added = !m->key[i];
+	if (*added) {
+		m->key[i] = pl_malloc(n + 1);
+		memcpy(m->key[i], k, n);
+		m->key[i][n] = 0;
+		m->len[i] = n;
+		m->val[i] = v;
+		m->n++;
+	}
+	return m->val[i];
+}
+
+static void smap_free(struct smap *m)
+{
+	for (size_t i = 0; i < m->cap; i++)
+		free(m->key[i]);
+	free(m->key);
+	free(m->len);
+	free(m->val);
+}
+
+/* A unit's last known location and disposition (note 5); the strings are
+ * interned in the walk's strs map. */
+struct wunit {
+	int64_t loc_ms, disp_ms;
+	const char *loc, *disp;
+};
 
 struct walk_item {
 	char *node;    /* canonical id (owned) */
@@ -55,21 +193,63 @@ struct walk_item {
 	bool root;
 };
 
+/* One event naming one of a chunk's nodes (strings in the chunk arena). */
+struct wev {
+	size_t node;                  /* index into the chunk's nodes */
+	const char *row, *event_id, *type, *action, *biz_step, *disposition;
+	const char *read_point, *biz_location, *parent;
+	int64_t t;
+	unsigned roles;
+	json_t *body;                 /* walks only (owned); NULL in a recall */
+};
+
+/* One member of an event: (row, role, id), kept in the order read. */
+struct wmem {
+	const char *row, *role, *id;
+	size_t seq;
+};
+
+/* A childless DELETE of a parent (note 2: it empties the container). */
+struct wempty {
+	const char *parent, *type;
+	int64_t t;
+};
+
 struct walk {
 	struct store_conn *c;
 	const char *tenant;           /* borrowed; NULL: all tenants */
 	enum trace_walk_dir dir;
+	bool recall;                  /* units only: no timeline, bodies, edges */
+	size_t max_nodes;
 	json_t *nodes;                /* id -> node object */
 	json_t *node_list;            /* array of the same objects, in order */
 	json_t *edges;                /* array */
 	json_t *edge_seen;            /* "from|to|event" -> true */
 	json_t *events;               /* row id -> event body */
 	json_t *timeline;             /* array of {time_ms, ...} */
-	json_t *units;                /* unit id -> {location, ...} (recall) */
-	json_t *visited;              /* "node|lo|hi" -> true */
+	struct smap units;            /* unit id -> index into unit (note 5) */
+	struct wunit *unit;
+	size_t unitcap;
+	struct smap strs;             /* interned locations and dispositions */
+	struct smap visited;          /* (node, unit, lo, hi) -> 1 */
 	struct walk_item *q;          /* queue (owned) */
 	size_t qn, qhead, qcap;
 	bool truncated;
+};
+
+/* What one chunk read (note 8); everything is released by chunk__free. */
+struct chunk {
+	struct pl_arena *a;
+	const char **nodes;           /* borrowed from the queue's items */
+	size_t nn;
+	json_t *nidx;                 /* node -> index */
+	struct wev *ev;
+	size_t nev, evcap;
+	size_t *nstart;               /* node k's events: ev[nstart[k] .. nstart[k+1]) */
+	struct wmem *mem;
+	size_t nmem, memcap;
+	struct wempty *emp;
+	size_t nemp, empcap;
 };
 
 static const char *walk__kind(const char *id)
@@ -93,7 +273,7 @@ static void walk__node(struct walk *w, const char *id)
 	static const char gs1[] = "https://id.gs1.org/";
 	if (json_object_get(w->nodes, id))
 		return;
-	if (json_array_size(w->node_list) >= TRACE_WALK_MAX_NODES) {
+	if (json_array_size(w->node_list) >= w->max_nodes) {
 		w->truncated = true;
 		return;
 	}
@@ -109,6 +289,8 @@ static void walk__edge(struct walk *w, const char *from, const char *to, const c
 	char tm[PL_TIME_STRLEN];
 	struct pl_buf k;
 
+	if (w->recall)
+		return; /* a recall reports units, not the graph */
 	pl_buf_init(&k, 3 * TRACE_ID_MAX + 16);
 	pl_buf_printf(&k, "%s|%s|%s", from, to, event_id);
 	if (k.data && !json_object_get(w->edge_seen, k.data)) {
@@ -124,7 +306,9 @@ static void walk__edge(struct walk *w, const char *from, const char *to, const c
 static void walk__push(struct walk *w, const char *node, const char *unit, int64_t lo,
 		       int64_t hi, int depth, bool root)
 {
-	char key[3 * TRACE_ID_MAX];
+	char key[2 * TRACE_ID_MAX + 2 + 2 * sizeof(int64_t)];
+	size_t nl = strnlen(node, TRACE_ID_MAX - 1), ul = strnlen(unit, TRACE_ID_MAX - 1);
+	bool added;
 
 	/* The unit is part of the key: a case reached from two of its vials
 	 * is walked once per vial, so each learns where the case went. */
@@ -134,11 +318,16 @@ static void walk__push(struct walk *w, const char *node, const char *unit, int64
 		w->truncated = true;
 		return;
 	}
-	pl_fmt(key, sizeof(key), "%.500s|%lld|%lld|%.500s", node, (long long)lo, (long long)hi,
-	       unit);
-	if (json_object_get(w->visited, key))
+	/* node NUL unit NUL lo hi (binary; ids hold no NUL) */
+	memcpy(key, node, nl);
+	key[nl] = 0;
+	memcpy(key + nl + 1, unit, ul);
+	key[nl + 1 + ul] = 0;
+	memcpy(key + nl + ul + 2, &lo, sizeof(lo));
+	memcpy(key + nl + ul + 2 + sizeof(lo), &hi, sizeof(hi));
+	smap_put(&w->visited, key, nl + ul + 2 + 2 * sizeof(int64_t), 1, &added);
+	if (!added)
 		return;
-	json_object_set_new(w->visited, key, json_true());
 	walk__node(w, node);
 	if (!json_object_get(w->nodes, node))
 		return; /* node cap reached */
@@ -149,179 +338,564 @@ static void walk__push(struct walk *w, const char *node, const char *unit, int64
 	w->q[w->qn++] = (struct walk_item){ pl_strdup(node), pl_strdup(unit), lo, hi, depth, root };
 }
 
+static json_t *walk__jstr(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
 /* Updates the unit's last known location / disposition (note 5). */
-static void walk__unit_see(struct walk *w, const char *unit, const json_t *ev)
+/* s interned; cur (the value it replaces, often the same text) first. */
+static const char *walk__intern(struct walk *w, const char *cur, const char *s)
 {
-	json_t *u = json_object_get(w->units, unit);
-	int64_t t = json_integer_value(json_object_get(ev, "event_time_ms"));
-	const char *loc = pl_json_str(ev, "biz_location");
-	const char *disp = pl_json_str(ev, "disposition");
-	char tm[PL_TIME_STRLEN];
+	size_t n = strlen(s);
+	bool added;
 
-	if (!loc)
-		loc = pl_json_str(ev, "read_point");
-	if (!u) {
-		u = json_pack("{s:n, s:n, s:n, s:n, s:I, s:I}", "location", "location_time",
-			      "disposition", "disposition_time", "loc_ms", (json_int_t)WALK_NINF,
-			      "disp_ms", (json_int_t)WALK_NINF);
-		json_object_set_new(w->units, unit, u);
+	if (cur && !strcmp(cur, s))
+		return cur;
+	smap_put(&w->strs, s, n, 0, &added);
+	return w->strs.key[smap__slot(&w->strs, s, n)];
+}
+
+/* The index of unit's record, created on first sight. */
+static size_t walk__unit(struct walk *w, const char *unit)
+{
+	bool added;
+	size_t i = smap_put(&w->units, unit, strlen(unit), w->units.n, &added);
+
+	if (added) {
+		w->unit = walk__grow(w->unit, &w->unitcap, i, sizeof(*w->unit));
+		w->unit[i] = (struct wunit){ WALK_NINF, WALK_NINF, NULL, NULL };
 	}
-	pl_time_format(t, tm);
-	if (loc && t >= json_integer_value(json_object_get(u, "loc_ms"))) {
-		json_object_set_new(u, "location", json_string(loc));
-		json_object_set_new(u, "location_time", json_string(tm));
-		json_object_set_new(u, "loc_ms", json_integer(t));
+	return i;
+}
+
+static void walk__unit_see(struct walk *w, size_t ui, const struct wev *ev)
+{
+	const char *loc = ev->biz_location ? ev->biz_location : ev->read_point;
+	struct wunit *u = &w->unit[ui];
+
+	if (loc && ev->t >= u->loc_ms) {
+		u->loc = walk__intern(w, u->loc, loc);
+		u->loc_ms = ev->t;
 	}
-	if (disp && t >= json_integer_value(json_object_get(u, "disp_ms"))) {
-		json_object_set_new(u, "disposition", json_string(disp));
-		json_object_set_new(u, "disposition_time", json_string(tm));
-		json_object_set_new(u, "disp_ms", json_integer(t));
+	if (ev->disposition && ev->t >= u->disp_ms) {
+		u->disp = walk__intern(w, u->disp, ev->disposition);
+		u->disp_ms = ev->t;
 	}
 }
 
-/* End of the containment of child in parent opened at t (note 2). */
-static int walk__contained_until(struct walk *w, const char *type, const char *parent,
-				 const char *child, int64_t t, int64_t *out)
+static void walk__timeline(struct walk *w, const struct wev *ev, const char *node,
+			   const struct walk_item *it, size_t ui)
 {
-	json_t *row = NULL;
-	struct store_param p[] = { SP_TEXT(parent), SP_TEXT(type), SP_INT(t), SP_TEXT(w->tenant),
-				   SP_TEXT(w->tenant), SP_TEXT(child) };
-	int rc = store_query_one(w->c,
-		"SELECT min(e.event_time_ms) AS t FROM trace_events e WHERE e.parent_id = ? "
-		"AND e.type = ? AND e.action = 'DELETE' AND e.event_time_ms >= ? "
-		"AND (? IS NULL OR e.enterprise_id = ?) "
-		"AND (EXISTS (SELECT 1 FROM trace_event_epcs x WHERE x.event_row = e.id "
-		"AND x.role = 'child' AND x.epc = ?) OR NOT EXISTS (SELECT 1 FROM "
-		"trace_event_epcs x WHERE x.event_row = e.id AND x.role = 'child'))",
-		p, STORE_NP(p), &row);
-	if (rc)
-		return rc;
-	json_t *v = json_object_get(row, "t");
-	*out = json_is_integer(v) ? json_integer_value(v) : WALK_INF;
-	json_decref(row);
-	return 0;
-}
-
-static void walk__timeline(struct walk *w, const json_t *ev, const char *node,
-			   const struct walk_item *it)
-{
-	const char *rid = pl_json_str(ev, "id");
 	char tm[PL_TIME_STRLEN];
-	int64_t t = json_integer_value(json_object_get(ev, "event_time_ms"));
 
-	walk__unit_see(w, it->unit, ev);
-	if (json_object_get(w->events, rid))
+	walk__unit_see(w, ui, ev);
+	if (w->recall || json_object_get(w->events, ev->row))
 		return; /* each event once on the timeline */
 	if (json_object_size(w->events) >= TRACE_WALK_MAX_EVENTS) {
 		w->truncated = true;
 		return;
 	}
-	json_object_set(w->events, rid, json_object_get(ev, "body_json"));
-	pl_time_format(t, tm);
-	json_t *e = json_pack("{s:I, s:s, s:s, s:O, s:O, s:O, s:O, s:O, s:O, s:s, s:s}",
-			      "time_ms", (json_int_t)t, "time", tm, "event_id", pl_json_str(ev, "event_id"),
-			      "type", json_object_get(ev, "type"), "action", json_object_get(ev, "action"),
-			      "biz_step", json_object_get(ev, "biz_step"),
-			      "disposition", json_object_get(ev, "disposition"),
-			      "read_point", json_object_get(ev, "read_point"),
-			      "biz_location", json_object_get(ev, "biz_location"),
+	json_object_set(w->events, ev->row, ev->body);
+	pl_time_format(ev->t, tm);
+	json_t *e = json_pack("{s:I, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:s, s:s}",
+			      "time_ms", (json_int_t)ev->t, "time", tm, "event_id", ev->event_id,
+			      "type", walk__jstr(ev->type), "action", walk__jstr(ev->action),
+			      "biz_step", walk__jstr(ev->biz_step),
+			      "disposition", walk__jstr(ev->disposition),
+			      "read_point", walk__jstr(ev->read_point),
+			      "biz_location", walk__jstr(ev->biz_location),
 			      "node", node, "unit", it->unit);
-	json_t *body = json_object_get(ev, "body_json");
 	/* Inspection verdicts carry their evidence as extension members;
 	 * pass the event's own body so the UI can show images and classes. */
-	if (body)
-		json_object_set(e, "event", body);
+	if (e && ev->body)
+		json_object_set(e, "event", ev->body);
 	json_array_append_new(w->timeline, e);
 }
 
-static int walk__item(struct walk *w, const struct walk_item *it)
+/* ------------------------------------------------- the chunk's reads (8) */
+
+static unsigned walk__role(const char *r)
 {
-	json_t *evs = NULL;
-	struct store_param p[] = { SP_TEXT(it->node), SP_TEXT(it->node), SP_INT(it->lo),
-				   SP_INT(it->hi), SP_TEXT(w->tenant), SP_TEXT(w->tenant) };
-	int rc = store_query_json(w->c,
-		"SELECT e.id, e.event_id, e.type, e.action, e.event_time_ms, e.biz_step, "
-		"e.disposition, e.read_point, e.biz_location, e.parent_id, e.body_json "
-		"FROM trace_events e WHERE e.id IN (SELECT event_row FROM trace_event_epcs "
-		"WHERE epc = ? UNION SELECT event_row FROM trace_event_qty WHERE epc_class = ?) "
-		"AND e.event_time_ms >= ? AND e.event_time_ms <= ? "
-		"AND (? IS NULL OR e.enterprise_id = ?) ORDER BY e.event_time_ms, e.id LIMIT 1001",
-		p, STORE_NP(p), WALK_EVENTS_PER_NODE + 1, &evs);
+	return !strcmp(r, "child") ? R_CHILD : !strcmp(r, "input") ? R_INPUT
+	     : !strcmp(r, "output") ? R_OUTPUT : !strcmp(r, "parent") ? R_PARENT : R_EPC;
+}
 
-	if (rc == PL_ETOOBIG || json_array_size(evs) > WALK_EVENTS_PER_NODE) {
-		w->truncated = true;
-		if (rc == PL_ETOOBIG)
-			return 0;
+/* n padded to one of a few lengths, so each query has few SQL texts. */
+static size_t walk__pad(size_t n)
+{
+	return n <= 1 ? 1 : n <= 16 ? 16 : WALK_BATCH;
+}
+
+static void walk__in(struct pl_buf *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		pl_buf_puts(b, i ? ",?" : "?");
+}
+
+/* Text of a column copied into the arena (NULL for SQL NULL); *oom set
+ * when the arena is full. */
+static const char *walk__col(struct pl_arena *a, struct store_rows *r, int col, bool *oom)
+{
+	if (store_rows_isnull(r, col))
+		return NULL;
+	const char *s = pl_arena_strdup(a, store_rows_text(r, col));
+	if (!s)
+		*oom = true;
+	return s;
+}
+
+/* The events naming nodes[from .. from+n) inside [lo, hi], appended to
+ * ch->ev (one row per node, role and event). */
+static int chunk__events(struct walk *w, struct chunk *ch, size_t from, size_t n, int64_t lo,
+			 int64_t hi)
+{
+	static const char cols[] =
+		"e.id, e.event_id, e.type, e.action, e.event_time_ms, e.biz_step, "
+		"e.disposition, e.read_point, e.biz_location, e.parent_id";
+	size_t pn = walk__pad(n), np = 2 * (pn + 5);
+	struct store_param *p = pl_calloc(np, sizeof(*p));
+	struct store_rows *r = NULL;
+	struct pl_buf sql;
+	bool oom = false;
+	int rc, k = 0;
+
+	pl_buf_init(&sql, 64 * 1024);
+	for (int part = 0; part < 2; part++) {
+		pl_buf_printf(&sql, "%sSELECT %s AS node, %s AS role, %s%s FROM %s JOIN trace_events e "
+			      "ON e.id = x.event_row WHERE %s IN (", part ? " UNION ALL " : "",
+			      part ? "x.epc_class" : "x.epc", "x.role", cols,
+			      w->recall ? "" : ", e.body_json",
+			      part ? "trace_event_qty x" : "trace_event_epcs x",
+			      part ? "x.epc_class" : "x.epc");
+		walk__in(&sql, pn);
+		pl_buf_puts(&sql, ") AND e.event_time_ms >= ? AND e.event_time_ms <= ? AND "
+			    TRACE__VISIBLE_SQL);
+		for (size_t i = 0; i < pn; i++)
+			p[k++] = SP_TEXT(ch->nodes[from + (i < n ? i : n - 1)]);
+		p[k++] = SP_INT(lo);
+		p[k++] = SP_INT(hi);
+		p[k++] = SP_TEXT(w->tenant);
+		p[k++] = SP_TEXT(w->tenant);
+		p[k++] = SP_TEXT(w->tenant);
 	}
-	for (size_t i = 0; rc == 0 && i < json_array_size(evs) && i < WALK_EVENTS_PER_NODE; i++) {
-		json_t *ev = json_array_get(evs, i), *mem = NULL;
-		const char *type = pl_json_str(ev, "type"), *action = pl_json_str(ev, "action");
-		const char *eid = pl_json_str(ev, "event_id"), *parent = pl_json_str(ev, "parent_id");
-		int64_t t = json_integer_value(json_object_get(ev, "event_time_ms"));
-		bool as_child = false, as_parent = false, as_in = false, as_out = false;
-		bool containment = type && (!strcmp(type, "AggregationEvent") ||
-					    !strcmp(type, "AssociationEvent"));
-
-		struct store_param pm[] = { SP_TEXT(pl_json_str(ev, "id")), SP_TEXT(pl_json_str(ev, "id")) };
-		rc = store_query_json(w->c, "SELECT role, epc FROM trace_event_epcs WHERE event_row = ? "
-				      "UNION ALL SELECT role, epc_class FROM trace_event_qty "
-				      "WHERE event_row = ?", pm, 2, 100000, &mem);
-		if (rc)
+	rc = sql.data ? store_query(w->c, sql.data, p, np, &r) : PL_ETOOBIG;
+	while (rc == 0 && (rc = store_rows_next(r)) == 1) {
+		ch->ev = walk__grow(ch->ev, &ch->evcap, ch->nev, sizeof(*ch->ev));
+		struct wev *e = &ch->ev[ch->nev];
+		json_t *ix = json_object_get(ch->nidx, store_rows_text(r, 0));
+		memset(e, 0, sizeof(*e));
+		rc = 0;
+		if (!ix)
+			continue; /* cannot happen: the IN list is the chunk's nodes */
+		e->node = (size_t)json_integer_value(ix);
+		e->roles = walk__role(store_rows_text(r, 1));
+		e->row = walk__col(ch->a, r, 2, &oom);
+		e->event_id = walk__col(ch->a, r, 3, &oom);
+		e->type = walk__col(ch->a, r, 4, &oom);
+		e->action = walk__col(ch->a, r, 5, &oom);
+		e->t = store_rows_int(r, 6);
+		e->biz_step = walk__col(ch->a, r, 7, &oom);
+		e->disposition = walk__col(ch->a, r, 8, &oom);
+		e->read_point = walk__col(ch->a, r, 9, &oom);
+		e->biz_location = walk__col(ch->a, r, 10, &oom);
+		e->parent = walk__col(ch->a, r, 11, &oom);
+		if (oom || !e->row || !e->event_id) {
+			rc = PL_ETOOBIG;
 			break;
-		for (size_t j = 0; j < json_array_size(mem); j++) {
-			const json_t *m = json_array_get(mem, j);
-			if (strcmp(pl_json_str(m, "epc"), it->node))
-				continue;
-			const char *role = pl_json_str(m, "role");
-			as_child |= !strcmp(role, "child");
-			as_parent |= !strcmp(role, "parent");
-			as_in |= !strcmp(role, "input");
-			as_out |= !strcmp(role, "output");
 		}
-		walk__timeline(w, ev, it->node, it);
-		if (containment && as_child && parent && action && !strcmp(action, "ADD")) {
-			int64_t until;
-			rc = walk__contained_until(w, type, parent, it->node, t, &until);
-			if (rc)
+		if (!w->recall) {
+			const char *b = store_rows_text(r, 12);
+			e->body = json_loads(b, JSON_DECODE_ANY, NULL);
+			if (!e->body)
+				e->body = json_string(b);
+		}
+		ch->nev++;
+	}
+	rc = rc == 0 || rc == PL_ETOOBIG ? rc : PL_EDB;
+	store_rows_free(r);
+	pl_buf_release(&sql);
+	free(p);
+	return rc;
+}
+
+static int walk__cmp_ev(const void *a, const void *b)
+{
+	const struct wev *x = a, *y = b;
+	if (x->node != y->node)
+		return x->node < y->node ? -1 : 1;
+	if (x->t != y->t)
+		return x->t < y->t ? -1 : 1;
+	return strcmp(x->row, y->row);
+}
+
+/* Sorts the chunk's events per node by (time, row) - the order the
+ * item-by-item walk read them in - and merges one event's roles. */
+static void chunk__index(struct chunk *ch)
+{
+	size_t out = 0;
+
+	if (ch->nev)
+		qsort(ch->ev, ch->nev, sizeof(*ch->ev), walk__cmp_ev);
+	for (size_t i = 0; i < ch->nev; i++) {
+		if (out && ch->ev[out - 1].node == ch->ev[i].node &&
+		    !strcmp(ch->ev[out - 1].row, ch->ev[i].row)) {
+			ch->ev[out - 1].roles |= ch->ev[i].roles;
+			json_decref(ch->ev[i].body);
+			continue;
+		}
+		ch->ev[out++] = ch->ev[i];
+	}
+	ch->nev = out;
+	ch->nstart = pl_calloc(ch->nn + 1, sizeof(*ch->nstart));
+	for (size_t i = 0; i < ch->nev; i++)
+		ch->nstart[ch->ev[i].node + 1]++;
+	for (size_t k = 0; k < ch->nn; k++)
+		ch->nstart[k + 1] += ch->nstart[k];
+}
+
+/* First event of node k at or after lo. */
+static size_t chunk__first(const struct chunk *ch, size_t k, int64_t lo)
+{
+	size_t a = ch->nstart[k], b = ch->nstart[k + 1];
+	while (a < b) {
+		size_t m = a + (b - a) / 2;
+		if (ch->ev[m].t < lo)
+			a = m + 1;
+		else
+			b = m;
+	}
+	return a;
+}
+
+/* Reads the member lists of the events named in rows (row -> true). */
+static int chunk__members(struct walk *w, struct chunk *ch, json_t *rows)
+{
+	const char **ids = pl_calloc(json_object_size(rows) + 1, sizeof(*ids));
+	size_t n = 0;
+	const char *key;
+	json_t *v;
+	int rc = 0;
+
+	json_object_foreach(rows, key, v)
+		ids[n++] = key;
+	for (size_t from = 0; rc == 0 && from < n; from += WALK_BATCH) {
+		size_t cnt = n - from < WALK_BATCH ? n - from : WALK_BATCH, pn = walk__pad(cnt);
+		struct store_param *p = pl_calloc(2 * pn, sizeof(*p));
+		struct store_rows *r = NULL;
+		struct pl_buf sql;
+		bool oom = false;
+
+		pl_buf_init(&sql, 64 * 1024);
+		pl_buf_puts(&sql, "SELECT event_row, role, epc FROM trace_event_epcs WHERE event_row IN (");
+		walk__in(&sql, pn);
+		pl_buf_puts(&sql, ") UNION ALL SELECT event_row, role, epc_class FROM trace_event_qty "
+			    "WHERE event_row IN (");
+		walk__in(&sql, pn);
+		pl_buf_puts(&sql, ")");
+		for (size_t i = 0; i < pn; i++)
+			p[i] = p[pn + i] = SP_TEXT(ids[from + (i < cnt ? i : cnt - 1)]);
+		rc = sql.data ? store_query(w->c, sql.data, p, 2 * pn, &r) : PL_ETOOBIG;
+		while (rc == 0 && (rc = store_rows_next(r)) == 1) {
+			ch->mem = walk__grow(ch->mem, &ch->memcap, ch->nmem, sizeof(*ch->mem));
+			struct wmem *m = &ch->mem[ch->nmem];
+			rc = 0;
+			m->row = walk__col(ch->a, r, 0, &oom);
+			m->role = walk__col(ch->a, r, 1, &oom);
+			m->id = walk__col(ch->a, r, 2, &oom);
+			m->seq = ch->nmem;
+			if (oom || !m->row || !m->role || !m->id) {
+				rc = PL_ETOOBIG;
 				break;
-			walk__edge(w, it->node, parent, !strcmp(type, "AggregationEvent")
-				   ? "contained_in" : "associated_with", eid, t);
-			walk__push(w, parent, it->unit, t > it->lo ? t : it->lo,
-				   until < it->hi ? until : it->hi, it->depth + 1, false);
-		} else if (containment && as_parent && it->root && action && !strcmp(action, "ADD")) {
-			for (size_t j = 0; j < json_array_size(mem); j++) {
-				const json_t *m = json_array_get(mem, j);
-				const char *ch = pl_json_str(m, "epc");
-				if (strcmp(pl_json_str(m, "role"), "child"))
-					continue;
-				walk__node(w, ch);
-				walk__edge(w, ch, it->node, "contained_in", eid, t);
-				if (w->dir == TRACE_WALK_FORWARD)
-					walk__push(w, ch, ch, t, it->hi, it->depth + 1, false);
 			}
-		} else if (type && !strcmp(type, "TransformationEvent")) {
-			bool fwd = w->dir == TRACE_WALK_FORWARD;
-			if ((fwd && as_in) || (!fwd && as_out)) {
-				const char *want = fwd ? "output" : "input";
-				for (size_t j = 0; j < json_array_size(mem); j++) {
-					const json_t *m = json_array_get(mem, j);
-					const char *o = pl_json_str(m, "epc");
-					if (strcmp(pl_json_str(m, "role"), want) || !strcmp(o, it->node))
-						continue;
-					walk__node(w, o);
-					if (fwd) {
-						walk__edge(w, it->node, o, "transformed_into", eid, t);
-						walk__push(w, o, o, t, WALK_INF, it->depth + 1, false);
-					} else {
-						walk__edge(w, o, it->node, "transformed_into", eid, t);
-						walk__push(w, o, o, WALK_NINF, t, it->depth + 1, false);
-					}
+			ch->nmem++;
+		}
+		rc = rc == 0 || rc == PL_ETOOBIG ? rc : PL_EDB;
+		store_rows_free(r);
+		pl_buf_release(&sql);
+		free(p);
+	}
+	free(ids);
+	return rc;
+}
+
+static int walk__cmp_mem(const void *a, const void *b)
+{
+	const struct wmem *x = a, *y = b;
+	int c = strcmp(x->row, y->row);
+	return c ? c : x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* The members of event row: *n of them from the returned index. */
+static size_t chunk__mem_of(const struct chunk *ch, const char *row, size_t *n)
+{
+	size_t a = 0, b = ch->nmem;
+	while (a < b) {
+		size_t m = a + (b - a) / 2;
+		if (strcmp(ch->mem[m].row, row) < 0)
+			a = m + 1;
+		else
+			b = m;
+	}
+	size_t e = a;
+	while (e < ch->nmem && !strcmp(ch->mem[e].row, row))
+		e++;
+	*n = e - a;
+	return a;
+}
+
+/* Reads the childless DELETEs of the parents in need (parent ->
+ * [lo, hi]: the times that matter), batch by batch. */
+static int chunk__empties(struct walk *w, struct chunk *ch, json_t *need)
+{
+	const char **ids = pl_calloc(json_object_size(need) + 1, sizeof(*ids));
+	size_t n = 0;
+	const char *key;
+	json_t *v;
+	int rc = 0;
+
+	json_object_foreach(need, key, v)
+		ids[n++] = key;
+	for (size_t from = 0; rc == 0 && from < n; from += WALK_BATCH) {
+		size_t cnt = n - from < WALK_BATCH ? n - from : WALK_BATCH, pn = walk__pad(cnt);
+		struct store_param *p = pl_calloc(pn + 5, sizeof(*p));
+		struct store_rows *r = NULL;
+		struct pl_buf sql;
+		int64_t lo = WALK_INF, hi = WALK_NINF;
+		bool oom = false;
+
+		for (size_t i = 0; i < cnt; i++) {
+			json_t *rg = json_object_get(need, ids[from + i]);
+			int64_t l = json_integer_value(json_array_get(rg, 0));
+			int64_t h = json_integer_value(json_array_get(rg, 1));
+			lo = l < lo ? l : lo;
+			hi = h > hi ? h : hi;
+		}
+		pl_buf_init(&sql, 64 * 1024);
+		pl_buf_puts(&sql, "SELECT e.parent_id, e.type, e.event_time_ms FROM trace_events e "
+			    "WHERE e.parent_id IN (");
+		walk__in(&sql, pn);
+		pl_buf_puts(&sql, ") AND e.action = 'DELETE' AND e.event_time_ms >= ? "
+			    "AND e.event_time_ms <= ? AND NOT EXISTS (SELECT 1 FROM trace_event_epcs x "
+			    "WHERE x.event_row = e.id AND x.role = 'child') AND " TRACE__VISIBLE_SQL);
+		for (size_t i = 0; i < pn; i++)
+			p[i] = SP_TEXT(ids[from + (i < cnt ? i : cnt - 1)]);
+		p[pn] = SP_INT(lo);
+		p[pn + 1] = SP_INT(hi);
+		p[pn + 2] = p[pn + 3] = p[pn + 4] = SP_TEXT(w->tenant);
+		rc = sql.data ? store_query(w->c, sql.data, p, pn + 5, &r) : PL_ETOOBIG;
+		while (rc == 0 && (rc = store_rows_next(r)) == 1) {
+			ch->emp = walk__grow(ch->emp, &ch->empcap, ch->nemp, sizeof(*ch->emp));
+			struct wempty *m = &ch->emp[ch->nemp];
+			rc = 0;
+			m->parent = walk__col(ch->a, r, 0, &oom);
+			m->type = walk__col(ch->a, r, 1, &oom);
+			m->t = store_rows_int(r, 2);
+			if (oom || !m->parent || !m->type) {
+				rc = PL_ETOOBIG;
+				break;
+			}
+			ch->nemp++;
+		}
+		rc = rc == 0 || rc == PL_ETOOBIG ? rc : PL_EDB;
+		store_rows_free(r);
+		pl_buf_release(&sql);
+		free(p);
+	}
+	free(ids);
+	return rc;
+}
+
+/* End of the containment of node k (the child) in parent opened at ev[j]
+ * (note 2): the first later DELETE of the child from that parent (one of
+ * the child's own events) or emptying of the parent; WALK_INF when none
+ * inside what was read (the caller clamps to the item's window). */
+static int64_t chunk__until(const struct chunk *ch, size_t k, size_t j, bool with_empties)
+{
+	const struct wev *add = &ch->ev[j];
+	int64_t until = WALK_INF;
+
+	for (size_t i = j; i < ch->nstart[k + 1]; i++) {
+		const struct wev *d = &ch->ev[i];
+		if ((d->roles & R_CHILD) && d->action && !strcmp(d->action, "DELETE") &&
+		    d->parent && !strcmp(d->parent, add->parent) && !strcmp(d->type, add->type)) {
+			until = d->t;
+			break;
+		}
+	}
+	for (size_t i = 0; with_empties && i < ch->nemp; i++) {
+		const struct wempty *m = &ch->emp[i];
+		if (m->t >= add->t && m->t < until && !strcmp(m->parent, add->parent) &&
+		    !strcmp(m->type, add->type))
+			until = m->t;
+	}
+	return until;
+}
+
+static bool walk__is(const char *s, const char *want)
+{
+	return s && !strcmp(s, want);
+}
+
+static bool walk__containment(const struct wev *e)
+{
+	return walk__is(e->type, "AggregationEvent") || walk__is(e->type, "AssociationEvent");
+}
+
+/* Does event e, reached from an item, need its member list? */
+static bool walk__needs_members(const struct walk *w, const struct wev *e, bool root)
+{
+	if (walk__containment(e))
+		return (e->roles & R_PARENT) && root && walk__is(e->action, "ADD");
+	if (walk__is(e->type, "TransformationEvent"))
+		return w->dir == TRACE_WALK_FORWARD ? (e->roles & R_INPUT) : (e->roles & R_OUTPUT);
+	return false;
+}
+
+/* Applies one event of an item: timeline, containment, transformation. */
+static void walk__apply(struct walk *w, const struct chunk *ch, const struct walk_item *it,
+			size_t ui, size_t k, size_t j)
+{
+	const struct wev *e = &ch->ev[j];
+	bool containment = walk__containment(e), add = walk__is(e->action, "ADD");
+	size_t mn = 0, m0 = 0;
+
+	walk__timeline(w, e, it->node, it, ui);
+	if (containment && (e->roles & R_CHILD) && e->parent && add) {
+		int64_t until = chunk__until(ch, k, j, true);
+		walk__edge(w, it->node, e->parent, !strcmp(e->type, "AggregationEvent")
+			   ? "contained_in" : "associated_with", e->event_id, e->t);
+		walk__push(w, e->parent, it->unit, e->t > it->lo ? e->t : it->lo,
+			   until < it->hi ? until : it->hi, it->depth + 1, false);
+		return;
+	}
+	if (!walk__needs_members(w, e, it->root))
+		return;
+	m0 = chunk__mem_of(ch, e->row, &mn);
+	if (containment) {
+		for (size_t i = m0; i < m0 + mn; i++) {
+			const char *ch_id = ch->mem[i].id;
+			if (strcmp(ch->mem[i].role, "child"))
+				continue;
+			walk__node(w, ch_id);
+			walk__edge(w, ch_id, it->node, "contained_in", e->event_id, e->t);
+			if (w->dir == TRACE_WALK_FORWARD)
+				walk__push(w, ch_id, ch_id, e->t, it->hi, it->depth + 1, false);
+		}
+		return;
+	}
+	bool fwd = w->dir == TRACE_WALK_FORWARD;
+	const char *want = fwd ? "output" : "input";
+	for (size_t i = m0; i < m0 + mn; i++) {
+		const char *o = ch->mem[i].id;
+		if (strcmp(ch->mem[i].role, want) || !strcmp(o, it->node))
+			continue;
+		walk__node(w, o);
+		if (fwd) {
+			walk__edge(w, it->node, o, "transformed_into", e->event_id, e->t);
+			walk__push(w, o, o, e->t, WALK_INF, it->depth + 1, false);
+		} else {
+			walk__edge(w, o, it->node, "transformed_into", e->event_id, e->t);
+			walk__push(w, o, o, WALK_NINF, e->t, it->depth + 1, false);
+		}
+	}
+}
+
+static void chunk__free(struct chunk *ch)
+{
+	for (size_t i = 0; i < ch->nev; i++)
+		json_decref(ch->ev[i].body);
+	free(ch->ev);
+	free(ch->mem);
+	free(ch->emp);
+	free(ch->nstart);
+	free(ch->nodes);
+	json_decref(ch->nidx);
+	pl_arena_free(ch->a);
+}
+
+/* Processes queue items [from, to) (note 8): reads, then items in order. */
+static int walk__chunk(struct walk *w, size_t from, size_t to)
+{
+	struct chunk ch;
+	json_t *need_rows = json_object(), *need_par = json_object();
+	int64_t lo = WALK_INF, hi = WALK_NINF;
+	int rc = 0;
+
+	memset(&ch, 0, sizeof(ch));
+	ch.a = pl_arena_new(WALK_ARENA_CAP);
+	ch.nidx = json_object();
+	ch.nodes = pl_calloc(to - from, sizeof(*ch.nodes));
+	for (size_t i = from; i < to; i++) {
+		const struct walk_item *it = &w->q[i];
+		if (!json_object_get(ch.nidx, it->node)) {
+			json_object_set_new(ch.nidx, it->node, json_integer((json_int_t)ch.nn));
+			ch.nodes[ch.nn++] = it->node;
+		}
+		lo = it->lo < lo ? it->lo : lo;
+		hi = it->hi > hi ? it->hi : hi;
+	}
+	for (size_t k = 0; rc == 0 && k < ch.nn; k += WALK_BATCH)
+		rc = chunk__events(w, &ch, k, ch.nn - k < WALK_BATCH ? ch.nn - k : WALK_BATCH, lo, hi);
+	if (rc)
+		goto out;
+	chunk__index(&ch);
+	/* What the items will need: member lists, and emptying DELETEs of
+	 * the parents they enter between the ADD and the child's own
+	 * DELETE (or the window's end). */
+	for (size_t i = from; i < to; i++) {
+		const struct walk_item *it = &w->q[i];
+		size_t k = (size_t)json_integer_value(json_object_get(ch.nidx, it->node));
+		size_t j = chunk__first(&ch, k, it->lo), cnt = 0;
+		for (; j < ch.nstart[k + 1] && ch.ev[j].t <= it->hi && cnt < WALK_EVENTS_PER_NODE;
+		     j++, cnt++) {
+			const struct wev *e = &ch.ev[j];
+			if (walk__needs_members(w, e, it->root))
+				json_object_set_new(need_rows, e->row, json_true());
+			if (walk__containment(e) && (e->roles & R_CHILD) && e->parent &&
+			    walk__is(e->action, "ADD")) {
+				int64_t u = chunk__until(&ch, k, j, false);
+				u = u < it->hi ? u : it->hi;
+				json_t *rg = json_object_get(need_par, e->parent);
+				if (!rg) {
+					json_object_set_new(need_par, e->parent,
+							    json_pack("[I, I]", (json_int_t)e->t, (json_int_t)u));
+				} else {
+					if (e->t < json_integer_value(json_array_get(rg, 0)))
+						json_array_set_new(rg, 0, json_integer(e->t));
+					if (u > json_integer_value(json_array_get(rg, 1)))
+						json_array_set_new(rg, 1, json_integer(u));
 				}
 			}
 		}
-		json_decref(mem);
 	}
-	json_decref(evs);
+	rc = chunk__members(w, &ch, need_rows);
+	if (rc == 0)
+		rc = chunk__empties(w, &ch, need_par);
+	if (rc)
+		goto out;
+	if (ch.nmem)
+		qsort(ch.mem, ch.nmem, sizeof(*ch.mem), walk__cmp_mem);
+	for (size_t i = from; i < to; i++) {
+		/* a copy: walk__apply pushes, and a push may move w->q (realloc);
+		 * the strings it points to stay owned by the queue */
+		struct walk_item it = w->q[i];
+		size_t k = (size_t)json_integer_value(json_object_get(ch.nidx, it.node));
+		size_t j = chunk__first(&ch, k, it.lo), cnt = 0, ui = SIZE_MAX;
+		for (; j < ch.nstart[k + 1] && ch.ev[j].t <= it.hi; j++, cnt++) {
+			if (cnt == WALK_EVENTS_PER_NODE) {
+				w->truncated = true;
+				break;
+			}
+			if (ui == SIZE_MAX)
+				ui = walk__unit(w, it.unit);
+			walk__apply(w, &ch, &it, ui, k, j);
+		}
+	}
+out:
+	json_decref(need_rows);
+	json_decref(need_par);
+	chunk__free(&ch);
 	return rc;
 }
 
@@ -334,7 +908,8 @@ static int walk__cmp_time(const void *a, const void *b)
 
 /* Runs the walk from code; on success w holds the graph. */
 static int walk__run(struct walk *w, struct store_conn *c, const char *tenant,
-		     const char *code, enum trace_walk_dir dir, char root[TRACE_ID_MAX])
+		     const char *code, enum trace_walk_dir dir, bool recall,
+		     char root[TRACE_ID_MAX])
 {
 	struct trace_id id;
 	int rc;
@@ -343,14 +918,14 @@ static int walk__run(struct walk *w, struct store_conn *c, const char *tenant,
 	w->c = c;
 	w->tenant = tenant;
 	w->dir = dir;
+	w->recall = recall;
+	w->max_nodes = recall ? RECALL_MAX_NODES : TRACE_WALK_MAX_NODES;
 	w->nodes = json_object();
 	w->node_list = json_array();
 	w->edges = json_array();
 	w->edge_seen = json_object();
 	w->events = json_object();
 	w->timeline = json_array();
-	w->units = json_object();
-	w->visited = json_object();
 	rc = trace_id_parse(code, &id, NULL);
 	if (rc == PL_ENOTFOUND) {
 		if (strlen(code) >= TRACE_ID_MAX)
@@ -361,12 +936,33 @@ static int walk__run(struct walk *w, struct store_conn *c, const char *tenant,
 	}
 	pl_strlcpy(root, id.canon, TRACE_ID_MAX);
 	walk__push(w, root, root, WALK_NINF, WALK_INF, 0, true);
-	for (; w->qhead < w->qn; w->qhead++) {
-		rc = walk__item(w, &w->q[w->qhead]);
+	while (w->qhead < w->qn) {
+		/* The chunk: items in queue order up to WALK_CHUNK_NODES
+		 * distinct nodes; what they push comes after it. */
+		json_t *seen = json_object();
+		size_t end = w->qhead;
+		while (end < w->qn && end - w->qhead < WALK_CHUNK_ITEMS) {
+			const char *n = w->q[end].node;
+			if (!json_object_get(seen, n)) {
+				if (json_object_size(seen) == WALK_CHUNK_NODES)
+					break;
+				json_object_set_new(seen, n, json_true());
+			}
+			end++;
+		}
+		json_decref(seen);
+		rc = walk__chunk(w, w->qhead, end);
+		w->qhead = end;
+		if (rc == PL_ETOOBIG) {
+			w->truncated = true;
+			break;
+		}
 		if (rc)
 			return rc;
 	}
-	if (json_object_size(w->events) == 0)
+	/* a recall keeps no event list: the root was seen when it has a
+	 * unit record (every event read updates one) */
+	if (recall ? w->units.n == 0 : json_object_size(w->events) == 0)
 		return PL_ENOTFOUND;
 	/* Timeline in time order; the sort key is internal. */
 	size_t n = json_array_size(w->timeline);
@@ -396,8 +992,10 @@ static void walk__release(struct walk *w)
 	json_decref(w->edge_seen);
 	json_decref(w->events);
 	json_decref(w->timeline);
-	json_decref(w->units);
-	json_decref(w->visited);
+	smap_free(&w->units);
+	smap_free(&w->strs);
+	smap_free(&w->visited);
+	free(w->unit);
 }
 
 int trace_walk(struct store_conn *c, const char *tenant, const char *code,
@@ -405,7 +1003,7 @@ int trace_walk(struct store_conn *c, const char *tenant, const char *code,
 {
 	struct walk w;
 	char root[TRACE_ID_MAX];
-	int rc = walk__run(&w, c, tenant, code, dir, root);
+	int rc = walk__run(&w, c, tenant, code, dir, false, root);
 
 	*out = NULL;
 	if (rc == 0) {
@@ -426,7 +1024,7 @@ int trace_recall(struct store_conn *c, const char *tenant, const char *code, jso
 {
 	struct walk w;
 	char root[TRACE_ID_MAX];
-	int rc = walk__run(&w, c, tenant, code, TRACE_WALK_FORWARD, root);
+	int rc = walk__run(&w, c, tenant, code, TRACE_WALK_FORWARD, true, root);
 
 	*out = NULL;
 	if (rc == 0) {
@@ -436,15 +1034,20 @@ int trace_recall(struct store_conn *c, const char *tenant, const char *code, jso
 			const char *id = pl_json_str(n, "id");
 			if (strcmp(pl_json_str(n, "kind"), "unit") || !strcmp(id, root))
 				continue;
-			json_t *u = json_object_get(w.units, id);
-			const char *loc = u ? pl_json_str(u, "location") : NULL;
+			size_t ui = smap_get(&w.units, id, strlen(id));
+			const struct wunit *u = ui == SIZE_MAX ? NULL : &w.unit[ui];
+			const char *loc = u ? u->loc : NULL, *disp = u ? u->disp : NULL;
+			char lt[PL_TIME_STRLEN], dt[PL_TIME_STRLEN];
+			if (loc)
+				pl_time_format(u->loc_ms, lt);
+			if (disp)
+				pl_time_format(u->disp_ms, dt);
 			json_array_append_new(units, json_pack(
 				"{s:s, s:O, s:o, s:o, s:o, s:o}", "id", id,
 				"label", json_object_get(n, "label"),
-				"location", u ? json_incref(json_object_get(u, "location")) : json_null(),
-				"location_time", u ? json_incref(json_object_get(u, "location_time")) : json_null(),
-				"disposition", u ? json_incref(json_object_get(u, "disposition")) : json_null(),
-				"disposition_time", u ? json_incref(json_object_get(u, "disposition_time")) : json_null()));
+				"location", walk__jstr(loc), "location_time", walk__jstr(loc ? lt : NULL),
+				"disposition", walk__jstr(disp),
+				"disposition_time", walk__jstr(disp ? dt : NULL)));
 			const char *key = loc ? loc : "unknown";
 			json_object_set_new(by_loc, key, json_integer(
 				json_integer_value(json_object_get(by_loc, key)) + 1));

@@ -11,10 +11,11 @@
  *     job row commit in one transaction. A document that breaks a rule
  *     stores only a failed job row (in its own transaction) naming every
  *     error, so GET /epcis/capture/{id} can report them.
- *  2. Capture runs inside the request (the daemon's handler threads do
- *     bounded work: a document is capped at TRACE_DOC_MAX_EVENTS events).
- *     The job record still exists, so clients written against the
- *     asynchronous contract (202 + poll) work unchanged.
+ *  2. Over HTTP, capture is asynchronous (queue.c): the handler stores the
+ *     document as a pending job and a worker runs trace__capture_job on
+ *     it later, claiming the queue row in the transaction that stores the
+ *     outcome. trace_repo_capture is the same work done at once, for the
+ *     demo seed, the benchmark and the tests.
  *  3. Deduplication is per tenant on the CBV 2.0 hash: UNIQUE
  *     (enterprise_id, hash) with INSERT ... ON CONFLICT DO NOTHING, so a
  *     retried capture stores nothing twice, and two enterprises capturing
@@ -26,8 +27,16 @@
  *  5. The page-token key lives in trace_settings, created on first use, so
  *     every daemon on a shared PostgreSQL accepts the others' tokens and a
  *     restart does not invalidate pages in flight.
+ *  6. Capture speed (issue 4, docs/benchmarks.md): a document's events are
+ *     flattened and hashed before its transaction begins, so a second
+ *     capture thread does that CPU work while the first holds the write
+ *     lock; inside, only the body (it carries the recordTime, which must
+ *     be taken inside the transaction for subscriptions' cursors) is
+ *     serialised. Member rows go in as multi-row INSERTs (16, 4, 1 rows
+ *     per statement: three cached texts per table), a tray's ADD of ten
+ *     vials being one statement instead of eleven.
  */
-#include "trace/trace.h"
+#include "trace_int.h"
 
 #include <string.h>
 
@@ -138,28 +147,48 @@ static json_t *repo__errors_json(const struct trace_errors *errs)
 	return a;
 }
 
-/* Records a failed job in its own transaction (note 1). */
+/* Records a failed job in its own transaction (note 1): a new job row, or
+ * for a queued job (queue.c) the existing row updated and its queue row
+ * claimed in the same transaction, so a crash leaves the job pending.
+ * *claimed is false when another worker had already taken the queue row. */
 static int repo__job_fail(struct store_conn *c, const char *tenant, const char *actor,
 			  const char *id, const char *created, size_t nevents,
-			  const struct trace_errors *errs)
+			  const struct trace_errors *errs, bool queued, bool *claimed)
 {
 	char now[PL_TIME_STRLEN];
 	json_t *ej = repo__errors_json(errs);
 	char *ejs = pl_json_dump(ej);
+	int64_t changes = 1;
 	int rc;
 
+	*claimed = true;
 	pl_time_format(pl_time_now_ms(), now);
-	struct store_param p[] = {
-		SP_TEXT(id), SP_TEXT(tenant), actor ? SP_TEXT(actor) : SP_NULL, SP_TEXT(created),
-		SP_TEXT(now), SP_INT((int64_t)nevents), SP_TEXT(ejs),
-	};
 	if ((rc = store_begin(c)))
 		goto out;
-	rc = store_exec(c, "INSERT INTO trace_capture_jobs (id, enterprise_id, created_by, "
-			   "created_at, finished_at, running, success, event_count, errors_json) "
-			   "VALUES (?, ?, ?, ?, ?, 0, 0, ?, ?)", p, STORE_NP(p), NULL);
+	if (queued) {
+		struct store_param pq[] = { SP_TEXT(id) };
+		rc = store_exec(c, "DELETE FROM trace_capture_queue WHERE job_id = ?", pq, 1,
+				&changes);
+		if (rc == 0 && changes == 0)
+			*claimed = false;
+		struct store_param p[] = { SP_TEXT(now), SP_INT((int64_t)nevents), SP_TEXT(ejs),
+					   SP_TEXT(id) };
+		if (rc == 0 && changes)
+			rc = store_exec(c, "UPDATE trace_capture_jobs SET finished_at = ?, "
+					   "running = 0, success = 0, event_count = ?, errors_json = ? "
+					   "WHERE id = ?", p, STORE_NP(p), NULL);
+	} else {
+		struct store_param p[] = {
+			SP_TEXT(id), SP_TEXT(tenant), actor ? SP_TEXT(actor) : SP_NULL,
+			SP_TEXT(created), SP_TEXT(now), SP_INT((int64_t)nevents), SP_TEXT(ejs),
+		};
+		rc = store_exec(c, "INSERT INTO trace_capture_jobs (id, enterprise_id, created_by, "
+				   "created_at, finished_at, running, success, event_count, "
+				   "errors_json) VALUES (?, ?, ?, ?, ?, 0, 0, ?, ?)", p, STORE_NP(p),
+				NULL);
+	}
 	if (rc == 0)
-		rc = store_commit(c);
+		rc = *claimed ? store_commit(c) : store_rollback(c);
 	if (rc)
 		store_rollback(c);
 out:
@@ -168,23 +197,98 @@ out:
 	return rc;
 }
 
+/* One event flattened before the document's transaction begins
+ * (note 6): its rows and row id; the body, which carries the recordTime,
+ * is serialised inside the transaction. */
+struct repo_prep {
+	struct pl_arena *a;
+	struct trace_rows rows;
+	int rc;                      /* trace_event_rows' result */
+	char rid[PL_ID_LEN + 1];
+};
+
+static void repo__prep(struct repo_prep *pr, const json_t *event, const json_t *context)
+{
+	pr->a = pl_arena_new(REPO_EVENT_ARENA);
+	pr->rc = trace_event_rows(event, context, pr->a, &pr->rows);
+	pl_id_new(pr->rid);
+}
+
+/* Multi-row INSERTs of an event's member rows (note 6): n rows as
+ * statements of REPO_MULTI, then 4, then 1 rows, so the statement cache
+ * holds three texts per table. make_row binds row i into p. */
+#define REPO_MULTI 16
+
+static int repo__insert_multi(struct store_conn *c, const char *head, const char *tuple,
+			      size_t width, size_t n,
+			      void (*bind)(const void *ctx, size_t i, struct store_param *p),
+			      const void *ctx)
+{
+	struct store_param p[REPO_MULTI * 5];
+	static const size_t sizes[] = { REPO_MULTI, 4, 1 };
+	size_t i = 0;
+	int rc = 0;
+
+	for (size_t s = 0; s < 3 && rc == 0; s++) {
+		size_t k = sizes[s];
+		if (n - i < k)
+			continue;
+		char sql[1024];
+		size_t off = (size_t)snprintf(sql, sizeof(sql), "%s", head);
+		for (size_t j = 0; j < k && off < sizeof(sql); j++)
+			off += (size_t)snprintf(sql + off, sizeof(sql) - off, "%s%s", j ? ", " : "", tuple);
+		if (off >= sizeof(sql))
+			return PL_EINTERNAL;
+		while (rc == 0 && n - i >= k) {
+			for (size_t j = 0; j < k; j++)
+				bind(ctx, i + j, p + j * width);
+			rc = store_exec(c, sql, p, k * width, NULL);
+			i += k;
+		}
+	}
+	return rc;
+}
+
+struct repo_bind {
+	const char *rid;
+	const struct trace_rows *rows;
+};
+
+static void repo__bind_epc(const void *ctx, size_t i, struct store_param *p)
+{
+	const struct repo_bind *b = ctx;
+	p[0] = SP_TEXT(b->rid);
+	p[1] = SP_TEXT(repo__role_names[b->rows->epcs[i].role]);
+	p[2] = SP_TEXT(b->rows->epcs[i].epc);
+}
+
+static void repo__bind_qty(const void *ctx, size_t i, struct store_param *p)
+{
+	const struct repo_bind *b = ctx;
+	const struct trace_qty_row *qr = &b->rows->qtys[i];
+	p[0] = SP_TEXT(b->rid);
+	p[1] = SP_TEXT(repo__role_names[qr->role]);
+	p[2] = SP_TEXT(qr->epc_class);
+	p[3] = qr->has_quantity ? SP_REAL(qr->quantity) : SP_NULL;
+	p[4] = SP_TEXT(qr->uom);
+}
+
 /* Inserts one event's row and side rows. *dup is set when this tenant
  * already holds an event with the same hash (nothing inserted then). */
 static int repo__insert_event(struct store_conn *c, const char *tenant, const char *job_id,
-			      const json_t *event, const json_t *context, int64_t now_ms,
-			      const char *now, bool *dup, struct trace_errors *errs, size_t idx)
+			      const json_t *event, const struct repo_prep *pr, const char *ctx_s,
+			      int64_t now_ms, const char *now, bool *dup,
+			      struct trace_errors *errs, size_t idx)
 {
-	struct pl_arena *a = pl_arena_new(REPO_EVENT_ARENA);
-	struct trace_rows rows;
-	char rid[PL_ID_LEN + 1];
+	const struct trace_rows *rows = &pr->rows;
+	const char *rid = pr->rid;
 	json_t *body = NULL;
-	char *body_s = NULL, *ctx_s = NULL;
+	char *body_s = NULL;
 	const char *parent = NULL;
 	int64_t changes = 0;
-	int rc;
+	int rc = pr->rc;
 
 	*dup = false;
-	rc = trace_event_rows(event, context, a, &rows);
 	if (rc) {
 		char msg[200];
 		pl_fmt(msg, sizeof(msg), "epcisBody.eventList[%zu]: cannot be normalised (%s)",
@@ -193,24 +297,25 @@ static int repo__insert_event(struct store_conn *c, const char *tenant, const ch
 		rc = PL_EINVAL;
 		goto out;
 	}
-	for (size_t i = 0; i < rows.n_epcs; i++)
-		if (rows.epcs[i].role == TRACE_ROLE_PARENT)
-			parent = rows.epcs[i].epc;
+	for (size_t i = 0; i < rows->n_epcs; i++)
+		if (rows->epcs[i].role == TRACE_ROLE_PARENT)
+			parent = rows->epcs[i].epc;
 	/* The stored body is what queries return: eventID filled in (note 3 of
 	 * the issue: an absent eventID becomes the hash) and recordTime set by
 	 * the repository, never by the client. */
-	body = json_deep_copy(event);
-	json_object_set_new(body, "eventID", json_string(rows.event_id));
+	/* a shallow copy: only top-level members are set below, so the
+	 * event's nested lists are shared, not copied (the body is dumped and
+	 * the copy dropped before the event is) */
+	body = json_copy((json_t *)event);
+	json_object_set_new(body, "eventID", json_string(rows->event_id));
 	json_object_set_new(body, "recordTime", json_string(now));
 	body_s = pl_json_dump(body);
-	ctx_s = context ? pl_json_dump(context) : NULL;
-	pl_id_new(rid);
 	struct store_param p[] = {
-		SP_TEXT(rid), SP_TEXT(tenant), SP_TEXT(rows.event_id), SP_TEXT(rows.hash),
-		SP_TEXT(job_id), SP_TEXT(rows.type), SP_TEXT(rows.action),
-		SP_INT(rows.event_time_ms), SP_TEXT(rows.tz_offset), SP_TEXT(now), SP_INT(now_ms),
-		SP_TEXT(rows.biz_step), SP_TEXT(rows.disposition), SP_TEXT(rows.read_point),
-		SP_TEXT(rows.biz_location), SP_TEXT(parent), SP_TEXT(rows.transformation_id),
+		SP_TEXT(rid), SP_TEXT(tenant), SP_TEXT(rows->event_id), SP_TEXT(rows->hash),
+		SP_TEXT(job_id), SP_TEXT(rows->type), SP_TEXT(rows->action),
+		SP_INT(rows->event_time_ms), SP_TEXT(rows->tz_offset), SP_TEXT(now), SP_INT(now_ms),
+		SP_TEXT(rows->biz_step), SP_TEXT(rows->disposition), SP_TEXT(rows->read_point),
+		SP_TEXT(rows->biz_location), SP_TEXT(parent), SP_TEXT(rows->transformation_id),
 		SP_TEXT(ctx_s), SP_TEXT(body_s),
 	};
 	rc = store_exec(c, "INSERT INTO trace_events (id, enterprise_id, event_id, hash, "
@@ -223,7 +328,7 @@ static int repo__insert_event(struct store_conn *c, const char *tenant, const ch
 	if (rc == PL_EEXIST) {
 		char msg[TRACE_ID_MAX + 160];
 		pl_fmt(msg, sizeof(msg), "epcisBody.eventList[%zu].eventID: an event with "
-		       "eventID %.300s and different content is already stored", idx, rows.event_id);
+		       "eventID %.300s and different content is already stored", idx, rows->event_id);
 		repo__err(errs, msg);
 		rc = PL_EINVAL;
 		goto out;
@@ -234,52 +339,41 @@ static int repo__insert_event(struct store_conn *c, const char *tenant, const ch
 		*dup = true;
 		goto out;
 	}
-	for (size_t i = 0; i < rows.n_epcs && !rc; i++) {
-		struct store_param q[] = { SP_TEXT(rid), SP_TEXT(repo__role_names[rows.epcs[i].role]),
-					   SP_TEXT(rows.epcs[i].epc) };
-		rc = store_exec(c, "INSERT INTO trace_event_epcs (event_row, role, epc) "
-				   "VALUES (?, ?, ?)", q, 3, NULL);
-	}
-	for (size_t i = 0; i < rows.n_qtys && !rc; i++) {
-		const struct trace_qty_row *qr = &rows.qtys[i];
-		struct store_param q[] = { SP_TEXT(rid), SP_TEXT(repo__role_names[qr->role]),
-					   SP_TEXT(qr->epc_class),
-					   qr->has_quantity ? SP_REAL(qr->quantity) : SP_NULL,
-					   SP_TEXT(qr->uom) };
-		rc = store_exec(c, "INSERT INTO trace_event_qty (event_row, role, epc_class, "
-				   "quantity, uom) VALUES (?, ?, ?, ?, ?)", q, 5, NULL);
-	}
-	for (size_t i = 0; i < rows.n_pairs && !rc; i++) {
-		const struct trace_pair_row *pr = &rows.pairs[i];
-		char dir[2] = { pr->dir, 0 };
-		struct store_param q[] = { SP_TEXT(rid), SP_TEXT(dir), SP_TEXT(pr->type),
-					   SP_TEXT(pr->value) };
+	struct repo_bind b = { rid, rows };
+	rc = repo__insert_multi(c, "INSERT INTO trace_event_epcs (event_row, role, epc) VALUES ",
+				"(?, ?, ?)", 3, rows->n_epcs, repo__bind_epc, &b);
+	if (rc == 0)
+		rc = repo__insert_multi(c, "INSERT INTO trace_event_qty (event_row, role, epc_class, "
+					   "quantity, uom) VALUES ", "(?, ?, ?, ?, ?)", 5,
+					rows->n_qtys, repo__bind_qty, &b);
+	for (size_t i = 0; i < rows->n_pairs && !rc; i++) {
+		const struct trace_pair_row *pair = &rows->pairs[i];
+		char dir[2] = { pair->dir, 0 };
+		struct store_param q[] = { SP_TEXT(rid), SP_TEXT(dir), SP_TEXT(pair->type),
+					   SP_TEXT(pair->value) };
 		rc = store_exec(c, "INSERT INTO trace_event_pairs (event_row, dir, type, value) "
 				   "VALUES (?, ?, ?, ?)", q, 4, NULL);
 	}
 out:
 	free(body_s);
-	free(ctx_s);
 	json_decref(body);
-	pl_arena_free(a);
 	return rc;
 }
 
-int trace_repo_capture(struct store_conn *c, const char *tenant, const char *actor,
-		       const char *buf, size_t len, bool xml,
-		       struct trace_errors *errs, json_t **job)
+int trace__capture_job(struct store_conn *c, const char *tenant, const char *actor,
+		       const char *id, const char *created, const char *buf, size_t len,
+		       bool xml, bool queued, bool *claimed, struct trace_errors *errs)
 {
-	char id[PL_ID_LEN + 1], created[PL_TIME_STRLEN], now[PL_TIME_STRLEN];
+	char now[PL_TIME_STRLEN];
 	json_t *doc = NULL;
 	const json_t *events, *context;
+	char *ctx_s = NULL;
+	struct repo_prep *prep = NULL;
 	size_t stored = 0, dups = 0, nev = 0;
-	int64_t now_ms;
+	int64_t now_ms, changes = 1;
 	int rc;
 
-	*job = NULL;
-	pl_id_new(id);
-	now_ms = pl_time_now_ms();
-	pl_time_format(now_ms, created);
+	*claimed = true;
 	if (xml) {
 		rc = trace_xml_to_doc(buf, len, &doc, errs);
 		if (rc == 0 && (rc = trace_doc_check(doc, errs)) != 0) {
@@ -293,23 +387,54 @@ int trace_repo_capture(struct store_conn *c, const char *tenant, const char *act
 		/* A readable document that broke rules: a failed job (note 1). */
 		goto failed;
 	}
+	if (rc && queued && (rc == PL_EPARSE || rc == PL_ETOOBIG)) {
+		/* The handler checked readability before queueing (queue.c), so
+		 * only a body it let through lands here: still a job outcome. */
+		goto failed;
+	}
 	if (rc)
 		goto out;
 	events = trace_doc_events(doc);
 	context = json_object_get(doc, "@context");
 	nev = json_array_size(events);
+	/* flatten and hash every event before taking the write lock (note 6) */
+	prep = pl_calloc(nev ? nev : 1, sizeof(*prep));
+	for (size_t i = 0; i < nev; i++)
+		repo__prep(&prep[i], json_array_get(events, i), context);
 	if ((rc = store_begin(c)))
 		goto out;
-	struct store_param pj[] = { SP_TEXT(id), SP_TEXT(tenant), actor ? SP_TEXT(actor) : SP_NULL,
-				    SP_TEXT(created), SP_INT((int64_t)nev) };
-	rc = store_exec(c, "INSERT INTO trace_capture_jobs (id, enterprise_id, created_by, "
-			   "created_at, running, success, event_count) VALUES (?, ?, ?, ?, 1, 1, ?)",
-			pj, STORE_NP(pj), NULL);
+	if (queued) {
+		/* The claim: deleting the queue row first makes a second worker
+		 * (another daemon on the same PostgreSQL) block here, then find
+		 * nothing to delete once this transaction commits. */
+		struct store_param pq[] = { SP_TEXT(id) };
+		rc = store_exec(c, "DELETE FROM trace_capture_queue WHERE job_id = ?", pq, 1,
+				&changes);
+		if (rc == 0 && changes == 0) {
+			*claimed = false;
+			store_rollback(c);
+			goto out;
+		}
+		struct store_param pj[] = { SP_INT((int64_t)nev), SP_TEXT(id) };
+		if (rc == 0)
+			rc = store_exec(c, "UPDATE trace_capture_jobs SET event_count = ? WHERE id = ?",
+					pj, STORE_NP(pj), NULL);
+	} else {
+		struct store_param pj[] = { SP_TEXT(id), SP_TEXT(tenant),
+					    actor ? SP_TEXT(actor) : SP_NULL, SP_TEXT(created),
+					    SP_INT((int64_t)nev) };
+		rc = store_exec(c, "INSERT INTO trace_capture_jobs (id, enterprise_id, created_by, "
+				   "created_at, running, success, event_count) "
+				   "VALUES (?, ?, ?, ?, 1, 1, ?)", pj, STORE_NP(pj), NULL);
+	}
+	now_ms = pl_time_now_ms();
 	pl_time_format(now_ms, now);
+	/* the document's @context, serialised once for all its events */
+	ctx_s = context ? pl_json_dump(context) : NULL;
 	for (size_t i = 0; i < nev && !rc; i++) {
 		bool dup;
-		rc = repo__insert_event(c, tenant, id, json_array_get(events, i), context, now_ms,
-					now, &dup, errs, i);
+		rc = repo__insert_event(c, tenant, id, json_array_get(events, i), &prep[i], ctx_s,
+					now_ms, now, &dup, errs, i);
 		if (rc == 0)
 			dup ? dups++ : stored++;
 	}
@@ -325,20 +450,48 @@ int trace_repo_capture(struct store_conn *c, const char *tenant, const char *act
 		rc = store_commit(c);
 	if (rc) {
 		store_rollback(c);
-		if (rc != PL_EINVAL)
-			goto out;
-		goto failed;
+		if (rc == PL_EINVAL)
+			goto failed;
+		/* A queued job that fails for a reason a retry will not cure
+		 * (not the store being busy or down) is finished as failed,
+		 * naming the reason: left pending it would block the queue. */
+		if (queued && rc != PL_EDB && rc != PL_EBUSY) {
+			char msg[160];
+			pl_fmt(msg, sizeof(msg), "document: could not be stored (%s)", pl_strerror(rc));
+			repo__err(errs, msg);
+			goto failed;
+		}
+		goto out;
 	}
-	rc = trace_repo_job_get(c, tenant, id, job);
 	goto out;
 failed:
 	if (errs->n == 0)
 		repo__err(errs, "document: rejected");
-	rc = repo__job_fail(c, tenant, actor, id, created, nev, errs);
+	rc = repo__job_fail(c, tenant, actor, id, created, nev, errs, queued, claimed);
+out:
+	for (size_t i = 0; prep && i < nev; i++)
+		pl_arena_free(prep[i].a);
+	free(prep);
+	free(ctx_s);
+	json_decref(doc);
+	return rc;
+}
+
+int trace_repo_capture(struct store_conn *c, const char *tenant, const char *actor,
+		       const char *buf, size_t len, bool xml,
+		       struct trace_errors *errs, json_t **job)
+{
+	char id[PL_ID_LEN + 1], created[PL_TIME_STRLEN];
+	bool claimed;
+	int rc;
+
+	*job = NULL;
+	pl_id_new(id);
+	pl_time_format(pl_time_now_ms(), created);
+	rc = trace__capture_job(c, tenant, actor, id, created, buf, len, xml, false, &claimed,
+				errs);
 	if (rc == 0)
 		rc = trace_repo_job_get(c, tenant, id, job);
-out:
-	json_decref(doc);
 	return rc;
 }
 
@@ -433,7 +586,9 @@ static void repo__where(struct repo_sql *s, const char *tenant, const struct tra
 {
 	pl_buf_puts(&s->sql, " WHERE 1 = 1");
 	if (tenant) {
-		pl_buf_puts(&s->sql, " AND e.enterprise_id = ?");
+		pl_buf_puts(&s->sql, " AND " TRACE__VISIBLE_SQL);
+		repo__param(s, SP_TEXT(tenant));
+		repo__param(s, SP_TEXT(tenant));
 		repo__param(s, SP_TEXT(tenant));
 	}
 	repo__in(s, "e.type", &q->event_type);
@@ -518,9 +673,39 @@ static void repo__context_merge(json_t *ctx, const char *stored)
 	json_decref(v);
 }
 
+/* The query proper: key NULL means "do not make a next-page token" (the
+ * subscription cursor, subscribe.c); *last_key / last_id get the page's
+ * last position and *more whether rows follow it. */
+static int repo__query(struct store_conn *c, const char *tenant, const struct trace_query *q,
+		       const unsigned char *key, json_t **events, json_t **contexts,
+		       char next_token[TRACE_TOKEN_MAX], int64_t *last_key_out,
+		       char last_id_out[PL_ID_LEN + 2], bool *more_out);
+
+int trace__repo_query_cursor(struct store_conn *c, const char *tenant,
+			     const struct trace_query *q, struct pl_arena *a, json_t **events,
+			     json_t **contexts, int64_t *last_ms, char last_row[PL_ID_LEN + 2],
+			     bool *more)
+{
+	char unused[TRACE_TOKEN_MAX];
+	(void)a;
+	return repo__query(c, tenant, q, NULL, events, contexts, unused, last_ms, last_row, more);
+}
+
 int trace_repo_query(struct store_conn *c, const char *tenant, const struct trace_query *q,
 		     const unsigned char key[TRACE_TOKEN_KEY_BYTES], struct pl_arena *a,
 		     json_t **events, json_t **contexts, char next_token[TRACE_TOKEN_MAX])
+{
+	int64_t lk;
+	char lid[PL_ID_LEN + 2];
+	bool more;
+	(void)a;
+	return repo__query(c, tenant, q, key, events, contexts, next_token, &lk, lid, &more);
+}
+
+static int repo__query(struct store_conn *c, const char *tenant, const struct trace_query *q,
+		       const unsigned char *key, json_t **events, json_t **contexts,
+		       char next_token[TRACE_TOKEN_MAX], int64_t *last_key_out,
+		       char last_id_out[PL_ID_LEN + 2], bool *more_out)
 {
 	struct repo_sql s = { .np = 0 };
 	struct store_rows *r = NULL;
@@ -532,7 +717,7 @@ int trace_repo_query(struct store_conn *c, const char *tenant, const struct trac
 	int64_t got = 0;
 	int rc;
 
-	(void)a;
+	*more_out = false;
 	*events = NULL;
 	*contexts = NULL;
 	next_token[0] = '\0';
@@ -581,7 +766,8 @@ int trace_repo_query(struct store_conn *c, const char *tenant, const struct trac
 		if (got == limit) {
 			/* One row past the page: there is a next page, unless
 			 * eventCountLimit ended the results here. */
-			if (!(q->event_count_limit > 0 && q->event_count_limit <= limit))
+			*more_out = true;
+			if (key && !(q->event_count_limit > 0 && q->event_count_limit <= limit))
 				rc = trace_page_token_encode(key, last_key, last_id, next_token);
 			break;
 		}
@@ -598,6 +784,10 @@ int trace_repo_query(struct store_conn *c, const char *tenant, const struct trac
 	}
 	if (rc == 1 || rc == 0)
 		rc = 0;
+	if (rc == 0 && got) {
+		*last_key_out = last_key;
+		pl_strlcpy(last_id_out, last_id, PL_ID_LEN + 2);
+	}
 out:
 	if (rc) {
 		json_decref(*events);
@@ -633,10 +823,9 @@ int trace_repo_event_get(struct store_conn *c, const char *tenant, const char *e
 		pl_fmt(hash, sizeof(hash), "ni:///sha-256;%s?ver=CBV2.0", event_id);
 	else
 		pl_strlcpy(hash, "", sizeof(hash));
-	struct store_param p[] = { SP_TEXT(event_id), SP_TEXT(hash), SP_TEXT(tenant),
-				   SP_TEXT(tenant) };
+	struct store_param p[] = { SP_TEXT(event_id), SP_TEXT(hash), TRACE__VISIBLE_P(tenant) };
 	rc = store_query_one(c, "SELECT e.body_json, e.context_json AS context_text FROM trace_events e WHERE "
-				"(e.event_id = ? OR e.hash = ?) AND (? IS NULL OR e.enterprise_id = ?) "
+				"(e.event_id = ? OR e.hash = ?) AND " TRACE__VISIBLE_SQL " "
 				"ORDER BY e.id LIMIT 1", p, STORE_NP(p), &row);
 	if (rc)
 		return rc;
@@ -652,12 +841,12 @@ int trace_repo_event_get(struct store_conn *c, const char *tenant, const char *e
 int trace_repo_event_types(struct store_conn *c, const char *tenant, json_t **out)
 {
 	struct store_rows *r = NULL;
-	struct store_param p[] = { SP_TEXT(tenant), SP_TEXT(tenant) };
+	struct store_param p[] = { TRACE__VISIBLE_P(tenant) };
 	int rc;
 
 	*out = json_array();
 	rc = store_query(c, "SELECT DISTINCT e.type FROM trace_events e WHERE "
-			    "(? IS NULL OR e.enterprise_id = ?) ORDER BY e.type", p, 2, &r);
+			    TRACE__VISIBLE_SQL " ORDER BY e.type", p, STORE_NP(p), &r);
 	while (rc == 0 && (rc = store_rows_next(r)) == 1)
 		json_array_append_new(*out, json_string(store_rows_text(r, 0)));
 	if (rc == 1)

@@ -10,7 +10,9 @@
  *   unloaded (DELETE); then tray T01 is REUSED for vials 9-12 in a second
  *   round, so its later observations must not apply to vials 1-4;
  *   per-vial inspection verdicts (vial 7 non_conformant, destroyed);
- *   conformant vials packed into cases (SSCC), cases shipped with a PO.
+ *   conformant vials packed into cases (SSCC), cases shipped with a PO
+ *   from enterprise 1 to enterprise 2 (source/destination owning_party
+ *   PGLNs, each registered to its enterprise: both see the shipment).
  *
  * Identifiers are GS1 Digital Links built with real check digits under the
  * fictitious company prefix 6901234. Event times are fixed, so the events'
@@ -32,6 +34,7 @@ struct demo {
 	char warehouse[TRACE_ID_MAX];
 	char case_[3][TRACE_ID_MAX];
 	char raw_api[TRACE_ID_MAX], raw_exc[TRACE_ID_MAX], batch[TRACE_ID_MAX];
+	char party[3][TRACE_ID_MAX];   /* PGLNs of enterprise 1 (maker), 2 (customer) */
 };
 
 /* digits + their GS1 check digit into out. */
@@ -69,6 +72,10 @@ static void demo__ids(struct demo *d)
 	pl_fmt(d->raw_api, TRACE_ID_MAX, "https://id.gs1.org/01/%s/10/API-2611A", gtin_api);
 	pl_fmt(d->raw_exc, TRACE_ID_MAX, "https://id.gs1.org/01/%s/10/EXC-2610C", gtin_exc);
 	pl_fmt(d->batch, TRACE_ID_MAX, "https://id.gs1.org/01/%s/10/B261102", gtin_vial);
+	demo__check(DEMO_PREFIX "00000", g, sizeof(g));
+	pl_fmt(d->party[1], TRACE_ID_MAX, "https://id.gs1.org/417/%s", g);
+	demo__check("690987600000", g, sizeof(g));
+	pl_fmt(d->party[2], TRACE_ID_MAX, "https://id.gs1.org/417/%s", g);
 }
 
 /* A new event with the common fields; hhmm is the local time of day. */
@@ -169,6 +176,11 @@ static void demo__story(struct demo *d)
 	json_object_set_new(e, "bizLocation", json_pack("{s:s}", "id", d->warehouse));
 	json_object_set_new(e, "bizTransactionList", json_pack("[{s:s, s:s}]", "type", "po",
 		"bizTransaction", "urn:parkline:po:TJ-2026-1102"));
+	/* the customer (enterprise 2) is the destination: it sees this event */
+	json_object_set_new(e, "sourceList", json_pack("[{s:s, s:s}]", "type", "owning_party",
+		"source", d->party[1]));
+	json_object_set_new(e, "destinationList", json_pack("[{s:s, s:s}]", "type",
+		"owning_party", "destination", d->party[2]));
 }
 
 int trace_demo_seed(struct store *st, FILE *print_to)
@@ -199,6 +211,19 @@ int trace_demo_seed(struct store *st, FILE *print_to)
 				&errs, &job);
 	if (rc == 0 && !json_is_true(json_object_get(job, "success")))
 		rc = PL_EINTERNAL; /* the story itself must be valid */
+	/* each demo enterprise answers for its party GLN (party.c); one that
+	 * is not there (a store seeded with enterprise 1 only) is skipped */
+	for (int i = 1; rc == 0 && i <= 2; i++) {
+		json_t *en = NULL;
+		char canon[TRACE_ID_MAX];
+		struct store_param pe[] = { SP_TEXT(i == 1 ? AUTH_DEMO_USCC_1 : AUTH_DEMO_USCC_2) };
+		rc = store_query_one(c, "SELECT id FROM enterprises WHERE uscc = ?", pe, 1, &en);
+		if (rc == 0)
+			rc = trace_party_add(c, pl_json_str(en, "id"), d.party[i], canon);
+		else if (rc == PL_ENOTFOUND)
+			rc = 0;
+		json_decref(en);
+	}
 	if (rc == 0 && print_to)
 		fprintf(print_to, "trace demo: %lld events for enterprise 1; trace vial %s\n",
 			(long long)json_array_size(d.list), d.vial[3]);

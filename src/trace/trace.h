@@ -106,6 +106,18 @@ int trace_id_canon_gs1(const char *s, char *out, size_t outsz);
  * from the right). Returns 0..9, or -1 when a byte is not a digit. */
 int trace_gs1_check_digit(const char *d, size_t n);
 
+/* GS1 Company Prefix lengths (urn.c; data/gs1/gcp-length.txt) and the way
+ * from a canonical Digital Link back to an EPC URN. */
+struct trace_gcp;
+/* Parses "prefix length" lines ('#' comments). PL_EINVAL for a bad line. */
+int trace_gcp_parse(const char *text, struct trace_gcp **out);
+void trace_gcp_free(struct trace_gcp *t);
+/* canon (a canonical Digital Link of an SGTIN, LGTIN, SSCC, SGLN, PGLN or
+ * GRAI) as its EPC URN. PL_ENOTFOUND when its company prefix is not in t
+ * or the key kind is not covered (keep the Digital Link); PL_EINVAL when
+ * canon is not a canonical Digital Link. */
+int trace_id_to_urn(const struct trace_gcp *t, const char *canon, char out[TRACE_ID_MAX]);
+
 /* ------------------------------------------------------------ event hash */
 
 /* "ni:///sha-256;" + 64 hex + "?ver=CBV2.0" + NUL is 90 bytes. */
@@ -384,6 +396,107 @@ int trace_repo_query(struct store_conn *c, const char *tenant, const struct trac
  * PL_ENOTFOUND when absent or not visible. */
 int trace_repo_event_get(struct store_conn *c, const char *tenant, const char *event_id,
 			 json_t **event, json_t **contexts);
+
+/* ------------------------------------------------- asynchronous capture
+ * (queue.c) POST /epcis/capture stores the document as a pending job and
+ * answers 202; a worker thread in every daemon takes pending jobs oldest
+ * first and runs them; jobs left pending by a crash are taken after the
+ * restart. See the design notes in queue.c. */
+#define TRACE_WORKER_IDLE_MS 20   /* how often an idle worker looks at the queue */
+#define TRACE_WAIT_MAX_MS 30000   /* cap on Prefer: wait */
+
+/* Whether buf can be read at all: PL_ETOOBIG past TRACE_DOC_MAX_BYTES or
+ * TRACE_DOC_MAX_EVENTS events, PL_EPARSE for malformed JSON/XML or nesting
+ * past TRACE_DOC_DEPTH_MAX; errs says why. Rule violations are left to the
+ * job. (validate.c) */
+int trace_doc_readable(const char *buf, size_t len, bool xml, struct trace_errors *errs);
+
+/* Stores buf as a pending capture job of tenant (running, success so far)
+ * in one transaction: once this returns 0 the job survives a crash. *job
+ * is the CaptureJob as trace_repo_job_get returns it. c must not be in a
+ * transaction. */
+int trace_repo_enqueue(struct store_conn *c, const char *tenant, const char *actor,
+		       const char *buf, size_t len, bool xml, json_t **job);
+
+/* Runs the oldest pending job, if any: *did is false when the queue was
+ * empty or another daemon took the job first. Returns 0 or a store error
+ * (the job then stays pending and is retried). */
+int trace_repo_work_one(struct store_conn *c, bool *did);
+
+/* Polls job id until it is no longer running or wait_ms passed, then
+ * returns it as trace_repo_job_get does. Polling the store (not an
+ * in-process signal) sees jobs finished by any daemon on a shared store. */
+int trace_repo_job_wait(struct store *st, const char *tenant, const char *id,
+			int64_t wait_ms, json_t **job);
+
+struct trace_worker;
+/* Starts the capture worker thread on st (borrowed, must outlive it). */
+int trace_worker_start(struct store *st, struct pl_log *log, struct trace_worker **out);
+/* Stops it after the job in hand (a job interrupted by a crash instead
+ * stays pending); NULL is a no-op. */
+void trace_worker_stop(struct trace_worker *w);
+
+/* --------------------------------------------------------- named queries
+ * (named.c; see its design notes) tenant is the owning enterprise, or NULL
+ * for the park's own namespace (admins and auditors). */
+#define TRACE_QUERY_NAME_MAX 64
+/* 1..64 of [A-Za-z0-9_.-]: safe in a URL path segment unescaped. */
+bool trace_query_name_valid(const char *name);
+/* A definition object ({"EQ_bizStep": [...], ...}) as REST parameters, in
+ * arena a. PL_EINVAL with err set for a malformed definition. */
+int trace_named_params(const json_t *def, struct pl_arena *a,
+		       struct trace_query_param **out, size_t *n,
+		       struct trace_query_error *err);
+/* Stores def under name after checking it as GET /epcis/events would.
+ * PL_EINVAL / PL_EUNSUPPORTED with err set; PL_EEXIST when the name is
+ * taken. def is borrowed. */
+int trace_named_create(struct store_conn *c, const char *tenant, const char *actor,
+		       const char *name, const json_t *def,
+		       const unsigned char key[TRACE_TOKEN_KEY_BYTES],
+		       struct trace_query_error *err);
+/* [{name, query, createdAt}] of tenant's queries, by name. */
+int trace_named_list(struct store_conn *c, const char *tenant, json_t **out);
+/* {name, query, createdAt}; PL_ENOTFOUND when tenant has no such query. */
+int trace_named_get(struct store_conn *c, const char *tenant, const char *name, json_t **out);
+/* PL_ENOTFOUND when tenant has no such query. */
+int trace_named_delete(struct store_conn *c, const char *tenant, const char *name);
+
+/* Registers gln (a PGLN or SGLN in any accepted form) as enterprise_id's,
+ * so events naming it in a source or destination list are visible to that
+ * enterprise too (party.c). canon gets the canonical form. PL_EINVAL when
+ * gln is not a PGLN/SGLN; PL_EEXIST when another enterprise holds it;
+ * registering one's own GLN again is a no-op. */
+int trace_party_add(struct store_conn *c, const char *enterprise_id, const char *gln,
+		    char canon[TRACE_ID_MAX]);
+/* [{gln, enterprise_id, created_at}] registered to tenant (NULL: all). */
+int trace_party_list(struct store_conn *c, const char *tenant, json_t **out);
+
+/* --------------------------------------------------------- subscriptions
+ * (subscribe.c; see its design notes) Pushes of a named query's new
+ * results to a webhook, run by the worker thread trace_worker_start also
+ * starts. */
+#define TRACE_SUB_POLL_MS 500            /* a streaming subscription's poll */
+#define TRACE_SUB_SETTLE_MS 1000         /* an event is offered this long after its recordTime */
+#define TRACE_SUB_TIMEOUT_MS 5000        /* one webhook POST */
+#define TRACE_SUB_BACKOFF_MAX_MS 60000   /* retry delays double up to this */
+#define TRACE_SUB_TICK_MS 200            /* how often the worker looks for due ones */
+/* Subscribes to tenant's query query_name with body {dest, signatureToken,
+ * reportIfEmpty, schedule | stream: true, initialRecordTime} (borrowed).
+ * *out = {subscriptionID, createdAt}. PL_EINVAL with err set for a bad
+ * body; PL_ENOTFOUND when there is no such query. */
+int trace_sub_create(struct store_conn *c, const char *tenant, const char *actor,
+		     const char *query_name, const json_t *body, json_t **out,
+		     struct trace_query_error *err);
+/* The query's subscriptions (never their signature tokens); PL_ENOTFOUND
+ * when there is no such query. */
+int trace_sub_list(struct store_conn *c, const char *tenant, const char *query_name,
+		   json_t **out);
+/* PL_ENOTFOUND when tenant's query has no such subscription. */
+int trace_sub_delete(struct store_conn *c, const char *tenant, const char *query_name,
+		     const char *id);
+/* Runs every subscription due now (at most 100); *ran counts them. Returns
+ * a store error, or 0 (webhook failures are the subscriptions' state). */
+int trace_sub_run_due(struct store_conn *c, int *ran);
 
 /* The event types present for tenant, as a JSON array of names. */
 int trace_repo_event_types(struct store_conn *c, const char *tenant, json_t **out);

@@ -50,4 +50,36 @@ bool trace__time_format(int64_t secs, int ms, char out[32]);
 const char *trace__ns_lookup(const json_t *ctx, const char *key,
 			     const char **local);
 
+/* Which events an enterprise sees (docs/trace.md, "Tenancy"): its own,
+ * and those whose source or destination list names a GLN (party or
+ * location) registered to it in trace_party_ids - both parties of a
+ * shipment. Binds three parameters, the tenant each time; NULL sees all.
+ * Callers alias trace_events as e. */
+#define TRACE__VISIBLE_SQL                                                        \
+	"(? IS NULL OR e.enterprise_id = ? OR EXISTS (SELECT 1 FROM "             \
+	"trace_event_pairs vx JOIN trace_party_ids vp ON vp.value = vx.value "    \
+	"WHERE vx.event_row = e.id AND vx.dir IN ('s','d') AND vp.enterprise_id = ?))"
+#define TRACE__VISIBLE_P(t) SP_TEXT(t), SP_TEXT(t), SP_TEXT(t)
+
+/* Validates and stores one document as capture job id (repo.c, NOTES 1
+ * and 2). queued: the job row and its trace_capture_queue row already exist
+ * (queue.c); the queue row is deleted in the transaction that stores the
+ * outcome, and *claimed is false when another worker had already done so
+ * (then nothing was written). Not queued: the job row is created here.
+ * Returns 0 when an outcome (success or a failed job naming every error)
+ * was committed; PL_EPARSE / PL_ETOOBIG for an unreadable body when not
+ * queued (no job row); PL_EDB / PL_EBUSY from the store. */
+int trace__capture_job(struct store_conn *c, const char *tenant, const char *actor,
+		       const char *id, const char *created, const char *buf, size_t len,
+		       bool xml, bool queued, bool *claimed, struct trace_errors *errs);
+
+/* trace_repo_query without page tokens, for the subscription cursor
+ * (subscribe.c note 1): *last_ms / last_row are set to the page's last
+ * position when it has events (left alone otherwise), *more when more
+ * events follow. */
+int trace__repo_query_cursor(struct store_conn *c, const char *tenant,
+			     const struct trace_query *q, struct pl_arena *a, json_t **events,
+			     json_t **contexts, int64_t *last_ms, char last_row[PL_ID_LEN + 2],
+			     bool *more);
+
 #endif /* PL_TRACE_INT_H */

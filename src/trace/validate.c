@@ -1058,3 +1058,40 @@ int trace_doc_check(const json_t *doc, struct trace_errors *errs)
 	json_decref(v.seen_ids);
 	return rc;
 }
+
+int trace_doc_readable(const char *buf, size_t len, bool xml, struct trace_errors *errs)
+{
+	struct vctx v = { errs, NULL, NULL, 0 };
+	struct pl_json_error jerr;
+	json_t *doc = NULL;
+	int rc;
+
+	if (len > TRACE_DOC_MAX_BYTES) {
+		verr(&v, "", "document", "is %zu bytes; the limit is %u", len,
+		     TRACE_DOC_MAX_BYTES);
+		return PL_ETOOBIG;
+	}
+	if (xml) {
+		/* Well-formed XML that is not an EPCIS document (PL_EINVAL) is a
+		 * rule violation the job reports, as a JSON body of the wrong
+		 * type is; only unreadable XML is refused here. */
+		rc = trace_xml_to_doc(buf, len, &doc, errs);
+		if (rc == PL_EINVAL) {
+			for (size_t i = 0; i < errs->n; i++)
+				free(errs->msg[i]);
+			errs->n = errs->dropped = 0;
+			rc = 0;
+		}
+	} else {
+		rc = doc__parse(buf, len, &doc, &jerr);
+		if (rc)
+			verr(&v, "", "document", "%s", jerr.text);
+	}
+	if (rc == 0 && json_array_size(trace_doc_events(doc)) > TRACE_DOC_MAX_EVENTS) {
+		verr(&v, "epcisBody", "eventList", "has %zu events; the limit is %d",
+		     json_array_size(trace_doc_events(doc)), TRACE_DOC_MAX_EVENTS);
+		rc = PL_ETOOBIG;
+	}
+	json_decref(doc);
+	return rc;
+}

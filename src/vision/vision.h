@@ -282,4 +282,100 @@ const char *vis_eval_bin_name(int bin); /* "100-150" ... */
  * to out; PL_ETOOBIG if out's cap is hit. */
 int vis_eval_markdown(const struct vis_eval *e, struct pl_buf *out);
 
+/* ------------------------------------------------------ anomaly mode
+ * Generic anomaly detection for products other than vials (bottles seen
+ * from above, syringes, ampoules): a model learnt from good images only.
+ * Each image is reduced to a grid of at most VIS_ANOM_GRID_MAX cells a
+ * side (area average), shifted so its bright-mass centroid lands where the
+ * training images' did, brightness-normalised, and described per cell by
+ * two features: grey level and gradient magnitude. The model keeps their
+ * per-cell mean and variance; a cell's anomaly is the smallest squared
+ * z-score against the model cells in its 3x3 neighbourhood (robust to a
+ * one-cell shift), averaged over a 3x3 patch; the image score is the
+ * largest patch value. The decision threshold is the (1 - target_frr)
+ * quantile of leave-one-out scores of the good images. File format and
+ * design notes: src/vision/anomaly.c and docs/vision/README.md. */
+#define VIS_ANOM_GRID_MAX 128   /* cells along the longer side */
+#define VIS_ANOM_TRAIN_MAX 1000 /* good images per model */
+#define VIS_ANOM_TRAIN_MIN 5    /* fewer cannot give a threshold */
+#define VIS_ANOM_FILE_MAX (1u << 20) /* bytes of a model file */
+#define VIS_ANOM_VERSION 1
+
+struct vis_anomaly_model;   /* opaque; read-only once built, share freely */
+struct vis_anomaly_trainer; /* opaque; one thread */
+
+/* A trainer for images of exactly w x h pixels; target_frr in (0, 0.5].
+ * NULL with why when the size or rate is out of range. */
+struct vis_anomaly_trainer *vis_anomaly_trainer_new(uint32_t w, uint32_t h, double target_frr,
+						    char *why, size_t whysz);
+void vis_anomaly_trainer_free(struct vis_anomaly_trainer *tr);
+/* Adds one good image (borrowed for the call). PL_EINVAL for another
+ * size, PL_ETOOBIG past VIS_ANOM_TRAIN_MAX images. */
+int vis_anomaly_trainer_add(struct vis_anomaly_trainer *tr, const struct vis_image *im,
+			    char *why, size_t whysz);
+/* Builds the model and its threshold (leave-one-out). PL_EINVAL with fewer
+ * than VIS_ANOM_TRAIN_MIN images. On success the caller owns *out
+ * (vis_anomaly_model_free); the trainer may be freed or fed more. */
+int vis_anomaly_trainer_finish(struct vis_anomaly_trainer *tr, struct vis_anomaly_model **out,
+			       char *why, size_t whysz);
+void vis_anomaly_model_free(struct vis_anomaly_model *m);
+
+/* Model facts for reports. */
+struct vis_anomaly_info {
+	uint32_t img_w, img_h;   /* image size the model accepts */
+	uint32_t grid_w, grid_h; /* cells */
+	uint32_t n_train;        /* good images learnt */
+	double target_frr;       /* as asked */
+	double threshold;        /* score above this is anomalous */
+	double loo_frr;          /* leave-one-out false-reject rate at threshold */
+};
+void vis_anomaly_model_info(const struct vis_anomaly_model *m, struct vis_anomaly_info *out);
+
+/* Serialise to the versioned binary format (little-endian, CRC-32 at the
+ * end); *buf is the caller's (free). */
+int vis_anomaly_model_save_mem(const struct vis_anomaly_model *m, uint8_t **buf, size_t *len);
+int vis_anomaly_model_save(const struct vis_anomaly_model *m, const char *path);
+/* Parses and validates (magic, version, sizes against the length, every
+ * value finite and in range, CRC): PL_EPARSE (corrupt or truncated),
+ * PL_EUNSUPPORTED (other version), PL_ETOOBIG (over a cap), PL_EIO (file).
+ * On failure *out is NULL and why says what is wrong. */
+int vis_anomaly_model_load_mem(const void *buf, size_t len, struct vis_anomaly_model **out,
+			       char *why, size_t whysz);
+int vis_anomaly_model_load(const char *path, struct vis_anomaly_model **out, char *why,
+			   size_t whysz);
+
+/* Scores one image (borrowed). *score >= 0; *anomalous is score >
+ * threshold. heat (optional, may be NULL): allocated by the call at the
+ * image's size as packed RGB (the image dimmed, anomalous patches in
+ * red/yellow); the caller frees it. PL_EINVAL for another image size.
+ * Thread-safe on a shared model (scratch is per call, O(grid)). */
+int vis_anomaly_score(const struct vis_anomaly_model *m, const struct vis_image *im,
+		      double *score, bool *anomalous, uint8_t **heat, char *why, size_t whysz);
+
+/* Image-level area under the ROC curve of scores against labels (1 =
+ * defective, higher score = more anomalous), by the Mann-Whitney rank sum
+ * with mid-ranks for ties (a tie between a good and a bad image counts a
+ * half). PL_EINVAL when there is no positive or no negative label. */
+int vis_anomaly_auroc(const double *scores, const int *labels, size_t n, double *out);
+
+/* A deterministic demo product for tests and documentation: a bottle seen
+ * from above (bright shoulder disc, cap with a ring) at size x size px,
+ * with position, brightness and noise varying by seed. defect: 0 good,
+ * 1 dark spot, 2 scratch, 3 missing cap. out is allocated by the call. */
+int vis_anomaly_demo_bottle(uint64_t seed, int defect, uint32_t size, struct vis_image *out);
+
+/* -------------------------------------------------------- Knapp plots
+ * PNG plots of the Knapp-style report (src/vision/plot.c), 800 x 420 RGB
+ * written through libspng. vis_plot_knapp_png: units sorted by the
+ * machine's reject probability p_machine[0..n) (bars; red in the reject
+ * zone), the manual reference's p of the same units (p_manual, may be
+ * NULL) as marks, and the reject-zone line at zone (0 < zone < 1).
+ * vis_plot_pod_png: detection probability per particle size bin of e with
+ * 95 % Wilson intervals and the goal lines. Both return 0, PL_EINVAL (no
+ * units, bad zone) or PL_EIO; memory is a fixed canvas, not O(n) beyond a
+ * sorted copy of the probabilities. */
+int vis_plot_knapp_png(const char *path, const double *p_machine, const double *p_manual,
+		       size_t n, double zone);
+int vis_plot_pod_png(const char *path, const struct vis_eval *e);
+
 #endif /* PL_VISION_H */

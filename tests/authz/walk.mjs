@@ -271,6 +271,31 @@ async function main() {
         body: greenBody(target === 'own' ? c.own : c.other) })),
       'GET /api/v1/desk/green-projects/{id}': (c) => [{ target: 'own', id: GP[c.own] },
         { target: 'other', id: GP[c.other] }],
+      // desk-kpi: the SLA table is park-wide; the walk sets a cell to its default
+      'PUT /api/v1/desk/sla': () => [{ target: 'none',
+        body: { items: [{ category: 'consult', urgency: 'normal', sign: '2h' }] } }],
+      // park-web: supplier matching; the enterprise comes in the path, the
+      // query (buyer) or the body (400/404 for another tenant). The PUT keeps
+      // a "make" item so the introductions below still have a supplier.
+      'GET /api/v1/park/enterprises/{id}/catalog': (c) => [{ target: 'own', id: c.own },
+        { target: 'other', id: c.other }],
+      'PUT /api/v1/park/enterprises/{id}/catalog': (c) => ['own', 'other'].map((target) => ({ target,
+        id: target === 'own' ? c.own : c.other,
+        body: { items: [{ kind: 'make', industry_code: 'C2740', product: '走查产品' }] } })),
+      'GET /api/v1/park/match': (c) => ['own', 'other'].map((target) => ({ target, bodyRef: true,
+        query: `?enterprise_id=${target === 'own' ? c.own : c.other}&need=${encodeURIComponent('走查产品')}` })),
+      'POST /api/v1/park/introductions': (c) => ['own', 'other'].map((target) => ({ target, bodyRef: true,
+        body: { buyer_id: target === 'own' ? c.own : c.other, supplier_id: target === 'own' ? c.other : c.own,
+          note: 'authz walk' } })),
+      // trace: a named query needs a fresh name per call (the owner's namespace)
+      'POST /epcis/queries': () => [{ target: 'none',
+        body: { name: `walk_${run}_${++n}`, query: { eventType: ['ObjectEvent'] } } }],
+      // trace: a fresh PGLN (valid GS1 check digit) per call, for enterprise 1
+      'POST /api/v1/trace/parties': () => {
+        const d = `68${String(Math.floor(Math.random() * 1e3)).padStart(3, '0')}${String(++n).padStart(7, '0')}`;
+        const s = [...d].reverse().reduce((t, ch, i) => t + Number(ch) * (i % 2 ? 1 : 3), 0);
+        return [{ target: 'none', body: { enterprise_id: E1, gln: `https://id.gs1.org/417/${d}${(10 - (s % 10)) % 10}` } }];
+      },
     };
 
     for (const rt of routes) {

@@ -69,6 +69,29 @@ if [ $rc = 0 ] && grep -q 'Units inspected: 6' "$tmp/report2.md"; then ok; else 
 "$bin" inspect eval >/dev/null 2>&1; [ $? = 2 ] && ok || bad "eval without DIR should exit 2"
 "$bin" inspect unit "$tmp/nonexistent" >/dev/null 2>&1; [ $? = 4 ] && ok || bad "missing unit dir should be uninspectable"
 
+# generic anomaly mode (issue 5 item 3): a demo bottle set, train on the
+# good images only, score a labelled test set; AUROC floor, one heat map
+# per image, damaged model and unreadable image refused, bad arguments
+an="$tmp/anom"
+"$bin" inspect bottles --out "$an" --good 30 --bad 15 --size 128 --seed 5 >/dev/null && ok || bad "inspect bottles"
+"$bin" inspect train --good "$an/good" --model "$an/m.bin" --target-frr 0.05 >"$an/train.txt"; rc=$?
+if [ $rc = 0 ] && grep -q '^threshold: ' "$an/train.txt"; then ok; else bad "inspect train (rc $rc)"; fi
+"$bin" inspect score --model "$an/m.bin" --labels "$an/test/labels.csv" --heatmap "$an/heat" "$an"/test/*.png >"$an/score.txt"; rc=$?
+auc=$(sed -n 's/^AUROC: \([0-9.]*\).*/\1/p' "$an/score.txt")
+if [ $rc = 0 ] && [ -n "$auc" ] && awk -v a="$auc" 'BEGIN { exit !(a >= 0.95) }'; then ok
+else bad "anomaly AUROC '$auc' under 0.95 (rc $rc)"; fi
+nimg=$(ls "$an"/test/*.png | wc -l); nheat=$(ls "$an"/heat/*.heat.png 2>/dev/null | wc -l)
+[ "$nimg" = "$nheat" ] && ok || bad "heat maps: $nheat for $nimg images"
+head -c 5000 "$an/m.bin" >"$an/trunc.bin"
+"$bin" inspect score --model "$an/trunc.bin" "$an"/test/good-0030.png >/dev/null 2>"$an/err.txt"; rc=$?
+if [ $rc = 1 ] && grep -q 'truncated' "$an/err.txt"; then ok; else bad "truncated model: rc $rc $(cat "$an/err.txt")"; fi
+printf 'not an image' >"$an/junk.png"
+"$bin" inspect score --model "$an/m.bin" "$an/junk.png" "$an"/test/good-0030.png >"$an/out.txt"; rc=$?
+if [ $rc = 4 ] && grep -q 'junk.png.*uninspectable' "$an/out.txt" && grep -q 'good-0030.png.*accept\|good-0030.png.*reject' "$an/out.txt"; then ok
+else bad "unreadable image: rc $rc $(cat "$an/out.txt")"; fi
+"$bin" inspect train --good "$an/good" >/dev/null 2>&1; [ $? = 2 ] && ok || bad "train without --model should exit 2"
+"$bin" inspect train --good "$an/good" --model "$an/x.bin" --target-frr 2 >/dev/null 2>&1; [ $? = 2 ] && ok || bad "--target-frr 2 should exit 2"
+
 echo "   vision-e2e: $pass passed, $fail failed"
 echo "$pass $fail vision-e2e" >>"$PL_TALLY"
 [ "$fail" = 0 ]

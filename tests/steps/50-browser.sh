@@ -24,7 +24,9 @@ out=$(mktemp)
 # Output goes to a file, not a terminal, so every Node version prints TAP.
 (cd web && BUILD="$build" node --test tests/format.test.mjs tests/misc.test.mjs \
   tests/api.test.mjs tests/browser.test.mjs tests/desk.test.mjs tests/trace.test.mjs \
-  tests/line.test.mjs tests/green.test.mjs) >"$out" 2>&1
+  tests/line.test.mjs tests/green.test.mjs tests/desk-flow.test.mjs \
+  tests/park.test.mjs \
+  tests/desk-kpi.test.mjs) >"$out" 2>&1
 rc=$?
 p=$(sed -n 's/^# pass \([0-9][0-9]*\)$/\1/p' "$out" | tail -1)
 f=$(sed -n 's/^# fail \([0-9][0-9]*\)$/\1/p' "$out" | tail -1)

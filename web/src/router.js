@@ -13,10 +13,12 @@ import NotFoundView from './views/NotFoundView.vue'
 import DeskView from './views/desk/DeskView.vue'
 import TraceView from './views/trace/TraceView.vue'
 import LineView from './views/line/LineView.vue'
+import ParkView from './views/park/ParkView.vue'
+import EnterpriseProfile from './views/park/EnterpriseProfile.vue'
 import { AREAS, safeRedirect } from './nav.js'
 
 // Areas whose pages exist; the others still show the placeholder.
-const AREA_VIEWS = { desk: DeskView, trace: TraceView, line: LineView }
+const AREA_VIEWS = { desk: DeskView, trace: TraceView, line: LineView, park: ParkView }
 
 export function createAppRouter({ session, api }) {
   const router = createRouter({
@@ -34,6 +36,8 @@ export function createAppRouter({ session, api }) {
             component: AREA_VIEWS[a.name] || PlaceholderView,
             meta: { crumb: a.crumb, roles: a.roles, area: a.name },
           })),
+          // park-web: one enterprise's profile under the 园区 area
+          { path: 'park/enterprises/:id', name: 'park-enterprise', component: EnterpriseProfile, meta: { crumb: 'park.profile', area: 'park' } },
           { path: ':rest(.*)*', name: 'not-found', component: NotFoundView, meta: { crumb: 'notFound.title' } },
         ],
       },

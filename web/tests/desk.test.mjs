@@ -62,7 +62,7 @@ test('actionButtons turns allowed_actions into buttons, text forms and the ratin
     [['accept'], [{ action: 'accept', needs: null }], false],
     [['start', 'transfer', 'resolve', 'request_extension'], [
       { action: 'start', needs: null }, { action: 'transfer', needs: 'department' },
-      { action: 'resolve', needs: 'resolution' }, { action: 'request_extension', needs: 'note' }], false],
+      { action: 'resolve', needs: 'resolution' }, { action: 'request_extension', needs: 'extension' }], false],
     [['rate'], [], true],
     [['rate_satisfied', 'rate_basic', 'rate_unsatisfied', 'close'], [{ action: 'close', needs: null }], true],
     [['return', 'resolve'], [{ action: 'return', needs: 'note' }, { action: 'resolve', needs: 'resolution' }], false],
@@ -255,7 +255,7 @@ describe('desk pages in Chromium', () => {
     await ui.login(page, 'admin')
     await page.goto('/desk?tab=scores')
     await page.locator('[data-test=score-chart][data-rendered=true] canvas').waitFor()
-    await page.locator('[data-test=score-table] tr', { hasText: /Specialist One|服务专员/ }).waitFor()
+    await page.locator('[data-test=score-table] tr', { hasText: /Specialist One|服务专员/ }).first().waitFor()
     await page.screenshot({ path: shot('desk-scores.png') })
     assert.deepEqual(errors, [])
   }))

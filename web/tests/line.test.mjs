@@ -5,7 +5,11 @@
 // (NBIRTH, NDATA, NDEATH on exit), the filling line's tile shows 运行 in
 // green; a second run forces the filling line down and its tile turns red
 // (故障停机) and is flagged stale after the NDEATH; its drawer draws the
-// speed trend; the English switch says "Down". Every wait is on a
+// speed trend; the English switch says "Down". Line-live: the page is
+// live over SSE (no polling), the fault raises the demo rule 产线停机 and
+// its row appears in the alarm list, where acknowledging it in the UI
+// turns it 已确认; the live helpers (tileMerge, pct, alarm rules,
+// liveStream's reconnect) are tables too. Every wait is on a
 // selector, a process exit or a retained MQTT message, never on time.
 // Screenshots: docs/screenshots/control-room.png, control-room-trend.png.
 import { after, before, describe, test } from 'node:test'
@@ -16,7 +20,8 @@ import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import {
-  DEFAULT_TREND, STATE_CODES, seriesData, stateName, stateTag, tileFrom,
+  DEFAULT_TREND, STATE_CODES, alarmActions, alarmTag, liveStream, pct, seriesData, stateName,
+  stateTag, tileFrom, tileMerge,
 } from '../src/api/line.js'
 import { REPO } from './daemon.mjs'
 import { openBrowserSuite, WAIT_MS } from './ui.mjs'
@@ -67,6 +72,62 @@ test('seriesData keeps time order and turns non-numbers into gaps', () => {
     [{ points: [['x', 1], [5, 'y'], 7] }, [[5, null]]],
   ]
   for (const [answer, want] of cases) assert.deepEqual(seriesData(answer), want, JSON.stringify(answer))
+})
+
+test('tileMerge takes the live event\'s figures and keeps the rest', () => {
+  const base = tileFrom({ id: 'L1', name: 'Fill 1' }, { items: [{ metric: 'state', value: 1, stale: false, t: '2026-11-25T10:00:00.000Z' }, { metric: 'temperature', value: 50, stale: false, t: '2026-11-25T10:00:00.000Z' }] })
+  const oee = { oee: 0.5, availability: 0.8 }
+  const cases = [
+    [null, { state: 'running', tag: 'success', temperature: 50 }],
+    [{ state: 'down', speed: 0, alarms_active: 2, alarms_unack: 1, oee }, { state: 'down', tag: 'danger', speed: 0, alarmsActive: 2, alarmsUnack: 1, oee, temperature: 50 }],
+    [{ state: 'bogus', stale: true }, { state: 'running', stale: true }],
+    [{ good: '12', reject: 3, t: '2026-11-25T10:00:05.000Z' }, { good: null, reject: 3, t: '2026-11-25T10:00:05.000Z' }],
+    [{ oee: null, temperature: null }, { oee: null, temperature: null, alarmsActive: 0 }],
+  ]
+  for (const [ev, want] of cases) {
+    const tile = tileMerge(base, ev)
+    assert.deepEqual(tile.metrics, ['state', 'temperature'])
+    for (const [k, v] of Object.entries(want)) assert.deepEqual(tile[k], v, `${JSON.stringify(ev)} ${k}`)
+  }
+})
+
+test('pct, alarm tags and the actions each ISA-18.2 state allows', () => {
+  for (const [x, want] of [[0.5, '50.0%'], [1.234, '123.4%'], [0, '0.0%'], [null, '—'], [NaN, '—'], ['0.5', '—']]) assert.equal(pct(x), want, String(x))
+  const cases = [
+    ['unacknowledged', 'danger', ['ack', 'shelve']], ['returned_unacknowledged', 'info', ['ack', 'shelve']],
+    ['acknowledged', 'warning', ['shelve']], ['shelved', 'info', ['unshelve']], ['normal', 'success', []], ['bogus', 'info', []],
+  ]
+  for (const [st, tag, acts] of cases) {
+    assert.equal(alarmTag(st), tag, st)
+    assert.deepEqual(alarmActions(st), acts, st)
+  }
+})
+
+test('liveStream dispatches events and reopens a stream the browser closed', async () => {
+  const made = []
+  class FakeES {
+    constructor(url) { this.url = url; this.readyState = 0; this.h = {}; made.push(this) }
+    addEventListener(ev, fn) { this.h[ev] = fn }
+    close() { this.readyState = 2; this.closed = true }
+  }
+  const got = []
+  const close = liveStream({ open: () => got.push('open'), line: (d) => got.push(['line', d.line_id]), alarm: (d) => got.push(['alarm', d.event]) },
+    { EventSourceImpl: FakeES, retryMs: 1 })
+  const es = made[0]
+  es.h.hello({ data: '{}' })
+  es.h.line({ data: '{"line_id":"L1"}' })
+  es.h.line({ data: 'not json' })
+  es.h.alarm({ data: '{"event":"raised"}' })
+  assert.deepEqual(got, ['open', ['line', 'L1'], ['alarm', 'raised']])
+  es.readyState = 0 // a transient error: EventSource retries by itself
+  es.onerror()
+  assert.equal(made.length, 1)
+  es.readyState = 2 // given up: we open a new stream
+  es.onerror()
+  await new Promise((resolve) => { const w = () => (made.length > 1 ? resolve() : setTimeout(w, 1)); w() })
+  assert.equal(made[1].url, '/api/v1/live')
+  close()
+  assert.equal(made[1].closed, true)
 })
 
 function freePort() {
@@ -164,14 +225,25 @@ describe('control room', { skip: haveMosquitto ? false : 'mosquitto is not insta
     assert.equal(await tag.innerText(), '故障停机')
     assert.match(await tag.getAttribute('class'), /el-tag--danger/)
     assert.equal(await fill.locator('[data-test=line-speed]').innerText(), '0')
-    await fill.locator('[data-test=line-stale]').waitFor()
+    // live over SSE every transition shows: the tag of the first session's
+    // NDEATH may still be fading out while this one fades in
+    await fill.locator('[data-test=line-stale]').last().waitFor()
+    // line-live: pushed over SSE, and the fault raised the demo rule 产线停机
+    await page.locator('[data-test=line-live][data-live=true]').waitFor()
+    await fill.locator('[data-test=line-alarms]:not([data-count="0"])').waitFor()
+    const row = page.locator('.el-table__row', { hasText: '灌装线 1' }).filter({ hasText: '产线停机' })
+    await row.locator('[data-test=alarm-state]', { hasText: '未确认' }).waitFor()
     await page.screenshot({ path: path.join(REPO, 'docs/screenshots/control-room.png'), fullPage: true })
+    await row.locator('[data-test=alarm-ack]').click()
+    await row.locator('[data-test=alarm-state]', { hasText: '已确认' }).waitFor()
+    assert.equal(await row.locator('[data-test=alarm-ack]').count(), 0, 'no acknowledge button once acknowledged')
 
     // Drill down: the speed trend is drawn with points from both sessions.
     await fill.click()
     const trend = page.locator('[data-test=line-trend][data-rendered=true]')
     await trend.waitFor()
-    assert.ok(Number(await trend.getAttribute('data-points')) >= 10, 'trend has the published points')
+    const drawn = Number(await trend.getAttribute('data-points'))
+    assert.ok(drawn >= 10, `trend has the published points (${drawn})`)
     await page.screenshot({ path: path.join(REPO, 'docs/screenshots/control-room-trend.png') })
     await page.keyboard.press('Escape')
     await page.locator('[data-test=line-trend]').waitFor({ state: 'detached' })

@@ -21,10 +21,14 @@ static const struct spec_row spec[] = {
 	{ "accepted", "request_extension", "specialist", "extension_requested" },
 	{ "accepted", "escalate", "park_admin system", "escalated" },
 	{ "accepted", "withdraw", "enterprise park_admin", "closed" },
+	{ "accepted", "await_enterprise", "specialist", "waiting_enterprise" },
 	{ "in_progress", "transfer", "specialist park_admin", "transferred" },
 	{ "in_progress", "request_extension", "specialist", "extension_requested" },
 	{ "in_progress", "escalate", "park_admin system", "escalated" },
 	{ "in_progress", "resolve", "specialist", "resolved" },
+	{ "in_progress", "await_enterprise", "specialist", "waiting_enterprise" },
+	{ "waiting_enterprise", "supplement", "enterprise specialist", "in_progress" },
+	{ "waiting_enterprise", "withdraw", "enterprise park_admin", "closed" },
 	{ "transferred", "return", "department", "in_progress" },
 	{ "transferred", "resolve", "department", "resolved" },
 	{ "transferred", "escalate", "park_admin system", "escalated" },
@@ -199,7 +203,8 @@ Test(desk_flow, names_round_trip)
 Test(desk_flow, actions_needing_text)
 {
 	static const char *const need[] = { "return", "request_extension", "reject_extension",
-					    "resolve", "rate_unsatisfied" };
+					    "resolve", "rate_unsatisfied", "await_enterprise",
+					    "supplement" };
 	for (int a = 0; a < DESK_ACT_COUNT; a++) {
 		bool want = false;
 		for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++)
@@ -277,6 +282,20 @@ Test(desk_flow, stories)
 	     { DESK_ROLE_SYSTEM, DESK_ACT_CLOSE, DESK_ST_CLOSED });
 	WALK("withdrawn",
 	     { DESK_ROLE_SYSTEM, DESK_ACT_DISPATCH, DESK_ST_DISPATCHED },
+	     { DESK_ROLE_ENTERPRISE, DESK_ACT_WITHDRAW, DESK_ST_CLOSED });
+	WALK("补充材料 twice, answered by the enterprise and by phone",
+	     { DESK_ROLE_SYSTEM, DESK_ACT_DISPATCH, DESK_ST_DISPATCHED },
+	     { DESK_ROLE_SPECIALIST, DESK_ACT_ACCEPT, DESK_ST_ACCEPTED },
+	     { DESK_ROLE_SPECIALIST, DESK_ACT_AWAIT, DESK_ST_WAITING },
+	     { DESK_ROLE_ENTERPRISE, DESK_ACT_SUPPLEMENT, DESK_ST_IN_PROGRESS },
+	     { DESK_ROLE_SPECIALIST, DESK_ACT_AWAIT, DESK_ST_WAITING },
+	     { DESK_ROLE_SPECIALIST, DESK_ACT_SUPPLEMENT, DESK_ST_IN_PROGRESS },
+	     { DESK_ROLE_SPECIALIST, DESK_ACT_RESOLVE, DESK_ST_RESOLVED });
+	WALK("withdrawn while waiting on the enterprise",
+	     { DESK_ROLE_SYSTEM, DESK_ACT_DISPATCH, DESK_ST_DISPATCHED },
+	     { DESK_ROLE_SPECIALIST, DESK_ACT_ACCEPT, DESK_ST_ACCEPTED },
+	     { DESK_ROLE_SPECIALIST, DESK_ACT_START, DESK_ST_IN_PROGRESS },
+	     { DESK_ROLE_SPECIALIST, DESK_ACT_AWAIT, DESK_ST_WAITING },
 	     { DESK_ROLE_ENTERPRISE, DESK_ACT_WITHDRAW, DESK_ST_CLOSED });
 }
 

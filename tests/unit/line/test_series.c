@@ -321,3 +321,40 @@ Test(line_rollup, buckets_by_hand)
 	cr_expect_eq(line_rollup_merge(&empty, &whole), 0);
 	cr_expect(empty.count == 4 && empty.skipped == 2 && empty.sum == 19);
 }
+
+/* The ingest path keeps one encoder per open block and writes
+ * line_block_enc_peek after every flush: at every cut, the peeked bytes
+ * must equal a one-shot encoding of the same prefix, and adding more
+ * points after a peek must give the one-shot encoding of the longer run
+ * (so incremental rewrites store exactly what a full re-encode would). */
+Test(line_series, peek_equals_one_shot_at_every_cut)
+{
+	static const struct { enum gen g; size_t n, step; } runs[] = {
+		{ G_TEMP, 4096, 97 }, { G_SPECIALS, 64, 1 }, { G_RANDOM_BITS, 500, 13 }, { G_ONE, 1, 1 },
+	};
+	struct line_point *p = malloc(LINE_BLOCK_POINTS_MAX * sizeof(*p));
+	for (size_t r = 0; r < sizeof(runs) / sizeof(runs[0]); r++) {
+		struct line_block_enc e;
+		struct pl_buf a, b;
+		gen(runs[r].g, runs[r].n, p, 7 + r);
+		line_block_enc_init(&e);
+		pl_buf_init(&a, LINE_BLOCK_BYTES_MAX);
+		pl_buf_init(&b, LINE_BLOCK_BYTES_MAX);
+		cr_expect_eq(line_block_enc_peek(&e, &a), PL_EINVAL, "no points: nothing to peek");
+		for (size_t i = 0; i < runs[r].n; i++) {
+			cr_assert_eq(line_block_enc_add(&e, p[i].t, p[i].v), 0);
+			if ((i + 1) % runs[r].step && i + 1 != runs[r].n)
+				continue;
+			a.len = b.len = 0;
+			cr_assert_eq(line_block_enc_peek(&e, &a), 0);
+			cr_assert_eq(line_block_encode(p, i + 1, &b), 0);
+			cr_assert_eq(a.len, b.len, "run %zu cut %zu: %zu vs %zu bytes", r, i + 1, a.len, b.len);
+			cr_assert(!memcmp(a.data, b.data, a.len), "run %zu cut %zu differs", r, i + 1);
+			cr_assert_eq(line_block_enc_count(&e), i + 1, "peek must not reset the encoder");
+		}
+		pl_buf_release(&a);
+		pl_buf_release(&b);
+		line_block_enc_release(&e);
+	}
+	free(p);
+}

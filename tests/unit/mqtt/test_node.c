@@ -140,8 +140,17 @@ static void run(const char *name, const struct step *steps)
 		struct mqtt_sp_metric m[8];
 		build(s, &p, m);
 		struct mqtt_sp_verdict v;
+		uint64_t gen = mqtt_sp_node_generation(node);
 		int rc = mqtt_sp_node_feed(node, &t, s->shape == P_NONE ? NULL : &p,
 					   s->now ? s->now : NOW, &v);
+		/* the ingest caches series per binding index while the
+		 * generation holds: data must keep it, a good birth must move it */
+		if (s->type == MQTT_SP_NDATA || s->type == MQTT_SP_DDATA)
+			cr_expect_eq(mqtt_sp_node_generation(node), gen, "%s step %d: data moved the table",
+				     name, i);
+		if ((s->type == MQTT_SP_NBIRTH || s->type == MQTT_SP_DBIRTH) && v.cause == MQTT_SP_C_OK)
+			cr_expect_neq(mqtt_sp_node_generation(node), gen, "%s step %d: birth kept the generation",
+				      name, i);
 		cr_expect_eq(rc, 0, "%s step %d [%s]", name, i, s->tck);
 		cr_expect_eq(v.cause, s->cause, "%s step %d [%s]: cause %s (%s)", name, i, s->tck,
 			     mqtt_sp_cause_name(v.cause), v.detail);

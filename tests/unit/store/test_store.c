@@ -116,7 +116,7 @@ STORE_TEST(migrate_twice_is_noop)
 	cr_expect_eq(count_rows(c, "SELECT count(*) FROM schema_migrations"), latest);
 	for (size_t i = 0; i < sizeof(schema_selects) / sizeof(schema_selects[0]); i++) {
 		json_t *rows = NULL;
-		cr_expect_eq(store_query_json(c, schema_selects[i], NULL, 0, 10, &rows), 0,
+		cr_expect_eq(store_query_json(c, schema_selects[i], NULL, 0, 1000, &rows), 0,
 			     "%s: %s", schema_selects[i], store_conn_errmsg(c));
 		json_decref(rows);
 	}

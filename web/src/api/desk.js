@@ -12,7 +12,9 @@
 //   GET  /api/v1/desk/requests?state=&urgency=&enterprise_id=&q=&limit=&offset= -> {items, total}
 //   POST /api/v1/desk/requests {enterprise_id?, channel, category, urgency, title, description} -> 201 request
 //   GET  /api/v1/desk/requests/{id} -> request + history[] + allowed_actions[] + rating
-//   POST /api/v1/desk/requests/{id}/actions {action, note?, department?, resolution?, rating?, comment?}
+//   POST /api/v1/desk/requests/{id}/actions {action, note?, department?, resolution?, rating?, comment?, due_at?}
+//   GET  /api/v1/desk/requests/{id}/attachments -> {items}; POST it with the raw file (?filename=)
+//   GET  /api/v1/desk/requests/{id}/attachments/{aid} -> the file (attachment disposition)
 //   GET  /api/v1/desk/scores?days=90 -> [{specialist_id, name, rated, satisfied, share}] (or {items})
 //   GET/POST /api/v1/desk/replacements, POST /api/v1/desk/replacements/{id}/assign {specialist_id}
 
@@ -31,6 +33,7 @@ export const STATES = [
   ['rated', 'success'],
   ['reopened', 'warning'],
   ['closed', 'info'],
+  ['waiting_enterprise', 'warning'],
 ]
 const STATE_TAG = new Map(STATES)
 
@@ -86,8 +89,10 @@ const NEEDS = {
   transfer: 'department',
   resolve: 'resolution',
   return: 'note',
-  request_extension: 'note',
+  request_extension: 'extension', // a reason and the new deadline (extensionBody)
   reject_extension: 'note',
+  await_enterprise: 'note', // what the enterprise must supply
+  supplement: 'note',
 }
 export function actionButtons(allowed) {
   const out = { buttons: [], rate: false }
@@ -190,4 +195,75 @@ export function requestReplacement(api, body) {
 
 export function assignReplacement(api, id, specialistId) {
   return api.post(`/api/v1/desk/replacements/${idPath(id)}/assign`, { specialist_id: specialistId })
+}
+
+// ----------------------------------------------------------- desk-flow
+
+// The body of a 延期 application: the reason and the new deadline, which
+// must be later than the current one (the daemon checks again, and refuses
+// it once the deadline has passed). due: a Date, ms or an ISO string.
+// Throws Error('reason' | 'due' | 'later') for the drawer to translate.
+export function extensionBody(note, due, currentDue) {
+  const reason = typeof note === 'string' ? note.trim() : ''
+  if (!reason) throw new Error('reason')
+  const t = due instanceof Date ? due.getTime() : typeof due === 'number' ? due : Date.parse(due)
+  if (!Number.isFinite(t)) throw new Error('due')
+  const cur = currentDue ? Date.parse(currentDue) : NaN
+  if (Number.isFinite(cur) && t <= cur) throw new Error('later')
+  return { action: 'request_extension', note: reason, due_at: new Date(t).toISOString() }
+}
+
+// Attachment limits, as the daemon has them (src/desk/desk.h).
+export const ATTACH_MAX = 10 * 1024 * 1024
+export const ATTACH_PER_REQUEST = 20
+
+// "1.2 MB", "340 KB", "12 B" for a byte count; '' for junk.
+export function formatSize(n) {
+  const v = Number(n)
+  if (!Number.isFinite(v) || v < 0) return ''
+  if (v < 1024) return `${v} B`
+  if (v < 1024 * 1024) return `${Math.round(v / 1024)} KB`
+  return `${(v / (1024 * 1024)).toFixed(1)} MB`
+}
+
+export function attachmentsPath(id) {
+  return `/api/v1/desk/requests/${idPath(id)}/attachments`
+}
+
+// Where a browser downloads attachment aid (a plain link: the cookie goes
+// with it, and the daemon answers with Content-Disposition: attachment).
+export function attachmentUrl(id, aid) {
+  return `${attachmentsPath(id)}/${idPath(aid)}`
+}
+
+export function listAttachments(api, id) {
+  return api.get(attachmentsPath(id))
+}
+
+// Uploads a File/Blob as the raw body. The JSON client cannot send one, so
+// this is a plain fetch with the same CSRF header and problem handling:
+// a refusal throws an Error carrying the problem's detail and status.
+export async function uploadAttachment(id, file, csrf, fetchImpl = globalThis.fetch) {
+  if (!file || typeof file.size !== 'number') throw new Error('no file')
+  const name = String(file.name || 'file')
+  const res = await fetchImpl(`${attachmentsPath(id)}?filename=${encodeURIComponent(name)}`, {
+    method: 'POST',
+    headers: {
+      'Content-Type': file.type || 'application/octet-stream',
+      Accept: 'application/json, application/problem+json',
+      ...(csrf ? { 'X-CSRF-Token': csrf } : {}),
+    },
+    body: file,
+    credentials: 'same-origin',
+  })
+  let data = null
+  try {
+    data = await res.json()
+  } catch {
+    data = null
+  }
+  if (res.ok) return data
+  const err = new Error((data && typeof data.detail === 'string' && data.detail) || `HTTP ${res.status}`)
+  err.status = res.status
+  throw err
 }

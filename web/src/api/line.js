@@ -84,3 +84,100 @@ export function lineSeries(api, id, metric, minutes = 60, now = Date.now()) {
     query: { metric, from: String(now - minutes * 60000), to: String(now + 1000) },
   })
 }
+
+// ---------------------------------------------------------------- live
+// (line-live) The control room is kept live by the server-sent events of
+// GET /api/v1/live: event "line" carries a tile {line_id, state, speed,
+// temperature, good, reject, stale, alarms_active, alarms_unack, oee, t}
+// (at most one per line per ingest flush, ~250 ms), event "alarm" an alarm
+// change {alarm_id, line_id, name, event, state, ...}. The stream is
+// filtered per caller by the server. Contract: docs/line.md.
+//   GET /api/v1/lines/{id}/live -> the same tile (first paint)
+//   GET /api/v1/alarms -> {items: [alarm]} (not normal, visible lines)
+//   POST /api/v1/alarms/{id}/ack | /unshelve, /shelve {minutes}
+
+// The tile after a live "line" event: the server's fields win, the
+// metrics list and anything the event lacks stay. Pure.
+export function tileMerge(tile, ev) {
+  if (!ev || typeof ev !== 'object') return tile
+  const state = typeof ev.state === 'string' && STATE_TAG[ev.state] ? ev.state : tile.state
+  const pick = (k) => (k in ev && (ev[k] === null || typeof ev[k] === 'number') ? ev[k] : tile[k])
+  return {
+    ...tile,
+    state,
+    tag: stateTag(state),
+    speed: pick('speed'),
+    temperature: pick('temperature'),
+    good: pick('good'),
+    reject: pick('reject'),
+    stale: typeof ev.stale === 'boolean' ? ev.stale : tile.stale,
+    t: typeof ev.t === 'string' ? ev.t : tile.t,
+    oee: ev.oee && typeof ev.oee === 'object' ? ev.oee : (ev.oee === null ? null : tile.oee ?? null),
+    alarmsActive: typeof ev.alarms_active === 'number' ? ev.alarms_active : (tile.alarmsActive ?? 0),
+    alarmsUnack: typeof ev.alarms_unack === 'number' ? ev.alarms_unack : (tile.alarmsUnack ?? 0),
+  }
+}
+
+// A ratio 0..1 (or above: performance may exceed 1) as a percentage text
+// with one decimal, '—' when unknown.
+export function pct(x) {
+  return typeof x === 'number' && Number.isFinite(x) ? `${(x * 100).toFixed(1)}%` : '—'
+}
+
+// ISA-18.2 states: tag colour, and the operator buttons each allows.
+const ALARM_TAG = { unacknowledged: 'danger', acknowledged: 'warning', returned_unacknowledged: 'info', shelved: 'info', normal: 'success' }
+export function alarmTag(state) {
+  return ALARM_TAG[state] || 'info'
+}
+export function alarmActions(state) {
+  switch (state) {
+    case 'unacknowledged': case 'returned_unacknowledged': return ['ack', 'shelve']
+    case 'acknowledged': return ['shelve']
+    case 'shelved': return ['unshelve']
+    default: return []
+  }
+}
+
+export function lineLive(api, id) {
+  return api.get(`/api/v1/lines/${encodeURIComponent(id)}/live`, { quiet: true })
+}
+export function listAlarms(api) {
+  return api.get('/api/v1/alarms', { quiet: true })
+}
+export function alarmAct(api, id, action, minutes = 60) {
+  const p = `/api/v1/alarms/${encodeURIComponent(id)}/${action}`
+  return api.post(p, action === 'shelve' ? { minutes } : {})
+}
+
+// Opens the live stream and calls on.line(tile) / on.alarm(change) /
+// on.open(). EventSource reconnects by itself after a dropped connection
+// (the server says retry: 3000); when the browser gives up (readyState
+// CLOSED, e.g. the daemon restarted and answered an error) we open a new
+// one after retryMs. Returns close(). EventSourceImpl is injectable for
+// tests.
+export function liveStream(on, { url = '/api/v1/live', retryMs = 3000, EventSourceImpl = globalThis.EventSource } = {}) {
+  let es = null
+  let timer = null
+  let closed = false
+  const parse = (e) => { try { return JSON.parse(e.data) } catch { return null } }
+  const connect = () => {
+    timer = null
+    if (closed || !EventSourceImpl) return
+    es = new EventSourceImpl(url, { withCredentials: true })
+    es.addEventListener('hello', () => on.open && on.open())
+    es.addEventListener('line', (e) => { const d = parse(e); if (d && on.line) on.line(d) })
+    es.addEventListener('alarm', (e) => { const d = parse(e); if (d && on.alarm) on.alarm(d) })
+    es.onerror = () => {
+      if (closed || !es || es.readyState !== 2) return
+      es.close()
+      es = null
+      timer = setTimeout(connect, retryMs)
+    }
+  }
+  connect()
+  return () => {
+    closed = true
+    if (timer) clearTimeout(timer)
+    if (es) es.close()
+  }
+}

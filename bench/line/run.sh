@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# run.sh - `make bench-line`: builds bench/line/bench_line.c against
+# build/libparkline.a and, on a private mosquitto and a fresh SQLite store
+# under build/bench/, prints in one run (see bench_line.c for each mode):
+#   raw block inserts (the store's floor), broker-only metrics/s (publishers
+#   + a subscriber that discards), end-to-end metrics/s through
+#   `parkline serve --mqtt` into the store, and publish-to-browser latency
+#   p50/p99 through the SSE stream (bench/line/latency.mjs).
+# NODES (default 20), METRICS per message (50), SECS per phase (10); the
+# end-to-end phase runs saturating, then paced at PACES NDATA/s per node.
+# Not part of `make check`.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+NODES=${NODES:-20}; METRICS=${METRICS:-50}; SECS=${SECS:-10}
+mkdir -p build/bench
+cc -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -O2 -g -Isrc -Ibuild/gen $(pkg-config --cflags jansson libpq libxml-2.0) \
+  -o build/bench/bench_line bench/line/bench_line.c build/libparkline.a \
+  $(pkg-config --libs jansson libmicrohttpd libsodium sqlite3 libpq spng libturbojpeg libpng libcrypto libxml-2.0 libprotobuf-c libmosquitto libcurl) -lpthread -lm
+tmp=$(mktemp -d "$PWD/build/bench/line.XXXXXX")
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$tmp"; }
+trap cleanup EXIT
+port=$(node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
+printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 1000000\nuser %s\n' "$port" "$(id -un)" >"$tmp/mosquitto.conf"
+mosquitto -c "$tmp/mosquitto.conf" 2>"$tmp/mosquitto.log" & pids+=($!)
+until (exec 3<>/dev/tcp/127.0.0.1/"$port") 2>/dev/null; do sleep 0.1; done
+url="mqtt://127.0.0.1:$port"
+b=build/bench/bench_line
+echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); $NODES nodes x $METRICS metrics per NDATA, $SECS s per phase"
+$b seed "$tmp/line.db" "$NODES"
+$b raw "$tmp/line.db" 5
+$b broker "$url" "$NODES" "$METRICS" "$SECS"
+PARKLINE_HASH_COST=min PARKLINE_CALENDAR_DIR=data/calendar build/parkline serve --db "$tmp/line.db" --listen 127.0.0.1:0 --mqtt "$url" \
+  >"$tmp/serve.out" 2>"$tmp/serve.err" & pids+=($!)
+for _ in $(seq 300); do grep -q "listening on" "$tmp/serve.out" && break; sleep 0.1; done
+grep -q "listening on" "$tmp/serve.out" || { echo "serve did not start:"; tail -5 "$tmp/serve.err"; exit 1; }
+base=$(sed -n 's|.*listening on \(http://[^/]*\)/.*|\1|p' "$tmp/serve.out" | sed 's/localhost/127.0.0.1/')
+echo "-- saturating: publishers as fast as the broker takes them"
+$b e2e "$tmp/line.db" "$url" "$NODES" "$METRICS" "$SECS"
+curl -s -c "$tmp/jar" -H 'Content-Type: application/json' -d '{"username":"admin","password":"parkline-demo"}' "$base/api/v1/auth/login" >/dev/null
+curl -s -b "$tmp/jar" "$base/metrics" | grep -o 'rejects_total{cause="\(queue_full\|seq_gap\|no_birth\|late\)"} [0-9]*' || true
+for pace in ${PACES:-20 50 100}; do
+  echo "-- paced: $pace NDATA/s per node = $((pace * NODES * METRICS)) metrics/s offered (fresh nodes)"
+  $b seed "$tmp/line.db" 0 >/dev/null
+  PACE=$pace $b e2e "$tmp/line.db" "$url" "$NODES" "$METRICS" "$SECS"
+done
+node bench/line/latency.mjs "$base" "$url" "$b" 20

@@ -1,0 +1,530 @@
+/*
+ * bench_trace.c - `make bench-trace` (helper "trace"): EPCIS capture
+ * throughput, unit trace latency and a recall on a large SQLite store.
+ *
+ * What it measures, in one run on one store file:
+ *   1. capture: documents of 1,000 events of a pharma line's mix, stored
+ *      durably through trace_repo_capture (validation, CBV hash, rows,
+ *      one transaction per document, WAL + synchronous=FULL), by --threads
+ *      threads; events/s;
+ *   2. the floor: the same rows (flattened before the clock starts) put
+ *      into the same tables and indexes (migrations 3 and 13) of a second
+ *      SQLite file with plain prepared single-row INSERTs, one transaction
+ *      per document, same pragmas; events/s;
+ *   3. where capture's time goes: validation, flattening (hash included)
+ *      and storing, timed with clock_gettime on one thread;
+ *   4. fill: captures go on until --fill-seconds pass or --target events
+ *      are stored (the store's size is printed: this is "as large as we
+ *      could build in the time", not a claim of 10 M unless it says so);
+ *   5. backward trace of --samples random vials: p50/p99 ms;
+ *   6. recall from the raw lot that fed the first batch (--recall-units
+ *      vials are filled from it): wall time, units listed, truncated flag.
+ *
+ * The line mix per tray cycle (10 vials): AggregationEvent ADD of the vials
+ * onto a GRAI tray, six ObjectEvent OBSERVEs of the tray at stations, ten
+ * inspection verdicts (bizStep inspecting, disposition conformant or, one
+ * in fifty, non_conformant, with defect class, confidence and image
+ * reference extensions), AggregationEvent DELETE. Each document adds the
+ * filling TransformationEvent (batch lot -> its vials) and packing-station
+ * observations up to 1,000 events. The first document also holds the raw
+ * lot -> batch TransformationEvent of every batch it starts.
+ */
+#include "trace/trace.h"
+
+#include <pthread.h>
+#include <sqlite3.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define DOC_EVENTS 1000
+#define TRAY 10
+#define CYCLE_EVENTS (1 + 6 + TRAY + 1)
+#define CYCLES 55                       /* 990 events + filling + packing */
+#define VIALS_PER_DOC (CYCLES * TRAY)   /* 550 */
+#define CTX "https://ref.gs1.org/standards/epcis/epcis-context.jsonld"
+
+struct opts {
+	const char *db;
+	int threads, docs, samples;
+	int64_t fill_s, target, recall_units;
+};
+
+static double now_s(void)
+{
+	return (double)pl_time_mono_ns() / 1e9;
+}
+
+/* Document k: vials k*550 .. k*550+549, batch = k / docs_per_batch. */
+static char *make_doc(int64_t k, int64_t docs_per_batch, bool with_lots, int64_t nbatches)
+{
+	int64_t batch = k / docs_per_batch, v0 = k * VIALS_PER_DOC;
+	int64_t day = k / 200, minute = k % 200;
+	struct pl_buf b;
+	char t[64];
+
+	pl_buf_init(&b, 8u << 20);
+	pl_buf_puts(&b, "{\"@context\":[\"" CTX "\",{\"pl\":\"https://parkline.example/ns/\"}],"
+			"\"type\":\"EPCISDocument\",\"schemaVersion\":\"2.0\",\"creationDate\":"
+			"\"2026-01-01T00:00:00Z\",\"epcisBody\":{\"eventList\":[");
+	/* times: one document per minute-ish, in order */
+	pl_fmt(t, sizeof(t), "2026-%02d-%02dT%02d:%02d:00.000+08:00", (int)(1 + day / 28 % 12),
+	       (int)(1 + day % 28), (int)(minute / 60 % 24), (int)(minute % 60));
+	int n = 0;
+	if (with_lots) {
+		for (int64_t bt = 0; bt < nbatches; bt++) {
+			pl_buf_printf(&b, "%s{\"type\":\"TransformationEvent\",\"eventTime\":\"%s\","
+				      "\"eventTimeZoneOffset\":\"+08:00\",\"bizStep\":\"creating_class_instance\","
+				      "\"inputQuantityList\":[{\"epcClass\":\"urn:epc:class:lgtin:0614141.107340.RAW%lld\","
+				      "\"quantity\":12.5,\"uom\":\"KGM\"}],\"outputQuantityList\":[{\"epcClass\":"
+				      "\"urn:epc:class:lgtin:0614141.107346.B%lld\",\"quantity\":50,\"uom\":\"LTR\"}]}",
+				      n ? "," : "", "2025-12-31T08:00:00.000+08:00", (long long)bt,
+				      (long long)bt);
+			n++;
+		}
+	}
+	/* filling: the batch into this document's vials */
+	pl_buf_printf(&b, "%s{\"type\":\"TransformationEvent\",\"eventTime\":\"%s\",\"eventTimeZoneOffset\":"
+		      "\"+08:00\",\"bizStep\":\"commissioning\",\"inputQuantityList\":[{\"epcClass\":"
+		      "\"urn:epc:class:lgtin:0614141.107346.B%lld\",\"quantity\":0.12,\"uom\":\"LTR\"}],"
+		      "\"outputEPCList\":[", n ? "," : "", t, (long long)batch);
+	for (int i = 0; i < VIALS_PER_DOC; i++)
+		pl_buf_printf(&b, "%s\"urn:epc:id:sgtin:0614141.107346.%lld\"", i ? "," : "",
+			      (long long)(v0 + i));
+	pl_buf_puts(&b, "]}");
+	n++;
+	for (int c = 0; c < CYCLES; c++) {
+		int64_t tray = (k * CYCLES + c) % 500; /* trays are reused */
+		char vials[TRAY * 48 + 8];
+		size_t off = 0;
+		for (int i = 0; i < TRAY; i++)
+			off += (size_t)snprintf(vials + off, sizeof(vials) - off,
+						"%s\"urn:epc:id:sgtin:0614141.107346.%lld\"", i ? "," : "",
+						(long long)(v0 + c * TRAY + i));
+		pl_buf_printf(&b, ",{\"type\":\"AggregationEvent\",\"action\":\"ADD\",\"eventTime\":\"%s\","
+			      "\"eventTimeZoneOffset\":\"+08:00\",\"bizStep\":\"loading\",\"parentID\":"
+			      "\"urn:epc:id:grai:0614141.12345.%lld\",\"childEPCs\":[%s],\"readPoint\":"
+			      "{\"id\":\"urn:epc:id:sgln:0614141.00001.0\"}}", t, (long long)tray, vials);
+		for (int s = 2; s <= 7; s++)
+			pl_buf_printf(&b, ",{\"type\":\"ObjectEvent\",\"action\":\"OBSERVE\",\"eventTime\":"
+				      "\"%s\",\"eventTimeZoneOffset\":\"+08:00\",\"bizStep\":\"%s\","
+				      "\"disposition\":\"in_progress\",\"epcList\":[\"urn:epc:id:grai:0614141."
+				      "12345.%lld\"],\"readPoint\":{\"id\":\"urn:epc:id:sgln:0614141.0000%d.0\"}}",
+				      t, s == 7 ? "inspecting" : "urn:parkline:bizstep:station", (long long)tray, s);
+		for (int i = 0; i < TRAY; i++) {
+			int64_t v = v0 + c * TRAY + i;
+			bool bad = v % 50 == 7;
+			pl_buf_printf(&b, ",{\"type\":\"ObjectEvent\",\"action\":\"OBSERVE\",\"eventTime\":"
+				      "\"%s\",\"eventTimeZoneOffset\":\"+08:00\",\"bizStep\":\"inspecting\","
+				      "\"disposition\":\"%s\",\"epcList\":[\"urn:epc:id:sgtin:0614141.107346.%lld\"],"
+				      "\"readPoint\":{\"id\":\"urn:epc:id:sgln:0614141.00007.0\"},"
+				      "\"pl:defectClass\":\"%s\",\"pl:confidence\":%.2f,\"pl:image\":"
+				      "\"https://parkline.example/img/%lld.png\"}",
+				      t, bad ? "non_conformant" : "conformant", (long long)v,
+				      bad ? "particle" : "none", bad ? 0.93 : 0.99, (long long)v);
+		}
+		pl_buf_printf(&b, ",{\"type\":\"AggregationEvent\",\"action\":\"DELETE\",\"eventTime\":\"%s\","
+			      "\"eventTimeZoneOffset\":\"+08:00\",\"bizStep\":\"unloading\",\"parentID\":"
+			      "\"urn:epc:id:grai:0614141.12345.%lld\",\"childEPCs\":[%s],\"readPoint\":"
+			      "{\"id\":\"urn:epc:id:sgln:0614141.00008.0\"}}", t, (long long)tray, vials);
+		n += CYCLE_EVENTS;
+	}
+	for (int i = 0; n < DOC_EVENTS; i++, n++)
+		pl_buf_printf(&b, ",{\"type\":\"ObjectEvent\",\"action\":\"OBSERVE\",\"eventTime\":\"%s\","
+			      "\"eventTimeZoneOffset\":\"+08:00\",\"bizStep\":\"packing\",\"epcList\":"
+			      "[\"urn:epc:id:sgtin:0614141.107346.%lld\"],\"readPoint\":{\"id\":"
+			      "\"urn:epc:id:sgln:0614141.00009.0\"}}", t, (long long)(v0 + i));
+	pl_buf_puts(&b, "]}}");
+	return pl_buf_steal(&b);
+}
+
+/* ------------------------------------------------------------- capture */
+
+struct cap {
+	const struct opts *o;
+	struct store *st;
+	const char *tenant;
+	int64_t docs_per_batch, nbatches;
+	pthread_mutex_t mu;
+	int64_t next, end, events;      /* under mu */
+	double deadline;
+	int err;
+};
+
+static void *cap_main(void *arg)
+{
+	struct cap *c = arg;
+	struct store_conn *conn = NULL;
+
+	if (store_conn_get(c->st, &conn)) {
+		c->err = 1;
+		return NULL;
+	}
+	for (;;) {
+		pthread_mutex_lock(&c->mu);
+		int64_t k = c->next < c->end && now_s() < c->deadline ? c->next++ : -1;
+		pthread_mutex_unlock(&c->mu);
+		if (k < 0)
+			break;
+		char *d = make_doc(k, c->docs_per_batch, k == 0, c->nbatches);
+		struct trace_errors errs;
+		json_t *job = NULL;
+		trace_errors_init(&errs);
+		int rc = trace_repo_capture(conn, c->tenant, "bench", d, strlen(d), false, &errs, &job);
+		if (rc || !json_is_true(json_object_get(job, "success"))) {
+			fprintf(stderr, "capture of document %lld failed: %s %s\n", (long long)k,
+				pl_strerror(rc), errs.n ? errs.msg[0] : "");
+			c->err = 1;
+		}
+		pthread_mutex_lock(&c->mu);
+		c->events += json_integer_value(json_object_get(job, "stored"));
+		pthread_mutex_unlock(&c->mu);
+		json_decref(job);
+		trace_errors_release(&errs);
+		free(d);
+		if (c->err)
+			break;
+	}
+	store_conn_put(conn);
+	return NULL;
+}
+
+/* Runs docs [from, to) through capture on o->threads threads; returns seconds. */
+static double capture_run(struct cap *c, int64_t from, int64_t to, double max_s)
+{
+	pthread_t th[16];
+	int n = c->o->threads;
+	double t0 = now_s();
+
+	c->next = from;
+	c->end = to;
+	c->events = 0;
+	c->deadline = t0 + max_s;
+	for (int i = 0; i < n; i++)
+		pthread_create(&th[i], NULL, cap_main, c);
+	for (int i = 0; i < n; i++)
+		pthread_join(th[i], NULL);
+	return now_s() - t0;
+}
+
+/* ------------------------------------------------ the plain-insert floor */
+
+static const char *const FLOOR_DDL =
+	"PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+	"CREATE TABLE trace_events (id TEXT PRIMARY KEY, enterprise_id TEXT NOT NULL, event_id TEXT NOT NULL,"
+	" hash TEXT NOT NULL, capture_id TEXT NOT NULL, type TEXT NOT NULL, action TEXT,"
+	" event_time_ms BIGINT NOT NULL, tz_offset TEXT, record_time TEXT NOT NULL,"
+	" record_time_ms BIGINT NOT NULL, biz_step TEXT, disposition TEXT, read_point TEXT,"
+	" biz_location TEXT, parent_id TEXT, transformation_id TEXT, context_json TEXT,"
+	" body_json TEXT NOT NULL, UNIQUE (enterprise_id, hash), UNIQUE (enterprise_id, event_id));"
+	"CREATE INDEX trace_events_record_idx ON trace_events (record_time_ms, id);"
+	"CREATE INDEX trace_events_time_idx ON trace_events (event_time_ms, id);"
+	"CREATE INDEX trace_events_parent_idx ON trace_events (parent_id, event_time_ms);"
+	"CREATE INDEX trace_events_event_id_idx ON trace_events (event_id);"
+	"CREATE INDEX trace_events_hash_idx ON trace_events (hash);"
+	"CREATE TABLE trace_event_epcs (event_row TEXT NOT NULL, role TEXT NOT NULL, epc TEXT NOT NULL);"
+	"CREATE INDEX trace_event_epcs_epc_row_idx ON trace_event_epcs (epc, event_row, role);"
+	"CREATE INDEX trace_event_epcs_row_idx ON trace_event_epcs (event_row);"
+	"CREATE TABLE trace_event_qty (event_row TEXT NOT NULL, role TEXT NOT NULL,"
+	" epc_class TEXT NOT NULL, quantity DOUBLE PRECISION, uom TEXT);"
+	"CREATE INDEX trace_event_qty_class_row_idx ON trace_event_qty (epc_class, event_row, role);"
+	"CREATE INDEX trace_event_qty_row_idx ON trace_event_qty (event_row);"
+	"CREATE TABLE trace_event_pairs (event_row TEXT NOT NULL, dir TEXT NOT NULL, type TEXT,"
+	" value TEXT NOT NULL);"
+	"CREATE INDEX trace_event_pairs_value_idx ON trace_event_pairs (value, dir);"
+	"CREATE INDEX trace_event_pairs_row_idx ON trace_event_pairs (event_row);";
+
+static const char *const ROLE[] = { "epc", "child", "input", "output", "parent" };
+
+struct flat { /* one document's rows, ready to insert */
+	struct pl_arena *a;
+	struct trace_rows *rows;
+	char **body;
+	size_t n;
+};
+
+static void flatten(const char *d, struct flat *f)
+{
+	struct trace_errors errs;
+	json_t *doc = NULL;
+	trace_errors_init(&errs);
+	if (trace_doc_validate(d, strlen(d), &doc, &errs)) {
+		fprintf(stderr, "bench document invalid: %s\n", errs.n ? errs.msg[0] : "?");
+		exit(1);
+	}
+	const json_t *ev = trace_doc_events(doc), *ctx = json_object_get(doc, "@context");
+	f->n = json_array_size(ev);
+	f->a = pl_arena_new(64u << 20);
+	f->rows = pl_calloc(f->n, sizeof(*f->rows));
+	f->body = pl_calloc(f->n, sizeof(*f->body));
+	for (size_t i = 0; i < f->n; i++) {
+		if (trace_event_rows(json_array_get(ev, i), ctx, f->a, &f->rows[i]))
+			exit(1);
+		f->body[i] = pl_json_dump(json_array_get(ev, i));
+	}
+	json_decref(doc);
+	trace_errors_release(&errs);
+}
+
+static void flat_free(struct flat *f)
+{
+	for (size_t i = 0; i < f->n; i++)
+		free(f->body[i]);
+	free(f->body);
+	free(f->rows);
+	pl_arena_free(f->a);
+}
+
+#define BIND_T(st, i, s) sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC)
+
+static int floor_insert(sqlite3 *db, sqlite3_stmt *st[4], const struct flat *f, int64_t docno)
+{
+	char rid[PL_ID_LEN + 1], job[32];
+	pl_fmt(job, sizeof(job), "job%lld", (long long)docno);
+	sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+	for (size_t i = 0; i < f->n; i++) {
+		const struct trace_rows *r = &f->rows[i];
+		const char *parent = NULL;
+		for (size_t k = 0; k < r->n_epcs; k++)
+			if (r->epcs[k].role == TRACE_ROLE_PARENT)
+				parent = r->epcs[k].epc;
+		pl_id_new(rid);
+		sqlite3_stmt *s = st[0];
+		sqlite3_reset(s);
+		BIND_T(s, 1, rid); BIND_T(s, 2, "ent"); BIND_T(s, 3, r->event_id);
+		BIND_T(s, 4, r->hash); BIND_T(s, 5, job); BIND_T(s, 6, r->type);
+		BIND_T(s, 7, r->action); sqlite3_bind_int64(s, 8, r->event_time_ms);
+		BIND_T(s, 9, r->tz_offset); BIND_T(s, 10, "2026-01-01T00:00:00.000Z");
+		sqlite3_bind_int64(s, 11, 0); BIND_T(s, 12, r->biz_step); BIND_T(s, 13, r->disposition);
+		BIND_T(s, 14, r->read_point); BIND_T(s, 15, r->biz_location); BIND_T(s, 16, parent);
+		BIND_T(s, 17, r->transformation_id); BIND_T(s, 18, NULL); BIND_T(s, 19, f->body[i]);
+		if (sqlite3_step(s) != SQLITE_DONE)
+			return -1;
+		for (size_t k = 0; k < r->n_epcs; k++) {
+			s = st[1];
+			sqlite3_reset(s);
+			BIND_T(s, 1, rid); BIND_T(s, 2, ROLE[r->epcs[k].role]); BIND_T(s, 3, r->epcs[k].epc);
+			if (sqlite3_step(s) != SQLITE_DONE)
+				return -1;
+		}
+		for (size_t k = 0; k < r->n_qtys; k++) {
+			s = st[2];
+			sqlite3_reset(s);
+			BIND_T(s, 1, rid); BIND_T(s, 2, ROLE[r->qtys[k].role]);
+			BIND_T(s, 3, r->qtys[k].epc_class); sqlite3_bind_double(s, 4, r->qtys[k].quantity);
+			BIND_T(s, 5, r->qtys[k].uom);
+			if (sqlite3_step(s) != SQLITE_DONE)
+				return -1;
+		}
+		for (size_t k = 0; k < r->n_pairs; k++) {
+			char dir[2] = { r->pairs[k].dir, 0 };
+			s = st[3];
+			sqlite3_reset(s);
+			BIND_T(s, 1, rid); BIND_T(s, 2, dir); BIND_T(s, 3, r->pairs[k].type);
+			BIND_T(s, 4, r->pairs[k].value);
+			if (sqlite3_step(s) != SQLITE_DONE)
+				return -1;
+		}
+	}
+	return sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+}
+
+static double floor_run(const char *path, int docs, int64_t first_doc, int64_t dpb, int64_t *events)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st[4];
+	struct flat *f = pl_calloc((size_t)docs, sizeof(*f));
+	double t0, t;
+
+	unlink(path);
+	if (sqlite3_open(path, &db) || sqlite3_exec(db, FLOOR_DDL, NULL, NULL, NULL)) {
+		fprintf(stderr, "floor db: %s\n", sqlite3_errmsg(db));
+		exit(1);
+	}
+	sqlite3_prepare_v2(db, "INSERT INTO trace_events VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+			       " ON CONFLICT DO NOTHING", -1, &st[0], NULL);
+	sqlite3_prepare_v2(db, "INSERT INTO trace_event_epcs VALUES (?,?,?)", -1, &st[1], NULL);
+	sqlite3_prepare_v2(db, "INSERT INTO trace_event_qty VALUES (?,?,?,?,?)", -1, &st[2], NULL);
+	sqlite3_prepare_v2(db, "INSERT INTO trace_event_pairs VALUES (?,?,?,?)", -1, &st[3], NULL);
+	for (int i = 0; i < docs; i++) {
+		char *d = make_doc(first_doc + i, dpb, false, 0);
+		flatten(d, &f[i]);
+		free(d);
+	}
+	*events = 0;
+	t0 = now_s();
+	for (int i = 0; i < docs; i++) {
+		if (floor_insert(db, st, &f[i], i)) {
+			fprintf(stderr, "floor insert: %s\n", sqlite3_errmsg(db));
+			exit(1);
+		}
+		*events += (int64_t)f[i].n;
+	}
+	t = now_s() - t0;
+	for (int i = 0; i < 4; i++)
+		sqlite3_finalize(st[i]);
+	sqlite3_close(db);
+	for (int i = 0; i < docs; i++)
+		flat_free(&f[i]);
+	free(f);
+	return t;
+}
+
+/* Where one document's capture time goes (single thread, not stored). */
+static void split(int64_t k, int64_t dpb)
+{
+	char *d = make_doc(k, dpb, false, 0);
+	struct trace_errors errs;
+	json_t *doc = NULL;
+	double t0 = now_s(), t1, t2;
+
+	trace_errors_init(&errs);
+	trace_doc_validate(d, strlen(d), &doc, &errs);
+	t1 = now_s();
+	const json_t *ev = trace_doc_events(doc), *ctx = json_object_get(doc, "@context");
+	struct pl_arena *a = pl_arena_new(64u << 20);
+	for (size_t i = 0; i < json_array_size(ev); i++) {
+		struct trace_rows r;
+		trace_event_rows(json_array_get(ev, i), ctx, a, &r);
+		char *s = pl_json_dump(json_array_get(ev, i));
+		free(s);
+	}
+	t2 = now_s();
+	printf("split (one 1,000-event document, one thread): validate %.1f ms, flatten+hash+"
+	       "serialise %.1f ms\n", (t1 - t0) * 1e3, (t2 - t1) * 1e3);
+	pl_arena_free(a);
+	json_decref(doc);
+	trace_errors_release(&errs);
+	free(d);
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o = { .db = "build/bench/trace.db", .threads = 2, .docs = 20, .samples = 200,
+			  .fill_s = 300, .target = 10000000, .recall_units = 100000 };
+	for (int i = 1; i + 1 < argc; i += 2) {
+		int64_t v = 0;
+		if (!strcmp(argv[i], "--db")) {
+			o.db = argv[i + 1];
+			continue;
+		}
+		if (pl_parse_i64(argv[i + 1], 1, 1000000000, &v)) {
+			fprintf(stderr, "bench_trace: %s needs a positive number\n", argv[i]);
+			return 2;
+		}
+		if (!strcmp(argv[i], "--threads") && v <= 16) o.threads = (int)v;
+		else if (!strcmp(argv[i], "--docs")) o.docs = (int)v;
+		else if (!strcmp(argv[i], "--samples")) o.samples = (int)v;
+		else if (!strcmp(argv[i], "--fill-seconds")) o.fill_s = v;
+		else if (!strcmp(argv[i], "--target")) o.target = v;
+		else if (!strcmp(argv[i], "--recall-units")) o.recall_units = v;
+		else {
+			fprintf(stderr, "usage: bench_trace [--db PATH] [--threads N] [--docs N] "
+				"[--samples N] [--fill-seconds S] [--target EVENTS] [--recall-units N]\n");
+			return 2;
+		}
+	}
+	char url[600], floor_path[600], ent[PL_ID_LEN + 1], now[PL_TIME_STRLEN];
+	struct store *st = NULL;
+	struct store_conn *c = NULL;
+	struct store_options so = { .pool_size = o.threads + 1, .busy_timeout_ms = 30000 };
+	int applied;
+
+	setvbuf(stdout, NULL, _IOLBF, 0); /* lines as they come, also into a file */
+	unlink(o.db);
+	pl_fmt(floor_path, sizeof(floor_path), "%s.floor", o.db);
+	pl_fmt(url, sizeof(url), "sqlite:%s", o.db);
+	if (store_open(url, &so, &st) || store_migrate(st, &applied) || store_conn_get(st, &c)) {
+		fprintf(stderr, "bench_trace: cannot open %s\n", o.db);
+		return 1;
+	}
+	pl_id_new(ent);
+	pl_time_format(pl_time_now_ms(), now);
+	struct store_param p[] = { SP_TEXT(ent), SP_TEXT("基准企业"), SP_TEXT(now), SP_TEXT(now) };
+	store_exec(c, "INSERT INTO enterprises (id, name_zh, created_at, updated_at) VALUES (?, ?, ?, ?)",
+		   p, 4, NULL);
+	int64_t dpb = (o.recall_units + VIALS_PER_DOC - 1) / VIALS_PER_DOC;
+	int64_t max_docs = (o.target + DOC_EVENTS - 1) / DOC_EVENTS;
+	struct cap cap = { .o = &o, .st = st, .tenant = ent, .docs_per_batch = dpb,
+			   .nbatches = max_docs / dpb + 1 };
+	pthread_mutex_init(&cap.mu, NULL);
+
+	printf("trace bench: %d-event documents (%d vials each), %d capture thread(s), store %s\n",
+	       DOC_EVENTS, VIALS_PER_DOC, o.threads, o.db);
+	/* 1 + 2: the measured window, then the floor on the same number of documents */
+	double tc = capture_run(&cap, 0, o.docs, 1e9);
+	int64_t cap_events = cap.events;
+	int64_t floor_events = 0;
+	double tf = floor_run(floor_path, o.docs, o.docs, dpb, &floor_events);
+	unlink(floor_path);
+	printf("capture: %lld events in %.2f s = %.0f events/s durable (trace_repo_capture)\n",
+	       (long long)cap_events, tc, (double)cap_events / tc);
+	printf("floor:   %lld events in %.2f s = %.0f events/s (plain SQLite inserts of the same rows, "
+	       "one thread)\n", (long long)floor_events, tf, (double)floor_events / tf);
+	split(o.docs + 1, dpb);
+	if (cap.err)
+		return 1;
+	/* 4: fill */
+	double tfill = capture_run(&cap, o.docs, max_docs, (double)o.fill_s);
+	json_t *row = NULL;
+	store_query_one(c, "SELECT count(*) AS n FROM trace_events", NULL, 0, &row);
+	int64_t total = json_integer_value(json_object_get(row, "n"));
+	json_decref(row);
+	printf("fill: %lld more events in %.0f s (%.0f events/s); store holds %lld events "
+	       "(target %lld)\n", (long long)cap.events, tfill, (double)cap.events / tfill,
+	       (long long)total, (long long)o.target);
+	int64_t docs_done = cap.next;
+	/* 5: backward traces of random vials */
+	double *lat = pl_calloc((size_t)o.samples, sizeof(double));
+	uint64_t seed = 12345;
+	for (int i = 0; i < o.samples; i++) {
+		seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+		int64_t v = (int64_t)((seed >> 33) % (uint64_t)(docs_done * VIALS_PER_DOC));
+		char code[96];
+		json_t *out = NULL;
+		pl_fmt(code, sizeof(code), "urn:epc:id:sgtin:0614141.107346.%lld", (long long)v);
+		double t0 = now_s();
+		int rc = trace_walk(c, ent, code, TRACE_WALK_BACKWARD, &out);
+		lat[i] = (now_s() - t0) * 1e3;
+		if (rc) {
+			fprintf(stderr, "trace of %s: %s\n", code, pl_strerror(rc));
+			return 1;
+		}
+		if (i == 0)
+			printf("a unit's backward trace: %zu nodes, %zu events\n",
+			       json_array_size(json_object_get(out, "nodes")),
+			       json_array_size(json_object_get(out, "events")));
+		json_decref(out);
+	}
+	qsort(lat, (size_t)o.samples, sizeof(double), cmp_d);
+	printf("backward trace of a unit: p50 %.1f ms, p99 %.1f ms (%d random vials)\n",
+	       lat[o.samples / 2], lat[(o.samples * 99) / 100], o.samples);
+	free(lat);
+	/* 6: recall from the raw lot of batch 0 */
+	{
+		json_t *out = NULL;
+		double t0 = now_s();
+		int rc = trace_recall(c, NULL, "urn:epc:class:lgtin:0614141.107340.RAW0", &out);
+		double t = now_s() - t0;
+		if (rc) {
+			fprintf(stderr, "recall: %s\n", pl_strerror(rc));
+			return 1;
+		}
+		printf("recall from raw lot RAW0 (%lld vials filled from it in the store): %.2f s, "
+		       "%lld units listed, truncated %s\n",
+		       (long long)(docs_done < dpb ? docs_done * VIALS_PER_DOC : dpb * VIALS_PER_DOC), t,
+		       (long long)json_integer_value(json_object_get(out, "total")),
+		       json_is_true(json_object_get(out, "truncated")) ? "yes" : "no");
+		json_decref(out);
+	}
+	store_conn_put(c);
+	store_free(st);
+	pthread_mutex_destroy(&cap.mu);
+	return 0;
+}

@@ -1,0 +1,284 @@
+// broker.mjs - broker access per line and QoS 1 across a parkline restart
+// (issue 6, line-live), against a real mosquitto:
+//  1. `parkline admin mqtt --out DIR` writes password_file / acl_file /
+//     credentials for the demo lines; a mosquitto using them refuses
+//     anonymous and wrong-password clients, lets line fill-1 publish under
+//     its own Sparkplug topics (a host subscriber receives them), and does
+//     not forward what fill-1 publishes under pack-1's topics (checked with
+//     a sentinel: the broker queues to a subscriber in the order it
+//     accepts publishes, so when pack-1's own sentinel arrives, a forwarded
+//     forged message would have arrived before it).
+//  2. `parkline serve --mqtt` logs in as the host user (mqtt_user,
+//     mqtt_password_file), and a birth and data published at QoS 1 while
+//     serve is stopped are stored after it restarts: its persistent session
+//     (clean_session=false) makes the broker keep them.
+// usage: node tests/line/broker.mjs [path/to/parkline]
+// Prints "ok ..." / "FAIL ..." per check and "line-broker: N passed, M failed".
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const BIN = path.resolve(process.argv[2] || process.env.BIN || path.join(root, 'build/parkline'));
+const PASSWORD = 'parkline-demo';
+let passed = 0, failed = 0;
+const procs = [];
+
+function check(ok, what) {
+  if (ok) { passed++; console.log(`   ok ${what}`); } else { failed++; console.log(`FAIL ${what}`); }
+}
+
+// ----------------------------------------------------- protobuf encoding
+function varint(n) {
+  let v = BigInt(n);
+  const out = [];
+  do {
+    let b = Number(v & 0x7fn);
+    v >>= 7n;
+    if (v) b |= 0x80;
+    out.push(b);
+  } while (v);
+  return Buffer.from(out);
+}
+const key = (field, wire) => varint((field << 3) | wire);
+const fVarint = (field, n) => Buffer.concat([key(field, 0), varint(n)]);
+const fBytes = (field, buf) => Buffer.concat([key(field, 2), varint(buf.length), buf]);
+function fDouble(field, d) {
+  const b = Buffer.alloc(8);
+  b.writeDoubleLE(d);
+  return Buffer.concat([key(field, 1), b]);
+}
+// Sparkplug datatypes used here
+const DT = { Int32: 3, Int64: 4, Double: 10, Boolean: 11, String: 12 };
+// metric: {name, alias, ts, dt, value}
+function metric(m) {
+  const parts = [];
+  if (m.name !== undefined) parts.push(fBytes(1, Buffer.from(m.name)));
+  if (m.alias !== undefined) parts.push(fVarint(2, m.alias));
+  if (m.ts !== undefined) parts.push(fVarint(3, m.ts));
+  if (m.dt !== undefined) parts.push(fVarint(4, m.dt));
+  switch (m.dt) {
+    case DT.Int32: parts.push(fVarint(10, m.value < 0 ? 2 ** 32 + m.value : m.value)); break; // trap: sign
+    case DT.Int64: parts.push(fVarint(11, BigInt.asUintN(64, BigInt(m.value)))); break;
+    case DT.Double: parts.push(fDouble(13, m.value)); break;
+    case DT.Boolean: parts.push(fVarint(14, m.value ? 1 : 0)); break;
+    case DT.String: parts.push(fBytes(15, Buffer.from(m.value))); break;
+    default: break;
+  }
+  return Buffer.concat(parts);
+}
+function payload({ ts, seq, metrics }) {
+  const parts = [fVarint(1, ts)];
+  for (const m of metrics) parts.push(fBytes(2, metric(m)));
+  if (seq !== undefined) parts.push(fVarint(3, seq));
+  return Buffer.concat(parts);
+}
+
+// ----------------------------------------------------------- processes
+function freePort() {
+  return new Promise((res, rej) => {
+    const s = net.createServer();
+    s.on('error', rej);
+    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => res(port)); });
+  });
+}
+function start(cmd, args, opts = {}) {
+  const p = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], ...opts });
+  p.out = '';
+  p.err = '';
+  p.stdout.setEncoding('utf8');
+  p.stderr.setEncoding('utf8');
+  p.stdout.on('data', (d) => { p.out += d; });
+  p.stderr.on('data', (d) => { p.err += d; });
+  p.exited = new Promise((res) => p.on('exit', (code, sig) => res(code ?? sig)));
+  procs.push(p);
+  return p;
+}
+// Resolves when pred() holds, polling an observable condition (never a
+// blind sleep); rejects after ms.
+async function until(pred, ms, what) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await pred();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+function connectable(port) {
+  return new Promise((res) => {
+    const s = net.connect(port, '127.0.0.1', () => { s.destroy(); res(true); });
+    s.on('error', () => res(false));
+  });
+}
+async function pub(port, topic, buf) {
+  const p = start('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(port), '-q', '1', '-t', topic, '-s']);
+  p.stdin.end(buf);
+  const code = await p.exited;
+  if (code !== 0) throw new Error(`mosquitto_pub ${topic} exited ${code}: ${p.err}`);
+}
+
+// ---------------------------------------------------------------- HTTP
+let base;
+async function login(username) {
+  const r = await fetch(`${base}/api/v1/auth/login`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ username, password: PASSWORD }),
+  });
+  if (r.status !== 200) throw new Error(`login ${username}: ${r.status}`);
+  return r.headers.get('set-cookie').split(';')[0];
+}
+async function get(cookie, p) {
+  const r = await fetch(`${base}${p}`, { headers: { Cookie: cookie } });
+  const text = await r.text();
+  let json = null;
+  try { json = JSON.parse(text); } catch { /* problem or empty */ }
+  return { status: r.status, json, text };
+}
+
+async function send(cookie, method, p, body, headers = {}) {
+  const h = { ...headers };
+  if (cookie) h.Cookie = cookie;
+  if (body !== undefined) h['Content-Type'] = 'application/json';
+  const r = await fetch(`${base}${p}`, { method, headers: h, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await r.text();
+  let json = null;
+  try { json = JSON.parse(text); } catch { /* empty */ }
+  return { status: r.status, json, text };
+}
+async function csrfOf(cookie) {
+  const me = await get(cookie, '/api/v1/me');
+  return me.json?.csrf_token || '';
+}
+// An SSE reader: collects {event, data} of /api/v1/live as the caller.
+function sse(cookie) {
+  const ac = new AbortController();
+  const s = { events: [], close: () => ac.abort() };
+  s.ready = (async () => {
+    const r = await fetch(`${base}/api/v1/live`, { headers: { Cookie: cookie, Accept: 'text/event-stream' }, signal: ac.signal });
+    const rd = r.body.getReader();
+    const dec = new TextDecoder();
+    let buf = '';
+    (async () => {
+      try {
+        for (;;) {
+          const { value, done } = await rd.read();
+          if (done) break;
+          buf += dec.decode(value, { stream: true });
+          let i;
+          while ((i = buf.indexOf('\n\n')) >= 0) {
+            const block = buf.slice(0, i);
+            buf = buf.slice(i + 2);
+            const ev = /^event: (.*)$/m.exec(block)?.[1];
+            const data = /^data: (.*)$/m.exec(block)?.[1];
+            if (ev) { let j = null; try { j = JSON.parse(data); } catch { /* keep null */ } s.events.push({ event: ev, data: j, at: Date.now() }); }
+          }
+        }
+      } catch { /* aborted */ }
+    })();
+  })();
+  return s;
+}
+
+function mpub(port, user, pass, topic, buf) {
+  const args = ['-h', '127.0.0.1', '-p', String(port), '-q', '1', '-t', topic, '-s'];
+  if (user) args.push('-u', user, '-P', pass);
+  const p = start('mosquitto_pub', args);
+  p.stdin.end(buf);
+  return p.exited;
+}
+
+async function main() {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pl-broker-'));
+  try {
+    const db = path.join(tmp, 'b.db');
+    const env = { ...process.env, PARKLINE_HASH_COST: 'interactive', PARKLINE_CALENDAR_DIR: path.join(root, 'data/calendar') };
+    delete env.PARKLINE_CONFIG;
+    // the demo lines: one serve --demo run
+    const seed = start(BIN, ['serve', '--demo', '--listen', '127.0.0.1:0', '--db', db], { cwd: tmp, env });
+    await until(() => /listening on/.test(seed.out), 30000, 'the demo seed');
+    seed.kill('SIGTERM');
+    await seed.exited;
+
+    const out = path.join(tmp, 'mq');
+    fs.mkdirSync(out);
+    const adm = start(BIN, ['admin', '--db', db, 'mqtt', '--out', out], { env });
+    check(await adm.exited === 0, `admin mqtt exits 0 (${adm.err.trim()})`);
+    check((fs.statSync(path.join(out, 'password_file')).mode & 0o777) === 0o600 &&
+      (fs.statSync(path.join(out, 'credentials')).mode & 0o777) === 0o600, 'password_file and credentials are 0600');
+    const cred = Object.fromEntries(fs.readFileSync(path.join(out, 'credentials'), 'utf8').split('\n')
+      .filter((l) => l && !l.startsWith('#')).map((l) => { const [u, p] = l.split(' '); return [u, p]; }));
+    check(cred['parkline-host'] && cred['line-taiji-fill-1'] && cred['line-taiji-pack-1'], `credentials for host and both lines (${Object.keys(cred)})`);
+    const bad = start(BIN, ['admin', '--db', db, 'mqtt'], { env });
+    check(await bad.exited === 2, 'admin mqtt without --out: exit 2');
+    const acl = fs.readFileSync(path.join(out, 'acl_file'), 'utf8');
+    check(acl.includes('topic write spBv1.0/taiji/NDATA/fill-1\n') && !/user line-taiji-fill-1[^]*?topic write spBv1\.0\/taiji\/NDATA\/pack-1\n[^]*?user line-taiji-pack-1/.test(acl),
+      'acl_file: fill-1 writes only its own topics');
+
+    const mport = await freePort();
+    fs.writeFileSync(path.join(tmp, 'mosquitto.conf'), `listener ${mport} 127.0.0.1\nallow_anonymous false\npassword_file ${out}/password_file\nacl_file ${out}/acl_file\npersistence false\nuser root\n`);
+    start('mosquitto', ['-c', path.join(tmp, 'mosquitto.conf')]);
+    await until(() => connectable(mport), 10000, 'mosquitto to listen');
+
+    const H = ['parkline-host', cred['parkline-host']], F = ['line-taiji-fill-1', cred['line-taiji-fill-1']], P = ['line-taiji-pack-1', cred['line-taiji-pack-1']];
+    const sub = start('stdbuf', ['-oL', 'mosquitto_sub', '-d', '-h', '127.0.0.1', '-p', String(mport), '-u', H[0], '-P', H[1], '-t', 'spBv1.0/#', '-F', 'MSG %t %p']);
+    await until(() => sub.out.includes('SUBACK'), 10000, 'the host subscriber');
+    const msgs = () => sub.out.split('\n').filter((l) => l.startsWith('MSG '));
+    check(await mpub(mport, null, null, 'spBv1.0/taiji/NDATA/fill-1', 'anon') !== 0, 'anonymous publisher refused');
+    check(await mpub(mport, F[0], 'wrong', 'spBv1.0/taiji/NDATA/fill-1', 'x') !== 0, 'wrong password refused');
+    check(await mpub(mport, F[0], F[1], 'spBv1.0/taiji/NDATA/fill-1', 'own') === 0, 'fill-1 publishes to its own topic');
+    await until(() => msgs().some((l) => l === 'MSG spBv1.0/taiji/NDATA/fill-1 own'), 10000, 'fill-1 own message at the host');
+    check(true, 'the host receives fill-1\'s own message');
+    await mpub(mport, F[0], F[1], 'spBv1.0/taiji/NDATA/pack-1', 'forged');
+    await mpub(mport, F[0], F[1], 'parkline/json/taiji/NDATA/pack-1', 'forged-json');
+    await mpub(mport, P[0], P[1], 'spBv1.0/taiji/NDATA/pack-1', 'sentinel');
+    await until(() => msgs().some((l) => l.endsWith(' sentinel')), 10000, 'the sentinel');
+    check(!msgs().some((l) => l.includes('forged')), `fill-1 cannot publish as pack-1 (${msgs().length} messages seen)`);
+
+    // 2. QoS 1 across a parkline restart (persistent session)
+    fs.writeFileSync(path.join(tmp, 'host.pw'), H[1] + '\n', { mode: 0o600 });
+    const senv = { ...env, PARKLINE_MQTT_USER: H[0], PARKLINE_MQTT_PASSWORD_FILE: path.join(tmp, 'host.pw') };
+    const serveArgs = ['serve', '--listen', '127.0.0.1:0', '--db', db, '--mqtt', `mqtt://127.0.0.1:${mport}`];
+    let d = start(BIN, serveArgs, { cwd: tmp, env: senv });
+    let hport = await until(() => /listening on http:\/\/[^:]+:(\d+)\//.exec(d.out)?.[1], 20000, 'serve');
+    base = `http://127.0.0.1:${hport}`;
+    await until(() => msgs().some((l) => l.startsWith('MSG spBv1.0/STATE/parkline {"online":true')), 10000, 'serve online as the host user');
+    check(true, 'serve connects as the host user and publishes STATE');
+    d.kill('SIGTERM');
+    check(await d.exited === 0, 'serve stops');
+    const t0 = Date.now() - 5000;
+    await mpub(mport, F[0], F[1], 'spBv1.0/taiji/NBIRTH/fill-1', payload({ ts: t0, seq: 0, metrics: [
+      { name: 'bdSeq', ts: t0, dt: DT.Int64, value: 1 },
+      { name: 'Node Control/Rebirth', ts: t0, dt: DT.Boolean, value: false },
+      { name: 'speed', alias: 1, ts: t0, dt: DT.Double, value: 77.5 },
+    ] }));
+    await mpub(mport, F[0], F[1], 'spBv1.0/taiji/NDATA/fill-1', payload({ ts: t0 + 1000, seq: 1, metrics: [
+      { alias: 1, ts: t0 + 1000, dt: DT.Double, value: 78.25 },
+    ] }));
+    d = start(BIN, serveArgs, { cwd: tmp, env: senv });
+    hport = await until(() => /listening on http:\/\/[^:]+:(\d+)\//.exec(d.out)?.[1], 20000, 'serve again');
+    base = `http://127.0.0.1:${hport}`;
+    const admin = await login('admin');
+    const fill = (await get(admin, '/api/v1/lines')).json.items.find((l) => l.sp_node === 'fill-1');
+    const pts = await until(async () => {
+      const r = await get(admin, `/api/v1/lines/${fill.id}/series?metric=speed&from=${t0 - 1}`);
+      return r.json?.points?.length === 2 ? r.json.points : null;
+    }, 15000, 'the queued QoS 1 messages after the restart');
+    check(JSON.stringify(pts) === JSON.stringify([[t0, 77.5], [t0 + 1000, 78.25]]), `birth and data sent while serve was down are stored (${JSON.stringify(pts)})`);
+    d.kill('SIGTERM');
+    await d.exited;
+  } catch (e) {
+    failed++;
+    console.log(`FAIL ${e.message}`);
+    for (const p of procs) if (p.err) console.log(p.err.split('\n').slice(-5).join('\n'));
+  } finally {
+    for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+  console.log(`line-broker: ${passed} passed, ${failed} failed`);
+  process.exit(failed ? 1 : 0);
+}
+main();

@@ -8,6 +8,10 @@
 #   p50/p99 through the SSE stream (bench/line/latency.mjs).
 # NODES (default 20), METRICS per message (50), SECS per phase (10); the
 # end-to-end phase runs saturating, then paced at PACES NDATA/s per node.
+# PARKLINE_BIN (default build/parkline) picks the daemon, so a before/after
+# pair can run on the same machine minutes apart. Beside each end-to-end
+# phase it prints the CPU time serve used: on this shared 2-core machine the
+# wall-clock rates measure the neighbours' load as much as our code.
 # Not part of `make check`.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -30,18 +34,24 @@ echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); $NODES nod
 $b seed "$tmp/line.db" "$NODES"
 $b raw "$tmp/line.db" 5
 $b broker "$url" "$NODES" "$METRICS" "$SECS"
-PARKLINE_HASH_COST=min PARKLINE_CALENDAR_DIR=data/calendar build/parkline serve --db "$tmp/line.db" --listen 127.0.0.1:0 --mqtt "$url" \
-  >"$tmp/serve.out" 2>"$tmp/serve.err" & pids+=($!)
+PARKLINE_HASH_COST=min PARKLINE_CALENDAR_DIR=data/calendar "${PARKLINE_BIN:-build/parkline}" serve --db "$tmp/line.db" --listen 127.0.0.1:0 --mqtt "$url" \
+  >"$tmp/serve.out" 2>"$tmp/serve.err" & spid=$!; pids+=($spid)
 for _ in $(seq 300); do grep -q "listening on" "$tmp/serve.out" && break; sleep 0.1; done
 grep -q "listening on" "$tmp/serve.out" || { echo "serve did not start:"; tail -5 "$tmp/serve.err"; exit 1; }
 base=$(sed -n 's|.*listening on \(http://[^/]*\)/.*|\1|p' "$tmp/serve.out" | sed 's/localhost/127.0.0.1/')
+# serve's user+system CPU in ms (clock ticks of /proc/PID/stat)
+cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{print int(($14 + $15) * 1000 / hz)}' "/proc/$spid/stat"; }
 echo "-- saturating: publishers as fast as the broker takes them"
+c0=$(cpu_ms)
 $b e2e "$tmp/line.db" "$url" "$NODES" "$METRICS" "$SECS"
+echo "serve CPU during the phase: $(( $(cpu_ms) - c0 )) ms"
 curl -s -c "$tmp/jar" -H 'Content-Type: application/json' -d '{"username":"admin","password":"parkline-demo"}' "$base/api/v1/auth/login" >/dev/null
 curl -s -b "$tmp/jar" "$base/metrics" | grep -o 'rejects_total{cause="\(queue_full\|seq_gap\|no_birth\|late\)"} [0-9]*' || true
 for pace in ${PACES:-20 50 100}; do
   echo "-- paced: $pace NDATA/s per node = $((pace * NODES * METRICS)) metrics/s offered (fresh nodes)"
   $b seed "$tmp/line.db" 0 >/dev/null
+  c0=$(cpu_ms)
   PACE=$pace $b e2e "$tmp/line.db" "$url" "$NODES" "$METRICS" "$SECS"
+  echo "serve CPU during the phase: $(( $(cpu_ms) - c0 )) ms"
 done
 node bench/line/latency.mjs "$base" "$url" "$b" 20

@@ -1,5 +1,5 @@
 /*
- * bench_trace.c - `make bench-trace` (helper "trace"): EPCIS capture
+ * bench_trace.c - `make bench-trace`: EPCIS capture
  * throughput, unit trace latency and a recall on a large SQLite store.
  *
  * What it measures, in one run on one store file:

@@ -5,7 +5,7 @@
  *   parkline admin [--db URL] user add|list|passwd|disable ...
  *   parkline admin [--db URL] token add|revoke|list ...
  *   parkline admin [--db URL] db migrate|backup FILE|check
- *   parkline admin [--db URL] mqtt --out DIR      (line-live: broker access)
+ *   parkline admin [--db URL] mqtt --out DIR      (broker access per line)
  *
  * Everything goes through the auth and store modules, so the rules (and
  * the audit rows, actor "system") are exactly those of the HTTP API.
@@ -542,7 +542,7 @@ out:
 }
 
 /* ------------------------------------------------------------ admin mqtt
- * (line-live) Broker access per line: every line gets a broker user
+ * Broker access per line: every line gets a broker user
  * "line-<group>-<node>" with a new random password, allowed to publish
  * only its own edge node's Sparkplug topics (NBIRTH/NDEATH/NDATA and its
  * devices' DBIRTH/DDEATH/DDATA) and the same under the plain JSON prefix,
@@ -774,7 +774,7 @@ int cli_admin(int argc, char **argv, char **envp)
 		return admin__token(&cx, verb, argc - i, argv + i);
 	if (!strcmp(group, "db"))
 		return admin__db(&cx, verb, argc - i, argv + i);
-	if (!strcmp(group, "mqtt")) /* line-live: the verb slot holds its first option */
+	if (!strcmp(group, "mqtt")) /* the verb slot holds its first option */
 		return admin__mqtt(&cx, verb, argc - i, argv + i);
 	return cli_usage_error("admin", admin_usage, "unknown group '%s' (user, token or db)", group);
 }

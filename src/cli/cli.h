@@ -17,6 +17,10 @@ int cli_admin(int argc, char **argv, char **envp);
 int cli_inspect(int argc, char **argv, char **envp);
 int cli_simulate(int argc, char **argv, char **envp);
 
+/* A double in [lo, hi] to *out; the whole string (NULL: refused) must be
+ * the number. PL_EINVAL otherwise, *out untouched (args.c). */
+int cli_parse_double(const char *s, double lo, double hi, double *out);
+
 /* Prints "parkline <cmd>: <reason>" and the usage to stderr; returns 2. */
 int cli_usage_error(const char *cmd, const char *usage, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

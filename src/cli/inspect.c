@@ -20,6 +20,7 @@
  * dispatched from main.c.
  */
 #include "cli/cli.h"
+#include "cli/inspect_io.h"
 #include "vision/vision.h"
 
 #include <dirent.h>
@@ -64,42 +65,6 @@ struct opts {
 	int64_t w, h, views, frames;
 };
 
-static int parse_double(const char *s, double lo, double hi, double *out)
-{
-	char *end;
-	errno = 0;
-	double v = strtod(s, &end);
-	if (errno || end == s || *end || !(v >= lo && v <= hi))
-		return PL_EINVAL;
-	*out = v;
-	return 0;
-}
-
-static int load_product(const char *path, struct vis_config *cfg, bool must)
-{
-	json_error_t jerr;
-	struct pl_json_error perr;
-	json_t *j;
-	int rc;
-
-	vis_config_default(cfg);
-	if (!must) {
-		struct stat st;
-		if (stat(path, &st))
-			return 0;
-	}
-	j = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
-	if (!j) {
-		fprintf(stderr, "parkline inspect: %s:%d: %s\n", path, jerr.line, jerr.text);
-		return PL_EPARSE;
-	}
-	rc = vis_config_from_json(j, cfg, &perr);
-	if (rc)
-		fprintf(stderr, "parkline inspect: %s: %s\n", path, perr.text);
-	json_decref(j);
-	return rc;
-}
-
 static void apply_sim_opts(const struct opts *o, struct vis_config *cfg)
 {
 	if (o->um > 0)
@@ -116,40 +81,6 @@ static void apply_sim_opts(const struct opts *o, struct vis_config *cfg)
 		cfg->min_views_agree = cfg->views;
 }
 
-/* Loads a unit's frames; on the first failure marks res uninspectable and
- * returns nonzero. frames[] entries are released by the caller. */
-static int load_unit(const char *dir, const struct vis_config *cfg, struct vis_image *frames,
-		     struct vis_result *res)
-{
-	static const char *const exts[] = { "png", "jpg", "pgm" };
-	struct vis_decode_limits lim = { cfg->width, cfg->height, cfg->width, cfg->height };
-	char path[4096], why[200], msg[300];
-	for (unsigned v = 0; v < cfg->views; v++)
-		for (unsigned f = 0; f < cfg->frames; f++) {
-			struct vis_image *im = &frames[v * cfg->frames + f];
-			int rc = PL_ENOTFOUND;
-			for (size_t e = 0; e < 3 && rc == PL_ENOTFOUND; e++) {
-				struct stat st;
-				snprintf(path, sizeof(path), "%s/v%02u-f%u.%s", dir, v, f, exts[e]);
-				if (stat(path, &st))
-					continue;
-				rc = vis_decode_file(path, &lim, im, why, sizeof(why));
-			}
-			if (rc == PL_ENOTFOUND) {
-				snprintf(msg, sizeof(msg), "view %u frame %u: no v%02u-f%u.png/.jpg/.pgm", v,
-					 f, v, f);
-				vis_result_set_uninspectable(res, (int)v, msg);
-				return rc;
-			}
-			if (rc) {
-				snprintf(msg, sizeof(msg), "view %u frame %u: %s", v, f, why);
-				vis_result_set_uninspectable(res, (int)v, msg);
-				return rc;
-			}
-		}
-	return 0;
-}
-
 static int cmd_unit(const char *dir, const struct opts *o)
 {
 	struct vis_config cfg;
@@ -161,11 +92,11 @@ static int cmd_unit(const char *dir, const struct opts *o)
 	int rc = 1;
 
 	if (o->product) {
-		if (load_product(o->product, &cfg, true))
+		if (cli_vis_load_product("parkline inspect", o->product, &cfg, true))
 			return 1;
 	} else {
 		snprintf(path, sizeof(path), "%s/../product.json", dir);
-		if (load_product(path, &cfg, false))
+		if (cli_vis_load_product("parkline inspect", path, &cfg, false))
 			return 1;
 	}
 	ctx = vis_ctx_new(&cfg, why, sizeof(why));
@@ -176,7 +107,7 @@ static int cmd_unit(const char *dir, const struct opts *o)
 	vis_result_init(&res);
 	n = (size_t)cfg.views * cfg.frames;
 	frames = pl_calloc(n, sizeof(*frames));
-	if (load_unit(dir, &cfg, frames, &res) == 0)
+	if (cli_vis_load_unit(dir, &cfg, frames, &res, NULL) == 0)
 		vis_inspect(ctx, frames, n, &res);
 	json_t *j = vis_result_to_json(&res);
 	char *js = pl_json_dump(j);
@@ -252,7 +183,7 @@ static void *worker_main(void *arg)
 				continue;
 			}
 			vis_result_release(&res);
-			if (load_unit(jb->units[u], cfg, frames, &res) == 0)
+			if (cli_vis_load_unit(jb->units[u], cfg, frames, &res, NULL) == 0)
 				vis_inspect(ctx, frames, n, &res);
 			for (size_t i = 0; i < n; i++)
 				vis_image_release(&frames[i]);
@@ -350,11 +281,11 @@ static int cmd_eval(const char *dir, const struct opts *o)
 		DIR *d;
 		struct dirent *de;
 		if (o->product) {
-			if (load_product(o->product, &cfg, true))
+			if (cli_vis_load_product("parkline inspect", o->product, &cfg, true))
 				return 1;
 		} else {
 			snprintf(path, sizeof(path), "%s/product.json", dir);
-			if (load_product(path, &cfg, false))
+			if (cli_vis_load_product("parkline inspect", path, &cfg, false))
 				return 1;
 		}
 		d = opendir(dir);
@@ -382,7 +313,7 @@ static int cmd_eval(const char *dir, const struct opts *o)
 		jb.n_units = nu;
 	} else {
 		if (o->product) {
-			if (load_product(o->product, &cfg, true))
+			if (cli_vis_load_product("parkline inspect", o->product, &cfg, true))
 				return 1;
 		} else {
 			vis_config_default(&cfg);
@@ -454,7 +385,7 @@ static int cmd_knapp(const struct opts *o)
 	uint64_t n = (uint64_t)o->knapp_units;
 
 	if (o->product) {
-		if (load_product(o->product, &cfg, true))
+		if (cli_vis_load_product("parkline inspect", o->product, &cfg, true))
 			return 1;
 	} else {
 		vis_config_default(&cfg);
@@ -664,10 +595,10 @@ int cli_inspect(int argc, char **argv, char **envp)
 			if (pl_parse_i64(v, 0, INT64_MAX, &o.seed))
 				return USAGE("--seed must be a non-negative integer");
 		} else if (!strcmp(a, "--defect-rate")) {
-			if (parse_double(v, 0, 1, &o.rate))
+			if (cli_parse_double(v, 0, 1, &o.rate))
 				return USAGE("--defect-rate must be in [0, 1]");
 		} else if (!strcmp(a, "--um-per-px")) {
-			if (parse_double(v, 5, 200, &o.um))
+			if (cli_parse_double(v, 5, 200, &o.um))
 				return USAGE("--um-per-px must be in [5, 200]");
 		} else if (!strcmp(a, "--width") || !strcmp(a, "--height")) {
 			if (pl_parse_i64(v, 64, VIS_DIM_MAX, &iv))

@@ -107,17 +107,6 @@ static void free_list(char **v, size_t n)
 	free(v);
 }
 
-static int parse_double(const char *s, double lo, double hi, double *out)
-{
-	char *end;
-	errno = 0;
-	double v = strtod(s ? s : "", &end);
-	if (!s || errno || end == s || *end || !(v >= lo && v <= hi))
-		return PL_EINVAL;
-	*out = v;
-	return 0;
-}
-
 static int cmd_train(const char *good, const char *model, double frr)
 {
 	char **files = NULL, why[256];
@@ -423,7 +412,7 @@ int cli_inspect_anomaly(int argc, char **argv, char **envp)
 		} else if (!strcmp(a, "--model"))
 			model = v;
 		else if (!strcmp(a, "--target-frr")) {
-			if (parse_double(v, 1e-6, 0.5, &frr)) {
+			if (cli_parse_double(v, 1e-6, 0.5, &frr)) {
 				rc = AUSAGE("--target-frr wants a rate in (0, 0.5]");
 				goto out;
 			}

@@ -50,6 +50,8 @@
  *    publishes them as the filling line's Sparkplug metrics.
  */
 #include "cli/cli.h"
+#include "cli/cli_curl.h"
+#include "cli/inspect_io.h"
 #include "trace/trace.h"
 #include "vision/spool.h"
 #include "vision/vision.h"
@@ -278,43 +280,6 @@ static void status_write(struct run *r)
 
 /* ------------------------------------------------------------ one unit */
 
-/* Loads the frames like `inspect unit`; the first failure makes the unit
- * uninspectable with its reason. first_mtime_ms gets frame v00-f0's mtime. */
-static int load_frames(const char *dir, const struct vis_config *cfg, struct vis_image *frames,
-		       struct vis_result *res, int64_t *first_mtime_ms)
-{
-	static const char *const exts[] = { "png", "jpg", "pgm" };
-	struct vis_decode_limits lim = { cfg->width, cfg->height, cfg->width, cfg->height };
-	char path[4400], why[200], msg[300];
-	for (unsigned v = 0; v < cfg->views; v++)
-		for (unsigned f = 0; f < cfg->frames; f++) {
-			struct vis_image *im = &frames[v * cfg->frames + f];
-			int rc = PL_ENOTFOUND;
-			for (size_t e = 0; e < 3 && rc == PL_ENOTFOUND; e++) {
-				struct stat st;
-				snprintf(path, sizeof(path), "%s/v%02u-f%u.%s", dir, v, f, exts[e]);
-				if (stat(path, &st))
-					continue;
-				if (v == 0 && f == 0)
-					*first_mtime_ms = (int64_t)st.st_mtim.tv_sec * 1000 +
-							  st.st_mtim.tv_nsec / 1000000;
-				rc = vis_decode_file(path, &lim, im, why, sizeof(why));
-			}
-			if (rc == PL_ENOTFOUND) {
-				snprintf(msg, sizeof(msg), "view %u frame %u: no v%02u-f%u.png/.jpg/.pgm", v,
-					 f, v, f);
-				vis_result_set_uninspectable(res, (int)v, msg);
-				return rc;
-			}
-			if (rc) {
-				snprintf(msg, sizeof(msg), "view %u frame %u: %s", v, f, why);
-				vis_result_set_uninspectable(res, (int)v, msg);
-				return rc;
-			}
-		}
-	return 0;
-}
-
 /* The frame file of view v, frame 0, as it exists in dir ("" if none). */
 static void view_file(const char *dir, unsigned v, char *out, size_t outsz)
 {
@@ -508,7 +473,7 @@ static void process_unit(struct run *r, struct vis_ctx *ctx, struct vis_image *f
 		return;
 	}
 	vis_result_init(&res);
-	if (load_frames(dir, &r->cfg, frames, &res, &t_ms) == 0)
+	if (cli_vis_load_unit(dir, &r->cfg, frames, &res, &t_ms) == 0)
 		vis_inspect(ctx, frames, n, &res);
 	for (size_t i = 0; i < n; i++)
 		vis_image_release(&frames[i]);
@@ -598,12 +563,6 @@ static void *worker_main(void *arg)
 
 /* -------------------------------------------------------------- sender */
 
-static size_t on_body(char *p, size_t sz, size_t nm, void *ud)
-{
-	struct pl_buf *b = ud;
-	return pl_buf_append(b, p, sz * nm) ? 0 : sz * nm;
-}
-
 /* One HTTP exchange; *status 0 when there was no answer. Reply in body. */
 static int http_do(CURL *h, struct run *r, const char *url, const char *post, long *status,
 		   struct pl_buf *body)
@@ -619,17 +578,7 @@ static int http_do(CURL *h, struct run *r, const char *url, const char *post, lo
 	hdr = curl_slist_append(hdr, "Content-Type: application/ld+json");
 	hdr = curl_slist_append(hdr, "Accept: application/json");
 	curl_easy_reset(h);
-	curl_easy_setopt(h, CURLOPT_URL, url);
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, body);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 3000L);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 30000L);
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	if (post) {
-		curl_easy_setopt(h, CURLOPT_POSTFIELDS, post);
-		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(post));
-	}
+	cli_curl_prepare(h, url, hdr, body, 30000L, post);
 	cc = curl_easy_perform(h);
 	curl_slist_free_all(hdr);
 	if (cc != CURLE_OK) {
@@ -861,28 +810,6 @@ out:
 	return rc;
 }
 
-static int load_product(const char *path, struct vis_config *cfg, bool must)
-{
-	json_error_t jerr;
-	struct pl_json_error perr;
-	json_t *j;
-	int rc;
-
-	vis_config_default(cfg);
-	if (!must && access(path, F_OK))
-		return 0;
-	j = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
-	if (!j) {
-		fprintf(stderr, "parkline inspect run: %s:%d: %s\n", path, jerr.line, jerr.text);
-		return PL_EPARSE;
-	}
-	rc = vis_config_from_json(j, cfg, &perr);
-	if (rc)
-		fprintf(stderr, "parkline inspect run: %s: %s\n", path, perr.text);
-	json_decref(j);
-	return rc;
-}
-
 int cli_inspect_run(int argc, char **argv, char **envp)
 {
 	struct run_opts o = { .threads = 2, .retry_max_ms = 30000 };
@@ -994,11 +921,11 @@ int cli_inspect_run(int argc, char **argv, char **envp)
 			*dst = (long)k;
 	}
 	if (o.product) {
-		if (load_product(o.product, &r->cfg, true))
+		if (cli_vis_load_product("parkline inspect run", o.product, &r->cfg, true))
 			goto out;
 	} else {
 		snprintf(path, sizeof(path), "%s/../product.json", o.inbox);
-		if (load_product(path, &r->cfg, false))
+		if (cli_vis_load_product("parkline inspect run", path, &r->cfg, false))
 			goto out;
 	}
 	if (vis_config_check(&r->cfg, why, sizeof(why))) {

@@ -20,12 +20,14 @@
 #include "desk/report.h"
 #include "trace/trace.h"
 #include "mqtt/client.h"
-#include "mqtt/leader.h" /* scale: one ingest among several processes */
+#include "mqtt/leader.h" /* one ingest among several processes */
 #include "line/repo.h"
 #include "line/live.h"
 #include "desk/notify.h"
+#include "desk/wechat_repo.h" /* the Official Account callback */
 #include "park/match.h"
 #include "park/park.h"
+#include "park/share.h"
 
 #include <signal.h>
 #include <errno.h>
@@ -74,10 +76,13 @@ static const struct pl_config_key serve_keys[] = {
 	{ "desk_overdue_scan_s", "60", "desk: how often overdue requests are escalated (督办), seconds" },
 	{ "notify_enabled", "false", "desk: run the notification outbox sender (docs/notify.md)" },
 	{ "notify_config", "", "desk: notifier settings file (SMS, WeChat, webhook; also PARKLINE_NOTIFY_*)" },
+	{ "wechat_token", "", "desk: WeChat Official Account callback Token; empty: no callback (docs/desk.md)" },
+	{ "wechat_aes_key", "", "desk: the account's 43-character EncodingAESKey (safe mode); empty: plain only" },
+	{ "wechat_appid", "", "desk: the account's AppID, checked in every decrypted message" },
 	{ "mqtt_url", "", "line: Sparkplug B broker, mqtt://HOST:PORT; empty: no ingest" },
 	{ "mqtt_host_id", "parkline", "line: our Sparkplug host id (STATE topic)" },
-	{ "mqtt_user", "", "line-live: broker user (parkline admin mqtt's host user); empty: anonymous" },
-	{ "mqtt_password_file", "", "line-live: file whose first line is the broker password" },
+	{ "mqtt_user", "", "line: broker user (parkline admin mqtt's host user); empty: anonymous" },
+	{ "mqtt_password_file", "", "line: file whose first line is the broker password" },
 	{ NULL, NULL, NULL },
 };
 
@@ -176,10 +181,10 @@ static int serve__settings(const struct pl_config *cfg, struct serve_settings *s
 /* line-ingest: /metrics hook (http_options.metrics_extra). */
 static int serve__ingest_metrics(void *ctx, struct pl_buf *b)
 {
-	return mqtt_leader_metrics_render(ctx, b); /* scale: leader gauge + ingest */
+	return mqtt_leader_metrics_render(ctx, b); /* leader gauge + ingest */
 }
 
-/* line-live: ingest tiles and alarm changes to the SSE streams. */
+/* ingest tiles and alarm changes to the SSE streams. */
 static void serve__live_publish(void *ctx, const char *event, const char *enterprise_id,
 				const char *data)
 {
@@ -196,8 +201,9 @@ static int serve__run(const struct pl_config *cfg, const struct serve_settings *
 	struct desk_svc *desk = NULL;
 	struct mqtt_leader *ingest = NULL; /* line-ingest: NULL without --mqtt; scale: elected */
 	struct desk_job *desk_job = NULL;
-	struct desk_notify *notify = NULL;              /* desk-notify: settings */
+	struct desk_notify *notify = NULL;              /* settings */
 	struct desk_notify_sender *notify_sender = NULL; /* NULL unless notify_enabled */
+	struct desk_wechat_cfg wechat = { .token = "" }; /* set when wechat_token is */
 	struct trace_worker *trace_worker = NULL; /* trace: the capture queue */
 	struct store_options so = { .pool_size = (int)set->pool, .busy_timeout_ms = 5000 };
 	struct auth_options ao = {
@@ -260,7 +266,7 @@ static int serve__run(const struct pl_config *cfg, const struct serve_settings *
 			pl_error(&log, "serve", "cannot start the desk overdue job");
 			goto out;
 		}
-		/* desk-notify: the outbox sender (docs/notify.md) */
+		/* the outbox sender (docs/notify.md) */
 		why[0] = '\0';
 		bool notify_on = false;
 		if (serve__bool(pl_config_get(cfg, "notify_enabled"), &notify_on) ||
@@ -273,6 +279,14 @@ static int serve__run(const struct pl_config *cfg, const struct serve_settings *
 			pl_error(&log, "serve", "cannot start the notification sender");
 			goto out;
 		}
+		/* the callback's token and key (docs/desk.md) */
+		if (*pl_config_get(cfg, "wechat_token") &&
+		    (rc = desk_wechat_cfg_init(&wechat, pl_config_get(cfg, "wechat_token"),
+					       pl_config_get(cfg, "wechat_aes_key"),
+					       pl_config_get(cfg, "wechat_appid"), why, sizeof(why)))) {
+			pl_error(&log, "serve", "wechat settings: %s", why);
+			goto out;
+		}
 	}
 	if (set->demo) {
 		rc = auth_demo_seed(au, stdout);
@@ -281,16 +295,18 @@ static int serve__run(const struct pl_config *cfg, const struct serve_settings *
 		if (rc == 0)
 			rc = desk_green_demo_seed(au, desk, stdout); /* green: 绿色通道 */
 		if (rc == 0)
-			rc = trace_demo_seed(st, stdout); /* trace-api: the pharma story */
+			rc = trace_demo_seed(st, stdout); /* the pharma story */
 		if (rc == 0)
 			rc = line_repo_demo_seed(st, stdout); /* line-ingest: demo lines */
 		if (rc == 0)
-			rc = line_live_demo_seed(st, stdout); /* line-live: plans and alarm rules */
-		if (rc == 0) /* park-core: the registry shaped like the article, shipments */
+			rc = line_live_demo_seed(st, stdout); /* plans and alarm rules */
+		if (rc == 0) /* the registry shaped like the article, shipments */
 			rc = park_demo_seed(st, pl_time_now_ms(), stdout);
 		if (rc == 0)
-			rc = park_match_demo_seed(st, stdout); /* park-web: 产业链对接 */
-		if (rc == 0) /* desk-kpi: a year of requests over every enterprise with a
+			rc = park_match_demo_seed(st, stdout); /* 产业链对接 */
+		if (rc == 0) /* demo enterprises share their lines' OEE */
+			rc = park_share_demo_seed(st, stdout);
+		if (rc == 0) /* a year of requests over every enterprise with a
 			      * specialist; keep it after the seeds that add them */
 			rc = desk_demo_bulk_seed(st, stdout);
 		fflush(stdout);
@@ -315,10 +331,11 @@ static int serve__run(const struct pl_config *cfg, const struct serve_settings *
 		.store = st,
 		.auth = au,
 		.desk = desk,
-		.notify = notify, /* desk-notify: inbound SMS secret */
+		.notify = notify, /* inbound SMS secret */
+		.wechat = wechat.token[0] ? &wechat : NULL, /* the callback */
 		.log = &log,
 	};
-	char mqtt_pw[257] = ""; /* line-live: the broker password, wiped after start */
+	char mqtt_pw[257] = ""; /* the broker password, wiped after start */
 	if (*pl_config_get(cfg, "mqtt_url") && *pl_config_get(cfg, "mqtt_password_file")) {
 		FILE *pf = fopen(pl_config_get(cfg, "mqtt_password_file"), "r");
 		if (!pf || !fgets(mqtt_pw, sizeof(mqtt_pw), pf)) {
@@ -339,9 +356,9 @@ static int serve__run(const struct pl_config *cfg, const struct serve_settings *
 			.host_id = pl_config_get(cfg, "mqtt_host_id"),
 			.store = st,
 			.log = &log,
-			.desk = desk, /* line-live: safety alarms open desk requests */
+			.desk = desk, /* safety alarms open desk requests */
 		};
-		rc = mqtt_leader_start(&mo, &ingest); /* scale: ingests while it leads */
+		rc = mqtt_leader_start(&mo, &ingest); /* ingests while it leads */
 		memset(mqtt_pw, 0, sizeof(mqtt_pw)); /* libmosquitto keeps its own copy */
 		if (rc) {
 			pl_error(&log, "serve", "cannot start the MQTT ingest: %s", pl_strerror(rc));
@@ -362,7 +379,7 @@ static int serve__run(const struct pl_config *cfg, const struct serve_settings *
 		pl_strlcpy(host, l, hl + 1 < sizeof(host) ? hl + 1 : sizeof(host));
 		if (!host[0] || !strcmp(host, "0.0.0.0"))
 			pl_strlcpy(host, "localhost", sizeof(host));
-		mqtt_leader_set_publisher(ingest, serve__live_publish, srv); /* line-live: tiles to SSE */
+		mqtt_leader_set_publisher(ingest, serve__live_publish, srv); /* tiles to SSE */
 		printf("parkline: listening on http://%s:%u/ (store: %s)\n", host,
 		       (unsigned)http_server_port(srv), store_kind_name(st));
 		fflush(stdout);
@@ -376,7 +393,7 @@ static int serve__run(const struct pl_config *cfg, const struct serve_settings *
 		pl_warn(&log, "serve", "%d request(s) still running at the drain deadline", rc);
 	status = 0;
 out:
-	mqtt_leader_set_publisher(ingest, NULL, NULL); /* line-live: before the hub goes */
+	mqtt_leader_set_publisher(ingest, NULL, NULL); /* before the hub goes */
 	http_server_free(srv);
 	mqtt_leader_stop(ingest); /* after the server (its /metrics reads it); commits pending points */
 	desk_notify_sender_stop(notify_sender); /* waits for at most one send */
@@ -385,11 +402,23 @@ out:
 	auth_free(au);
 	desk_svc_free(desk);
 	desk_notify_free(notify);
+	explicit_bzero(&wechat, sizeof(wechat)); /* token and AES key */
 	store_free(st);
 	if (status == 0)
 		pl_info(&log, "serve", "stopped");
 	pl_log_release(&log);
 	return status;
+}
+
+/* What --print-config shows for a setting: secrets (the WeChat token and
+ * key) are replaced by "(set)", so the output can be pasted into a ticket. */
+static const char *serve__shown_value(const struct pl_config_entry *e)
+{
+	static const char *const secret[] = { "wechat_token", "wechat_aes_key" };
+	for (size_t k = 0; k < sizeof(secret) / sizeof(secret[0]); k++)
+		if (!strcmp(e->key->name, secret[k]) && e->value[0])
+			return "(set)";
+	return e->value;
 }
 
 int cli_serve(int argc, char **argv, char **envp)
@@ -476,7 +505,7 @@ int cli_serve(int argc, char **argv, char **envp)
 	if (print_config) {
 		for (size_t i = 0; i < cfg.n; i++)
 			printf("%-20s = %-30s # %s\n", cfg.entries[i].key->name,
-			       cfg.entries[i].value,
+			       serve__shown_value(&cfg.entries[i]),
 			       cfg.entries[i].source == PL_CFG_DEFAULT ? "default"
 								   : cfg.entries[i].origin);
 		goto out;

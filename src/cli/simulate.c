@@ -41,18 +41,6 @@ static const char simulate_usage[] =
 	"  --views V --frames F  cameras and frames per camera (default 22 x 3)\n"
 	"  --product FILE      start from this product.json instead of the defaults\n";
 
-/* Parses a double in [lo, hi]; the whole string must be a number. */
-static int parse_double(const char *s, double lo, double hi, double *out)
-{
-	char *end;
-	errno = 0;
-	double v = strtod(s, &end);
-	if (errno || end == s || *end || !(v >= lo && v <= hi))
-		return PL_EINVAL;
-	*out = v;
-	return 0;
-}
-
 static int write_json(const char *path, json_t *j)
 {
 	int rc = json_dump_file(j, path, JSON_INDENT(1) | JSON_REAL_PRECISION(10)) ? PL_EIO : 0;
@@ -123,10 +111,10 @@ int cli_simulate(int argc, char **argv, char **envp)
 			if (pl_parse_i64(v, 0, INT64_MAX, &seed))
 				return cli_usage_error("simulate", simulate_usage, "--seed must be a non-negative integer");
 		} else if (!strcmp(a, "--defect-rate")) {
-			if (parse_double(v, 0, 1, &rate))
+			if (cli_parse_double(v, 0, 1, &rate))
 				return cli_usage_error("simulate", simulate_usage, "--defect-rate must be in [0, 1]");
 		} else if (!strcmp(a, "--um-per-px")) {
-			if (parse_double(v, 5, 200, &dv))
+			if (cli_parse_double(v, 5, 200, &dv))
 				return cli_usage_error("simulate", simulate_usage, "--um-per-px must be in [5, 200]");
 			o_um = dv;
 		} else if (!strcmp(a, "--width") || !strcmp(a, "--height")) {

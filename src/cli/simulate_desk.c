@@ -36,6 +36,7 @@
  * The entry point cli_simulate_desk() is dispatched from simulate.c.
  */
 #include "cli/cli.h"
+#include "cli/cli_curl.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -133,12 +134,6 @@ struct dsim {
 	bool failed;                   /* a login failed: the run ends (NOTES 5) */
 };
 
-static size_t dsim__on_body(char *p, size_t sz, size_t nm, void *ud)
-{
-	struct pl_buf *b = ud;
-	return pl_buf_append(b, p, sz * nm) ? 0 : sz * nm;
-}
-
 /* One exchange as session ss: method GET or POST, body JSON or NULL. The
  * reply is in d->body; *status 0 when there was no answer. */
 static int dsim_http(struct dsim *d, struct dsim_sess *ss, const char *path, const char *post,
@@ -159,19 +154,9 @@ static int dsim_http(struct dsim *d, struct dsim_sess *ss, const char *path, con
 			hdr = curl_slist_append(hdr, csrf);
 		}
 	}
-	curl_easy_setopt(ss->h, CURLOPT_URL, url);
-	curl_easy_setopt(ss->h, CURLOPT_HTTPHEADER, hdr);
-	curl_easy_setopt(ss->h, CURLOPT_WRITEFUNCTION, dsim__on_body);
-	curl_easy_setopt(ss->h, CURLOPT_WRITEDATA, &d->body);
-	curl_easy_setopt(ss->h, CURLOPT_CONNECTTIMEOUT_MS, 3000L);
-	curl_easy_setopt(ss->h, CURLOPT_TIMEOUT_MS, 10000L);
-	curl_easy_setopt(ss->h, CURLOPT_NOSIGNAL, 1L);
-	if (post) {
-		curl_easy_setopt(ss->h, CURLOPT_POSTFIELDS, post);
-		curl_easy_setopt(ss->h, CURLOPT_POSTFIELDSIZE, (long)strlen(post));
-	} else {
+	cli_curl_prepare(ss->h, url, hdr, &d->body, 10000L, post);
+	if (!post) /* the handle is reused: undo an earlier POST */
 		curl_easy_setopt(ss->h, CURLOPT_HTTPGET, 1L);
-	}
 	cc = curl_easy_perform(ss->h);
 	curl_slist_free_all(hdr);
 	if (cc != CURLE_OK) {
@@ -216,8 +201,10 @@ out:
 	return rc;
 }
 
-/* dsim_http, logging in again once after a 401 (an expired session). The
- * parsed reply goes to *out (owned by the caller; NULL if not JSON). */
+/* dsim_http as ss, logging it in first if it never was (NOTES 1) and again
+ * once after a 401 (an expired session). body (may be NULL: a GET) is
+ * consumed. The parsed reply goes to *out (the caller decrefs it; NULL if
+ * not JSON). Returns the HTTP status, 0 when there was no answer. */
 static long dsim_call(struct dsim *d, struct dsim_sess *ss, const char *path, json_t *body,
 		      json_t **out)
 {
@@ -267,7 +254,8 @@ static int dsim_raise(struct dsim *d, struct dsim_sess *ss)
 	return st == 201 || st == 200 ? 1 : 0;
 }
 
-/* Takes action on request id as ss; extra (owned, may be NULL) adds fields. */
+/* Takes action on request id as ss; extra (consumed, may be NULL) adds
+ * fields to the action body. 1 when the desk accepted it. */
 static int dsim_act(struct dsim *d, struct dsim_sess *ss, const char *id, const char *no,
 		    const char *action, json_t *extra)
 {
@@ -432,17 +420,6 @@ static void dsim_tick(struct dsim *d, bool first_tick)
 	dsim_raise(d, ent);
 }
 
-static int parse_rate(const char *v, double *out)
-{
-	char *end;
-	errno = 0;
-	double x = strtod(v, &end);
-	if (errno || end == v || *end || !(x >= 1 && x <= 600))
-		return PL_EINVAL;
-	*out = x;
-	return 0;
-}
-
 int cli_simulate_desk(int argc, char **argv, char **envp)
 {
 	(void)envp;
@@ -466,7 +443,7 @@ int cli_simulate_desk(int argc, char **argv, char **envp)
 		if (!strcmp(a, "--url")) {
 			url = v;
 		} else if (!strcmp(a, "--rate")) {
-			if (parse_rate(v, &rate))
+			if (cli_parse_double(v, 1, 600, &rate))
 				return cli_usage_error("simulate desk", desk_usage, "--rate must be 1..600 per minute");
 		} else if (!strcmp(a, "--seed")) {
 			if (pl_parse_i64(v, 0, INT64_MAX, &seed))

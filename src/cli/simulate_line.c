@@ -55,6 +55,7 @@
  * The entry point cli_simulate_line() is dispatched from simulate.c.
  */
 #include "cli/cli.h"
+#include "cli/cli_curl.h"
 #include "mqtt/client.h"
 #include "mqtt/mqtt.h"
 
@@ -562,12 +563,6 @@ out:
 	return rc;
 }
 
-static size_t sim__on_body(char *p, size_t sz, size_t nm, void *ud)
-{
-	struct pl_buf *b = ud;
-	return pl_buf_append(b, p, sz * nm) ? 0 : sz * nm;
-}
-
 /* NOTES 6: one tick's values of one line as one ingest batch. */
 static int sim_http_post(struct sim *s, struct sim_node *nd, int64_t now)
 {
@@ -598,15 +593,7 @@ static int sim_http_post(struct sim *s, struct sim_node *nd, int64_t now)
 	hdr = curl_slist_append(hdr, auth);
 	hdr = curl_slist_append(hdr, "Content-Type: application/json");
 	curl_easy_reset(s->curl);
-	curl_easy_setopt(s->curl, CURLOPT_URL, url);
-	curl_easy_setopt(s->curl, CURLOPT_HTTPHEADER, hdr);
-	curl_easy_setopt(s->curl, CURLOPT_WRITEFUNCTION, sim__on_body);
-	curl_easy_setopt(s->curl, CURLOPT_WRITEDATA, &rep);
-	curl_easy_setopt(s->curl, CURLOPT_CONNECTTIMEOUT_MS, 3000L);
-	curl_easy_setopt(s->curl, CURLOPT_TIMEOUT_MS, 5000L);
-	curl_easy_setopt(s->curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(s->curl, CURLOPT_POSTFIELDS, post);
-	curl_easy_setopt(s->curl, CURLOPT_POSTFIELDSIZE, (long)strlen(post));
+	cli_curl_prepare(s->curl, url, hdr, &rep, 5000L, post);
 	CURLcode cc = curl_easy_perform(s->curl);
 	if (cc != CURLE_OK) {
 		fprintf(stderr, "parkline simulate line: %s: %s\n", nd->id, curl_easy_strerror(cc));
@@ -624,17 +611,6 @@ out:
 	pl_buf_release(&rep);
 	free(post);
 	return rc;
-}
-
-static int parse_rate(const char *v, double *out)
-{
-	char *end;
-	errno = 0;
-	double d = strtod(v, &end);
-	if (errno || end == v || *end || !(d >= 0.1 && d <= 100))
-		return PL_EINVAL;
-	*out = d;
-	return 0;
 }
 
 int cli_simulate_line(int argc, char **argv, char **envp)
@@ -666,7 +642,7 @@ int cli_simulate_line(int argc, char **argv, char **envp)
 			if (pl_parse_i64(v, 1, SIM_LINES_MAX, &lines))
 				return cli_usage_error("simulate line", line_usage, "--lines must be 1..64");
 		} else if (!strcmp(a, "--rate")) {
-			if (parse_rate(v, &rate))
+			if (cli_parse_double(v, 0.1, 100, &rate))
 				return cli_usage_error("simulate line", line_usage, "--rate must be 0.1..100");
 		} else if (!strcmp(a, "--seed")) {
 			if (pl_parse_i64(v, 0, INT64_MAX, &seed))

@@ -1,6 +1,6 @@
 /*
  * green_repo.c - the green channel (绿色通道, 全程代办) on the store
- * (owner: helper "green"; contract in repo.h). A specialist acts as the
+ * (contract in repo.h). A specialist acts as the
  * enterprise's agent through a chain of approvals (立项备案, 用地规划许可,
  * 工程规划许可, 施工许可, 竣工验收 ...); each step's statutory limit is
  * recorded with the times it was accepted and decided, and every read

@@ -1,6 +1,6 @@
 /*
  * notify.h - the desk's notifications out and SMS in (prefix desk_notify_ /
- * desk_outbox_; owner: helper "desk-notify"; design in docs/notify.md).
+ * desk_outbox_; design in docs/notify.md).
  *
  * A desk event (a request dispatched to a specialist, resolved, escalated
  * to the specialist's leader) becomes rows in the durable outbox

@@ -1,6 +1,6 @@
 /*
  * notify_int.h - what notify.c, sms.c and outbox.c share (prefix
- * desk__notify_; owner: helper "desk-notify"). Not for other modules: they
+ * desk__notify_). Not for other modules: they
  * use notify.h.
  */
 #ifndef PL_DESK_NOTIFY_INT_H

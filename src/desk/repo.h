@@ -1,6 +1,6 @@
 /*
- * repo.h - the service desk on the store (prefix desk_; owner: helper
- * "desk-api"). The pure core in desk.h decides (state table, deadlines,
+ * repo.h - the service desk on the store (prefix desk_). The pure core in
+ * desk.h decides (state table, deadlines,
  * scores, the replacement rule); these functions load what it needs from
  * the store, apply its decision and write the result, the request's
  * history and the audit row in the caller's transaction. The HTTP handlers
@@ -257,7 +257,7 @@ int desk_attach_fetch(const struct desk_svc *svc, struct store_conn *c,
 		      json_t **meta, uint8_t **data, size_t *len, struct desk_err *err);
 
 /* ======================================================== green channel
- * 绿色通道 / 全程代办 on the store (owner: helper "green"; src/desk/
+ * 绿色通道 / 全程代办 on the store (src/desk/
  * green_repo.c, HTTP in src/http/api_green.c). A project is an
  * enterprise's approval chain (立项备案, 用地规划许可, ...) that its agent,
  * a specialist, runs on its behalf; each step has a statutory limit in

@@ -1,6 +1,6 @@
 /*
  * report.h - the desk's KPI reports, its SLA settings and the bulk demo, on
- * the store (prefix desk_; owner: helper "desk-kpi"; src/desk/report.c,
+ * the store (prefix desk_; src/desk/report.c,
  * sla_repo.c, demo_bulk.c; HTTP in src/http/api_desk_report.c).
  *
  * The KPI report is one SQL aggregation per call (GROUP BY on either

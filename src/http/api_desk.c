@@ -53,29 +53,6 @@ static int deskh__text(struct http_req *r, const char *field, const char *v)
 	return 0;
 }
 
-/* Refuses query parameters other than the known ones. */
-static int deskh__query_known(struct http_req *r, const char *const *known, const char *list)
-{
-	const struct http_query *q;
-	int rc = http_query_of(r, &q);
-	if (rc)
-		return rc;
-	for (size_t i = 0; i < q->n; i++) {
-		bool ok = false;
-		for (const char *const *k = known; *k; k++)
-			ok |= !strcmp(q->pairs[i].key, *k);
-		if (!ok)
-			return http_fail(r, PL_EINVAL, "bad-query",
-					 "unknown query parameter '%.60s'; known: %s",
-					 q->pairs[i].key, list);
-		if (q->pairs[i].value_len > DESK_ARG_MAX)
-			return http_fail(r, PL_EINVAL, "bad-query",
-					 "query parameter '%.60s' is longer than %d bytes",
-					 q->pairs[i].key, DESK_ARG_MAX);
-	}
-	return 0;
-}
-
 /* The problem for a repository error; an illegal transition gets its
  * extension members. */
 static int deskh__fail(struct http_req *r, int rc, const struct desk_err *e)
@@ -132,7 +109,7 @@ int http__h_desk_req_list(struct http_req *r)
 	json_t *out = NULL;
 	int rc;
 
-	if ((rc = deskh__query_known(r, known, "state, enterprise_id, q, limit, offset")) ||
+	if ((rc = http_query_known(r, known, "state, enterprise_id, q, limit, offset", DESK_ARG_MAX)) ||
 	    (rc = http_query_of(r, &q)) ||
 	    (rc = http_query_int(r, "limit", 1, DESK_LIST_MAX, 50, &lq.limit)) ||
 	    (rc = http_query_int(r, "offset", 0, 1000000, 0, &lq.offset)))
@@ -253,7 +230,7 @@ int http__h_desk_scores(struct http_req *r)
 	int64_t days;
 	int rc;
 
-	if ((rc = deskh__query_known(r, known, "days")) ||
+	if ((rc = http_query_known(r, known, "days", DESK_ARG_MAX)) ||
 	    (rc = http_query_int(r, "days", 1, 3650, 90, &days)) ||
 	    (rc = http_store_get(r, &c)))
 		return rc;
@@ -384,7 +361,7 @@ int http__h_desk_attach_add(struct http_req *r)
 	int rc;
 
 	if ((rc = deskh__svc(r, &svc)) ||
-	    (rc = deskh__query_known(r, known, "filename")) || (rc = http_query_of(r, &q)))
+	    (rc = http_query_known(r, known, "filename", DESK_ARG_MAX)) || (rc = http_query_of(r, &q)))
 		return rc;
 	const char *name = http_query_get(q, "filename");
 	if (!name || !*name)

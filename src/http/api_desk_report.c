@@ -7,36 +7,24 @@
  * report functions, which apply tenancy. A rejected PUT changes nothing:
  * every error rolls the transaction back.
  *
- * The SLA base table is desk_sla_defaults(): the service object keeps the
- * --sla-file overrides private (repo.c), so a park that uses both sees the
- * stored cells over the shipped defaults here.
+ * The SLA base table is the service's (the shipped defaults with the
+ * --sla-file overrides, desk_svc_sla), so GET shows what requests use: the
+ * stored cells over that base.
  */
 #include "http/http_int.h"
 #include "desk/report.h"
+#include "desk/repo.h"
 
 #define REPORT_ARG_MAX 32 /* query parameter values we accept, bytes */
 
-/* Refuses unknown or over-long query parameters. */
-static int reph__query_known(struct http_req *r, const char *const *known, const char *list)
+/* The SLA table requests start from: the service's when this server runs
+ * the desk, else the shipped defaults. */
+static void reph__sla_base(struct http_req *r, struct desk_sla_table *base)
 {
-	const struct http_query *q;
-	int rc = http_query_of(r, &q);
-	if (rc)
-		return rc;
-	for (size_t i = 0; i < q->n; i++) {
-		bool ok = false;
-		for (const char *const *k = known; *k; k++)
-			ok |= !strcmp(q->pairs[i].key, *k);
-		if (!ok)
-			return http_fail(r, PL_EINVAL, "bad-query",
-					 "unknown query parameter '%.60s'; known: %s",
-					 q->pairs[i].key, list);
-		if (q->pairs[i].value_len > REPORT_ARG_MAX)
-			return http_fail(r, PL_EINVAL, "bad-query",
-					 "query parameter '%.60s' is longer than %d bytes",
-					 q->pairs[i].key, REPORT_ARG_MAX);
-	}
-	return 0;
+	if (r->srv->opt.desk)
+		*base = *desk_svc_sla(r->srv->opt.desk);
+	else
+		desk_sla_defaults(base);
 }
 
 /* A YYYY-MM-DD query parameter as a Beijing day number; def when absent. */
@@ -69,7 +57,7 @@ int http__h_desk_report_kpi(struct http_req *r)
 	json_t *out = NULL;
 	int rc;
 
-	if ((rc = reph__query_known(r, known, "group, from, to, format")) ||
+	if ((rc = http_query_known(r, known, "group, from, to, format", REPORT_ARG_MAX)) ||
 	    (rc = http_query_of(r, &q)))
 		return rc;
 	group = http_query_get(q, "group");
@@ -113,9 +101,9 @@ int http__h_desk_sla_get(struct http_req *r)
 	json_t *out = NULL;
 	int rc;
 
-	if ((rc = reph__query_known(r, (const char *const[]){ NULL }, "none")))
+	if ((rc = http_query_known(r, (const char *const[]){ NULL }, "none", REPORT_ARG_MAX)))
 		return rc;
-	desk_sla_defaults(&base);
+	reph__sla_base(r, &base);
 	if ((rc = http_store_get(r, &c)))
 		return rc;
 	rc = desk_sla_get(c, &base, &out, &e);
@@ -134,7 +122,7 @@ int http__h_desk_sla_put(struct http_req *r)
 	json_t *out = NULL;
 	int rc;
 
-	desk_sla_defaults(&base);
+	reph__sla_base(r, &base);
 	if ((rc = http_store_begin(r, &c)))
 		return rc;
 	rc = desk_sla_put(c, &a, &base, r->json, pl_time_now_ms(), &out, &e);

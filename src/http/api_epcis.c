@@ -1,5 +1,5 @@
 /*
- * api_epcis.c - the EPCIS 2.0 REST binding mounted at /epcis/ (trace-api):
+ * api_epcis.c - the EPCIS 2.0 REST binding mounted at /epcis/:
  * POST /epcis/capture, GET /epcis/capture/{id}, GET /epcis/events (the
  * standard query parameters, perPage + nextPageToken with a Link header),
  * GET /epcis/events/{eventID} and GET /epcis/eventTypes. Answers are
@@ -336,6 +336,22 @@ static int epcis__named_fail(struct http_req *r, int rc, const char *name)
 	return http_fail(r, rc, NULL, "the named query failed: %s", pl_strerror(rc));
 }
 
+/* The start of a handler on the named query {name} of the path: the
+ * caller's tenant for action, the name checked (an invalid one is 404 like
+ * an unknown one) and a store connection in *c, which the caller puts back
+ * (*c stays NULL on failure, with the problem recorded). */
+static int epcis__named_open(struct http_req *r, enum auth_action action, const char *name,
+			     const char **tenant, struct store_conn **c)
+{
+	int rc;
+
+	if ((rc = http__trace_tenant(r, action, tenant)))
+		return rc;
+	if (!trace_query_name_valid(name))
+		return epcis__named_fail(r, PL_ENOTFOUND, name);
+	return http_store_get(r, c);
+}
+
 int http__h_epcis_queries_create(struct http_req *r)
 {
 	const char *tenant, *name = pl_json_str(r->json, "name");
@@ -395,11 +411,7 @@ int http__h_epcis_query_get(struct http_req *r)
 	json_t *q = NULL;
 	int rc;
 
-	if ((rc = http__trace_tenant(r, AUTH_A_TRACE_READ, &tenant)))
-		return rc;
-	if (!trace_query_name_valid(name))
-		return epcis__named_fail(r, PL_ENOTFOUND, name);
-	if ((rc = http_store_get(r, &c)))
+	if ((rc = epcis__named_open(r, AUTH_A_TRACE_READ, name, &tenant, &c)))
 		return rc;
 	rc = trace_named_get(c, tenant, name, &q);
 	store_conn_put(c);
@@ -415,11 +427,7 @@ int http__h_epcis_query_delete(struct http_req *r)
 	struct store_conn *c = NULL;
 	int rc;
 
-	if ((rc = http__trace_tenant(r, AUTH_A_TRACE_SUBSCRIBE, &tenant)))
-		return rc;
-	if (!trace_query_name_valid(name))
-		return epcis__named_fail(r, PL_ENOTFOUND, name);
-	if ((rc = http_store_get(r, &c)))
+	if ((rc = epcis__named_open(r, AUTH_A_TRACE_SUBSCRIBE, name, &tenant, &c)))
 		return rc;
 	rc = trace_named_delete(c, tenant, name);
 	store_conn_put(c);
@@ -544,11 +552,7 @@ int http__h_epcis_subs_create(struct http_req *r)
 	json_t *out = NULL;
 	int rc;
 
-	if ((rc = http__trace_tenant(r, AUTH_A_TRACE_SUBSCRIBE, &tenant)))
-		return rc;
-	if (!trace_query_name_valid(name))
-		return epcis__named_fail(r, PL_ENOTFOUND, name);
-	if ((rc = http_store_get(r, &c)))
+	if ((rc = epcis__named_open(r, AUTH_A_TRACE_SUBSCRIBE, name, &tenant, &c)))
 		return rc;
 	rc = trace_sub_create(c, tenant, r->principal.user_id[0] ? r->principal.user_id
 								  : r->principal.token_id,
@@ -572,11 +576,7 @@ int http__h_epcis_subs_list(struct http_req *r)
 	json_t *list = NULL;
 	int rc;
 
-	if ((rc = http__trace_tenant(r, AUTH_A_TRACE_READ, &tenant)))
-		return rc;
-	if (!trace_query_name_valid(name))
-		return epcis__named_fail(r, PL_ENOTFOUND, name);
-	if ((rc = http_store_get(r, &c)))
+	if ((rc = epcis__named_open(r, AUTH_A_TRACE_READ, name, &tenant, &c)))
 		return rc;
 	rc = trace_sub_list(c, tenant, name, &list);
 	store_conn_put(c);

@@ -1,6 +1,6 @@
 /*
  * api_green.c - /api/v1/desk/green-projects...: the green channel's HTTP
- * API (owner: helper "green"). Thin wrappers like api_desk.c: check what
+ * API. Thin wrappers like api_desk.c: check what
  * the route table could not (path integers, timestamps), take one store
  * connection, call src/desk/green_repo.c (which authorises per object,
  * writes and audits) and commit; any error rolls back, so a rejected
@@ -16,22 +16,6 @@ static int greenh__svc(struct http_req *r, const struct desk_svc **out)
 	if (!*out)
 		return http_fail(r, PL_EBUSY, NULL, "the service desk is not configured on this server");
 	return 0;
-}
-
-/* Commits and answers status with body (stolen), or fails with rc. */
-static int greenh__finish(struct http_req *r, struct store_conn *c, int rc, int status,
-			  json_t *body, const struct desk_err *e)
-{
-	if (rc == 0 && c && store_in_tx(c) && (rc = store_commit(c)))
-		return json_decref(body), http_fail(r, rc, NULL, "committing failed: %s",
-						    pl_strerror(rc));
-	if (rc) {
-		json_decref(body);
-		if (c && store_in_tx(c))
-			store_rollback(c);
-		return http_fail(r, rc, NULL, "%s", e->text[0] ? e->text : pl_strerror(rc));
-	}
-	return http_reply_json(r, status, body);
 }
 
 /* The steps array of template id, as desk_green_create takes it (new
@@ -81,7 +65,7 @@ int http__h_green_list(struct http_req *r)
 	if ((rc = greenh__svc(r, &svc)) || (rc = http_store_get(r, &c)))
 		goto out;
 	rc = desk_green_list(svc, c, &r->principal, pl_time_now_ms(), &out, &e);
-	rc = greenh__finish(r, c, rc, 200, out, &e);
+	rc = http_store_finish(r, c, rc, 200, out, e.text);
 out:
 	store_conn_put(c);
 	return rc;
@@ -98,7 +82,7 @@ int http__h_green_get(struct http_req *r)
 	if ((rc = greenh__svc(r, &svc)) || (rc = http_store_get(r, &c)))
 		goto out;
 	rc = desk_green_get(svc, c, &r->principal, r->params[0], pl_time_now_ms(), &out, &e);
-	rc = greenh__finish(r, c, rc, 200, out, &e);
+	rc = http_store_finish(r, c, rc, 200, out, e.text);
 out:
 	store_conn_put(c);
 	return rc;
@@ -135,7 +119,7 @@ int http__h_green_create(struct http_req *r)
 		http_header_add(r, "Location", pl_arena_printf(r->arena,
 							       "/api/v1/desk/green-projects/%s",
 							       pl_json_str(out, "id")));
-	rc = greenh__finish(r, c, rc, 201, out, &e);
+	rc = http_store_finish(r, c, rc, 201, out, e.text);
 out:
 	store_conn_put(c);
 	json_decref(owned);
@@ -168,7 +152,7 @@ int http__h_green_step(struct http_req *r)
 		goto out;
 	rc = desk_green_step_act(svc, c, &a, r->params[0], seq, pl_json_str(r->json, "action"),
 				 at_ms, pl_time_now_ms(), &out, &e);
-	rc = greenh__finish(r, c, rc, 200, out, &e);
+	rc = http_store_finish(r, c, rc, 200, out, e.text);
 out:
 	store_conn_put(c);
 	return rc;

@@ -3,8 +3,8 @@
  *   GET /api/v1/lines                       lines the caller may see
  *   GET /api/v1/lines/{id}/metrics          last value of every series, with stale
  *   GET /api/v1/lines/{id}/series?metric=&from=&to=   decoded points
- *   GET /api/v1/lines/{id}/live             the live tile (line-live)
- *   GET /api/v1/lines/{id}/oee?shift=|day=  ISO 22400 report (line-live)
+ *   GET /api/v1/lines/{id}/live             the live tile
+ *   GET /api/v1/lines/{id}/oee?shift=|day=  ISO 22400 report
  *   POST /api/v1/lines/{id}/ingest          HTTP batch ingest (line.ingest)
  * Tenancy: the list is filtered by auth_tenant_filter; a line of an
  * enterprise the caller may not see answers exactly like a missing one
@@ -189,7 +189,7 @@ out:
 	return rc;
 }
 
-/* ------------------------------------------------------------ line-live */
+/* ------------------------------------------------------------ live state */
 
 void http_server_publish(struct http_server *s, const char *event, const char *enterprise_id,
 			 const char *data)

@@ -1,6 +1,5 @@
 /*
- * api_notify.c - the desk's notification endpoints (owner: helper
- * "desk-notify"; docs/notify.md):
+ * api_notify.c - the desk's notification endpoints (docs/notify.md):
  *
  *   GET  /api/v1/desk/notifications          the outbox with each row's
  *        state (desk.notify.read: park admins and auditors, park-wide)

@@ -1,7 +1,7 @@
 /*
  * api_park.c - /api/v1/park/...: the park registry, its CSV import and
  * export, the indicators with the rows behind each, and port-to-plant
- * logistics (owner: helper "park-core"; src/park/park.h does the work).
+ * logistics (src/park/park.h does the work).
  * Handlers check what the route table cannot (query parameters, path
  * words, the CSV media type), take one store connection and call the park
  * module. An import runs in one transaction that is rolled back when any
@@ -15,30 +15,27 @@
 
 #include <string.h>
 
-/* Only the listed query keys are accepted (a typo is a 400, not ignored). */
-static int parkh__keys(struct http_req *r, const struct http_query **q, const char *const *known,
-		       const char *list)
+/* Ends a read handler: 200 with *out (taken, *out NULL afterwards) or, for
+ * rc, the problem "<what> failed: <reason>". */
+static int parkh__answer(struct http_req *r, int rc, json_t **out, const char *what)
 {
-	int rc = http_query_of(r, q);
 	if (rc)
-		return rc;
-	for (size_t i = 0; i < (*q)->n; i++) {
-		bool ok = false;
-		for (const char *const *k = known; *k; k++)
-			ok |= !strcmp((*q)->pairs[i].key, *k);
-		if (!ok)
-			return http_fail(r, PL_EINVAL, "bad-query",
-					 "unknown query parameter '%.60s'; known: %s",
-					 (*q)->pairs[i].key, list);
-	}
-	return 0;
+		return http_fail(r, rc, NULL, "%s failed: %s", what, pl_strerror(rc));
+	rc = http_reply_json(r, 200, *out);
+	*out = NULL;
+	return rc;
 }
 
-/* date (default today) and year (default 0: latest with figures). */
-static int parkh__date_year(struct http_req *r, const struct http_query *q, const char **date,
-			    int64_t *year)
+/* The query of the indicator routes: only date (default today) and year
+ * (default 0: latest with figures). */
+static int parkh__date_year(struct http_req *r, const char **date, int64_t *year)
 {
+	static const char *const keys[] = { "date", "year", NULL };
+	const struct http_query *q;
 	int rc;
+
+	if ((rc = http_query_known(r, keys, "date, year", 0)) || (rc = http_query_of(r, &q)))
+		return rc;
 	*date = http_query_get(q, "date");
 	if (*date && park_date_parse(*date, NULL))
 		return http_fail(r, PL_EINVAL, "bad-query", "date must be YYYY-MM-DD");
@@ -78,24 +75,18 @@ static void parkh__green(struct http_req *r, struct store_conn *c, json_t *list)
 
 int http__h_park_indicators(struct http_req *r)
 {
-	static const char *const keys[] = { "date", "year", NULL };
-	const struct http_query *q;
 	struct store_conn *c = NULL;
 	const char *date;
 	int64_t year;
 	json_t *out = NULL;
 	int rc;
 
-	if ((rc = parkh__keys(r, &q, keys, "date, year")) ||
-	    (rc = parkh__date_year(r, q, &date, &year)) || (rc = http_store_get(r, &c)))
+	if ((rc = parkh__date_year(r, &date, &year)) || (rc = http_store_get(r, &c)))
 		goto out;
-	if ((rc = park_indicators(c, date, (int)year, &out))) {
-		rc = http_fail(r, rc, NULL, "computing the indicators failed: %s", pl_strerror(rc));
-		goto out;
-	}
-	parkh__green(r, c, json_object_get(out, "indicators"));
-	rc = http_reply_json(r, 200, out);
-	out = NULL;
+	rc = park_indicators(c, date, (int)year, &out);
+	if (rc == 0)
+		parkh__green(r, c, json_object_get(out, "indicators"));
+	rc = parkh__answer(r, rc, &out, "computing the indicators");
 out:
 	json_decref(out);
 	store_conn_put(c);
@@ -104,28 +95,20 @@ out:
 
 int http__h_park_indicator_rows(struct http_req *r)
 {
-	static const char *const keys[] = { "date", "year", NULL };
-	const struct http_query *q;
 	struct store_conn *c = NULL;
 	const char *date;
 	int64_t year;
 	json_t *out = NULL;
 	int rc;
 
-	if ((rc = parkh__keys(r, &q, keys, "date, year")) ||
-	    (rc = parkh__date_year(r, q, &date, &year)) || (rc = http_store_get(r, &c)))
+	if ((rc = parkh__date_year(r, &date, &year)) || (rc = http_store_get(r, &c)))
 		goto out;
 	rc = park_indicator_rows(c, r->params[0], date, (int)year, &out);
 	if (rc == PL_ENOTFOUND) {
 		rc = http_fail(r, rc, NULL, "no indicator %.60s", r->params[0]);
 		goto out;
 	}
-	if (rc) {
-		rc = http_fail(r, rc, NULL, "reading the rows failed: %s", pl_strerror(rc));
-		goto out;
-	}
-	rc = http_reply_json(r, 200, out);
-	out = NULL;
+	rc = parkh__answer(r, rc, &out, "reading the rows");
 out:
 	json_decref(out);
 	store_conn_put(c);
@@ -143,7 +126,8 @@ int http__h_park_ent_list(struct http_req *r)
 	json_t *out = NULL;
 	int rc;
 
-	if ((rc = parkh__keys(r, &q, keys, "q, cert, in_production, limit, offset, date")) ||
+	if ((rc = http_query_known(r, keys, "q, cert, in_production, limit, offset, date", 0)) ||
+	    (rc = http_query_of(r, &q)) ||
 	    (rc = http_query_int(r, "limit", 1, 500, 50, &eq.limit)) ||
 	    (rc = http_query_int(r, "offset", 0, 1000000, 0, &eq.offset)))
 		goto out;
@@ -179,12 +163,8 @@ int http__h_park_ent_list(struct http_req *r)
 	}
 	if ((rc = http_store_get(r, &c)))
 		goto out;
-	if ((rc = park_enterprise_list(c, &r->principal, &eq, &out))) {
-		rc = http_fail(r, rc, NULL, "listing enterprises failed: %s", pl_strerror(rc));
-		goto out;
-	}
-	rc = http_reply_json(r, 200, out);
-	out = NULL;
+	rc = park_enterprise_list(c, &r->principal, &eq, &out);
+	rc = parkh__answer(r, rc, &out, "listing enterprises");
 out:
 	json_decref(out);
 	store_conn_put(c);
@@ -307,7 +287,7 @@ int http__h_park_logistics(struct http_req *r)
 	json_t *out = NULL;
 	int rc;
 
-	if ((rc = parkh__keys(r, &q, keys, "from, to")))
+	if ((rc = http_query_known(r, keys, "from, to", 0)) || (rc = http_query_of(r, &q)))
 		goto out;
 	const char *f = http_query_get(q, "from"), *t = http_query_get(q, "to");
 	int64_t days;
@@ -329,12 +309,8 @@ int http__h_park_logistics(struct http_req *r)
 	}
 	if ((rc = http_store_get(r, &c)))
 		goto out;
-	if ((rc = park_logistics(c, from, to, &out))) {
-		rc = http_fail(r, rc, NULL, "reading shipments failed: %s", pl_strerror(rc));
-		goto out;
-	}
-	rc = http_reply_json(r, 200, out);
-	out = NULL;
+	rc = park_logistics(c, from, to, &out);
+	rc = parkh__answer(r, rc, &out, "reading shipments");
 out:
 	json_decref(out);
 	store_conn_put(c);

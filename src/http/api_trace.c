@@ -1,5 +1,5 @@
 /*
- * api_trace.c - genealogy and recall over the EPCIS store (trace-api):
+ * api_trace.c - genealogy and recall over the EPCIS store:
  *   GET /api/v1/trace/{code}/backward   where did this unit come from
  *   GET /api/v1/trace/{code}/forward    where did this lot/unit go
  *   GET /api/v1/trace/recall?code=...[&format=csv]

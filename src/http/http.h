@@ -26,6 +26,7 @@
 struct http_server; /* opaque: MHD daemon, metrics, SSE hub, OpenAPI doc */
 struct desk_svc;    /* src/desk/repo.h */
 struct desk_notify; /* src/desk/notify.h */
+struct desk_wechat_cfg; /* src/desk/wechat_repo.h */
 
 struct http_options {
 	const char *listen;        /* "ADDR:PORT", "[v6]:PORT" or ":PORT"; port 0 picks a free one */
@@ -40,9 +41,13 @@ struct http_options {
 	/* desk: calendar and SLA table for the desk routes
 	 * (src/desk/repo.h); borrowed, may be NULL (desk routes answer 503) */
 	const struct desk_svc *desk;
-	/* desk-notify: notifier settings (src/desk/notify.h) for the inbound
+	/* notifier settings (src/desk/notify.h) for the inbound
 	 * SMS webhook's secret; borrowed, may be NULL (inbound SMS answers 503) */
 	const struct desk_notify *notify;
+	/* the WeChat callback's token and AES key
+	 * (src/desk/wechat_repo.h); borrowed, may be NULL (the callback
+	 * answers 503) */
+	const struct desk_wechat_cfg *wechat;
 	/* line-ingest: more Prometheus text appended to /metrics (the MQTT
 	 * ingest counters, src/mqtt/client.h). Called from HTTP threads, so it
 	 * must be thread-safe; returns 0 or a PL_E code. NULL: nothing added. */
@@ -68,7 +73,7 @@ void http_server_free(struct http_server *s);
  * "[v6]:PORT", ":PORT"), so the CLI can refuse it before opening a store. */
 bool http_listen_valid(const char *listen);
 
-/* line-live: publishes one live event (e.g. "line" tiles, "alarm"
+/* publishes one live event (e.g. "line" tiles, "alarm"
  * changes; data one line of JSON, copied) to every SSE stream of
  * /api/v1/live whose caller may see enterprise_id (http__sse_publish).
  * Thread-safe; never blocks on a client. */

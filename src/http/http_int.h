@@ -168,6 +168,13 @@ int http_query_of(struct http_req *r, const struct http_query **out);
 /* Integer query parameter in [min,max], def when absent. */
 int http_query_int(struct http_req *r, const char *key, int64_t min, int64_t max,
 		   int64_t def, int64_t *out);
+/* Refuses query parameters other than the NULL-terminated known keys (a
+ * typo is a 400 bad-query naming list, not silently ignored) and, when
+ * max_len > 0, values longer than max_len bytes. Returns 0, or the code of
+ * the problem it recorded (PL_EINVAL; a query that does not parse: as
+ * http_query_of). known and list are borrowed. */
+int http_query_known(struct http_req *r, const char *const *known, const char *list,
+		     size_t max_len);
 /* Request header value or NULL (MHD-owned, valid for the request). */
 const char *http_header(struct http_req *r, const char *name);
 
@@ -177,6 +184,14 @@ const char *http_header(struct http_req *r, const char *name);
 int http_store_begin(struct http_req *r, struct store_conn **out);
 /* Takes a store connection without a transaction (reads). */
 int http_store_get(struct http_req *r, struct store_conn **out);
+/* Ends a handler that ran on connection c (NULL when none was taken):
+ * rc 0 commits an open transaction and answers status with body (stolen);
+ * any error (rc or the commit) rolls back, so a rejected request changes
+ * nothing, drops body and fails with why (pl_strerror(rc) when why is NULL
+ * or empty). Does not put c back. Returns what http_reply_json or
+ * http_fail return: 0 once the reply is queued, else the failure's code. */
+int http_store_finish(struct http_req *r, struct store_conn *c, int rc, int status,
+		      json_t *body, const char *why);
 /* Checks a user-supplied text field: valid UTF-8 is given (jansson), so
  * this refuses empty/blank text and control characters, naming field. */
 int http_text_check(struct http_req *r, const char *field, const char *v);
@@ -228,9 +243,15 @@ int http__h_desk_repl_create(struct http_req *r);
 int http__h_desk_repl_assign(struct http_req *r);
 int http__h_desk_assign_list(struct http_req *r);
 int http__h_desk_assign_create(struct http_req *r);
-/* desk-notify: the outbox and inbound SMS (api_notify.c) */
+/* the outbox and inbound SMS (api_notify.c) */
 int http__h_notify_list(struct http_req *r);
 int http__h_notify_inbound_sms(struct http_req *r);
+/* desk: the WeChat callback and bindings (api_wechat.c) */
+int http__h_wechat_verify(struct http_req *r);
+int http__h_wechat_inbound(struct http_req *r);
+int http__h_wechat_bind_create(struct http_req *r);
+int http__h_wechat_bind_list(struct http_req *r);
+int http__h_wechat_bind_delete(struct http_req *r);
 int http__h_desk_attach_add(struct http_req *r);
 int http__h_desk_attach_list(struct http_req *r);
 int http__h_desk_attach_get(struct http_req *r);
@@ -276,11 +297,14 @@ int http__h_park_catalog_get(struct http_req *r);
 int http__h_park_catalog_put(struct http_req *r);
 int http__h_park_match(struct http_req *r);
 int http__h_park_introduce(struct http_req *r);
+/* park: production sharing (api_park_share.c) */
+int http__h_park_sharing_get(struct http_req *r);
+int http__h_park_sharing_put(struct http_req *r);
 /* line (api_line.c) */
 int http__h_line_list(struct http_req *r);
 int http__h_line_metrics(struct http_req *r);
 int http__h_line_series(struct http_req *r);
-/* line-live (api_line.c, api_alarm.c) */
+/* line (api_line.c, api_alarm.c) */
 int http__h_line_live(struct http_req *r);
 int http__h_line_oee(struct http_req *r);
 int http__h_line_ingest(struct http_req *r);

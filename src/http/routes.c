@@ -133,6 +133,11 @@ static const struct pl_json_field spec_park_catalog[] = {
 	{ "in_park", B, false, 0 },
 	{ NULL, 0, false, 0 },
 };
+/* park: production sharing (api_park_share.c); unknown members refused there */
+static const struct pl_json_field spec_park_sharing[] = {
+	{ "share_production", B, true, 0 },
+	{ NULL, 0, false, 0 },
+};
 static const struct pl_json_field spec_park_intro[] = {
 	{ "buyer_id", S, false, PL_ID_LEN },
 	{ "supplier_id", S, true, PL_ID_LEN },
@@ -145,10 +150,18 @@ static const struct pl_json_field spec_green_step[] = {
 	{ NULL, 0, false, 0 },
 };
 
+/* desk: WeChat (api_wechat.c) */
+static const struct pl_json_field spec_wechat_bind[] = {
+	{ "openid", S, true, 64 },
+	{ "enterprise_id", S, false, PL_ID_LEN },
+	{ "contact_name", S, true, 100 },
+	{ NULL, 0, false, 0 },
+};
+
 #define J HTTP_JSON_BODY_MAX
 #define LOGIN_MAX (4u << 10) /* login bodies are tiny; cap them hard */
 
-/* line-live (api_line.c, api_alarm.c); points and rule values are checked there */
+/* line (api_line.c, api_alarm.c); points and rule values are checked there */
 static const struct pl_json_field spec_line_ingest[] = {
 	{ "points", PL_JT_ARRAY, true, 0 },
 	{ NULL, 0, false, 0 },
@@ -206,9 +219,15 @@ const struct http_route http__routes[] = {
 	{ "POST", "/api/v1/desk/replacements/{id}/assign", AUTH_A_DESK_REPLACE_ASSIGN, http__h_desk_repl_assign, J, spec_desk_repl_assign, 0 },
 	{ "GET", "/api/v1/desk/enterprises/{id}/assignments", AUTH_A_DESK_REPLACE_READ, http__h_desk_assign_list, 0, NULL, 0 },
 	{ "POST", "/api/v1/desk/enterprises/{id}/assignments", AUTH_A_DESK_REPLACE_ASSIGN, http__h_desk_assign_create, J, spec_desk_assign, 0 },
-	/* desk-notify (api_notify.c): the outbox; an SMS gateway's inbound webhook, signed with an HMAC */
+	/* desk notifications (api_notify.c): the outbox; an SMS gateway's inbound webhook, signed with an HMAC */
 	{ "GET", "/api/v1/desk/notifications", AUTH_A_DESK_NOTIFY_READ, http__h_notify_list, 0, NULL, 0 },
 	{ "POST", "/api/v1/desk/inbound/sms/{provider}", AUTH_A_PUBLIC, http__h_notify_inbound_sms, 8u << 10, NULL, HTTP_RF_RAW_BODY | HTTP_RF_NO_CSRF },
+	/* desk, WeChat (api_wechat.c): the Official Account callback (signed with the shared token) and its OpenID bindings */
+	{ "GET", "/api/v1/desk/inbound/wechat", AUTH_A_PUBLIC, http__h_wechat_verify, 0, NULL, 0 },
+	{ "POST", "/api/v1/desk/inbound/wechat", AUTH_A_PUBLIC, http__h_wechat_inbound, 64u << 10, NULL, HTTP_RF_RAW_BODY | HTTP_RF_NO_CSRF },
+	{ "GET", "/api/v1/desk/wechat-bindings", AUTH_A_ENTERPRISE_UPDATE, http__h_wechat_bind_list, 0, NULL, 0 },
+	{ "POST", "/api/v1/desk/wechat-bindings", AUTH_A_ENTERPRISE_UPDATE, http__h_wechat_bind_create, J, spec_wechat_bind, 0 },
+	{ "DELETE", "/api/v1/desk/wechat-bindings/{openid}", AUTH_A_ENTERPRISE_UPDATE, http__h_wechat_bind_delete, 0, NULL, 0 },
 	{ "GET", "/api/v1/desk/green-projects", AUTH_A_DESK_GREEN_READ, http__h_green_list, 0, NULL, 0 },
 	{ "GET", "/api/v1/desk/green-templates", AUTH_A_DESK_GREEN_READ, http__h_green_templates, 0, NULL, 0 },
 	{ "POST", "/api/v1/desk/green-projects", AUTH_A_DESK_GREEN_WRITE, http__h_green_create, J, spec_green_create, 0 },
@@ -241,7 +260,7 @@ const struct http_route http__routes[] = {
 	{ "GET", "/api/v1/lines", AUTH_A_LINE_READ, http__h_line_list, 0, NULL, 0 },
 	{ "GET", "/api/v1/lines/{id}/metrics", AUTH_A_LINE_READ, http__h_line_metrics, 0, NULL, 0 },
 	{ "GET", "/api/v1/lines/{id}/series", AUTH_A_LINE_READ, http__h_line_series, 0, NULL, 0 },
-	/* line-live; 4 MiB: 10,000 points of ~400 bytes */
+	/* line ingest; 4 MiB: 10,000 points of ~400 bytes */
 	{ "GET", "/api/v1/lines/{id}/live", AUTH_A_LINE_READ, http__h_line_live, 0, NULL, 0 },
 	{ "GET", "/api/v1/lines/{id}/oee", AUTH_A_LINE_READ, http__h_line_oee, 0, NULL, 0 },
 	{ "POST", "/api/v1/lines/{id}/ingest", AUTH_A_LINE_INGEST, http__h_line_ingest, 4u << 20, spec_line_ingest, 0 },
@@ -264,6 +283,9 @@ const struct http_route http__routes[] = {
 	{ "PUT", "/api/v1/park/enterprises/{id}/catalog", AUTH_A_PARK_MATCH, http__h_park_catalog_put, J, spec_park_catalog, 0 },
 	{ "GET", "/api/v1/park/match", AUTH_A_PARK_MATCH, http__h_park_match, 0, NULL, 0 },
 	{ "POST", "/api/v1/park/introductions", AUTH_A_PARK_MATCH, http__h_park_introduce, J, spec_park_intro, 0 },
+	/* park: production sharing (api_park_share.c) */
+	{ "GET", "/api/v1/park/enterprises/{id}/sharing", AUTH_A_PARK_DATA_READ, http__h_park_sharing_get, 0, NULL, 0 },
+	{ "PUT", "/api/v1/park/enterprises/{id}/sharing", AUTH_A_PARK_DATA_WRITE, http__h_park_sharing_put, J, spec_park_sharing, 0 },
 };
 const size_t http__nroutes = sizeof(http__routes) / sizeof(http__routes[0]);
 

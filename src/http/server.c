@@ -129,6 +129,29 @@ int http_query_of(struct http_req *r, const struct http_query **out)
 	return 0;
 }
 
+int http_query_known(struct http_req *r, const char *const *known, const char *list,
+		     size_t max_len)
+{
+	const struct http_query *q;
+	int rc = http_query_of(r, &q);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < q->n; i++) {
+		bool ok = false;
+		for (const char *const *k = known; *k; k++)
+			ok |= !strcmp(q->pairs[i].key, *k);
+		if (!ok)
+			return http_fail(r, PL_EINVAL, "bad-query",
+					 "unknown query parameter '%.60s'; known: %s",
+					 q->pairs[i].key, list);
+		if (max_len && q->pairs[i].value_len > max_len)
+			return http_fail(r, PL_EINVAL, "bad-query",
+					 "query parameter '%.60s' is longer than %zu bytes",
+					 q->pairs[i].key, max_len);
+	}
+	return 0;
+}
+
 int http_query_int(struct http_req *r, const char *key, int64_t min, int64_t max,
 		   int64_t def, int64_t *out)
 {
@@ -174,6 +197,21 @@ int http_store_begin(struct http_req *r, struct store_conn **out)
 				 pl_strerror(rc));
 	}
 	return 0;
+}
+
+int http_store_finish(struct http_req *r, struct store_conn *c, int rc, int status,
+		      json_t *body, const char *why)
+{
+	if (rc == 0 && c && store_in_tx(c) && (rc = store_commit(c)))
+		return json_decref(body), http_fail(r, rc, NULL, "committing failed: %s",
+						    pl_strerror(rc));
+	if (rc) {
+		json_decref(body);
+		if (c && store_in_tx(c))
+			store_rollback(c);
+		return http_fail(r, rc, NULL, "%s", why && why[0] ? why : pl_strerror(rc));
+	}
+	return http_reply_json(r, status, body);
 }
 
 int http_text_check(struct http_req *r, const char *field, const char *v)

@@ -195,7 +195,7 @@ void http__sse_deliver(struct http_sse_hub *h, struct store_conn *conn, const ch
 	pthread_mutex_unlock(&h->mu);
 }
 
-/* scale: local delivery, then the other processes (relay.c) */
+/* local delivery, then the other processes (relay.c) */
 void http__sse_publish(struct http_sse_hub *h, struct store_conn *conn, const char *event,
 		       const char *id, const char *enterprise_id, const char *data)
 {
@@ -287,7 +287,7 @@ int http__sse_hub_new(struct http_server *s, struct http_sse_hub **out)
 		return PL_EIO;
 	}
 	h->started = true;
-	/* scale: a relay failing to start leaves this process's feed local */
+	/* a relay failing to start leaves this process's feed local */
 	if (http__relay_new(h, s->opt.store, s->opt.log, &h->relay))
 		pl_warn(s->opt.log, "relay", "cannot start the live relay");
 	*out = h;
@@ -321,7 +321,7 @@ void http__sse_hub_stop(struct http_sse_hub *h)
 	pthread_mutex_unlock(&h->mu);
 	if (join)
 		pthread_join(h->thr, NULL);
-	http__relay_stop(h->relay); /* scale: no deliveries after stop */
+	http__relay_stop(h->relay); /* no deliveries after stop */
 }
 
 void http__sse_hub_free(struct http_sse_hub *h)

@@ -6,9 +6,11 @@
  * 1. One row per block (line.h NOTES 1), keyed (series_id, t_first). The
  *    single ingest worker keeps one open block per series in memory and
  *    rewrites its row (an upsert on the key) on every flush until the
- *    block holds LINE_BLOCK_POINTS_MAX points; then it starts a new one.
- *    So a flush costs O(points in the open block) per dirty series, and a
- *    crash loses at most what arrived since the last committed flush.
+ *    block holds LINE_BLOCK_POINTS_MAX points (or fewer: the worker seals
+ *    busy blocks early); then it starts a new one. With an incremental
+ *    encoder per open block (line_repo_block_put_enc) a flush encodes only
+ *    its new points but still writes the block's bytes whole, and a crash
+ *    loses at most what arrived since the last committed flush.
  * 2. The last value only moves forward: the upsert keeps a stored value
  *    whose time is newer, so a late block cannot roll the cache back.
  * 3. Late points (at or before a series' newest stored point) are refused

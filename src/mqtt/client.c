@@ -23,8 +23,9 @@
  * 4. Late points (not after the series' newest point, in memory or in the
  *    store) are counted ("late") and dropped; a re-sent QoS 1 message is
  *    thereby idempotent. Merging late points into old blocks is not done.
- * 5. Limits: nodes and series are found by linear scan / a jansson object
- *    per node; a flush visits every series once. QoS 1 messages are
+ * 5. Limits: nodes are found by linear scan, a series by its binding
+ *    index (NOTES 9), else a jansson object per node; a flush visits every
+ *    series once. QoS 1 messages are
  *    acknowledged by libmosquitto on receipt (libmosquitto 2.0 has no
  *    manual acknowledgement), so a crash between receipt and commit can
  *    lose up to flush_ms of data.
@@ -39,6 +40,20 @@
  *    desk request for the line's enterprise. Every tick_ms the worker
  *    also runs the stale-data and shelving timers (line_live_tick). A
  *    failed live step is counted ("live_error") and never blocks ingest.
+ * 9. Ingest cost (profiled with perf on `make bench-line`, see
+ *    docs/benchmarks.md): (a) each series keeps an incremental encoder of
+ *    its open block, so a flush encodes only the points since the last one
+ *    and rewrites the block's bytes (line_repo_block_put_enc) instead of
+ *    encoding the block again from its first point; an open block holding
+ *    SEAL_POINTS after a flush is sealed, which bounds the bytes one flush
+ *    rewrites per series; after a failed flush the encoders are rebuilt
+ *    from pts; (b) a node caches binding index -> series while
+ *    mqtt_sp_node_generation holds, so a point costs no key formatting or
+ *    hash lookup; (c) a queued message is one allocation; (d) the live
+ *    step of all lines of a flush is one transaction (one fsync instead of
+ *    one per line), and line_live_apply sorts only the points it uses;
+ *    (e) a small backlog is committed once the queue is idle (at most every
+ *    IDLE_FLUSH_MS), a large one at flush_ms or FLUSH_POINTS.
  * 7. Gateways that cannot encode protobuf publish the same messages as
  *    Tahu-style JSON (mqtt_sp_from_json) under parkline/json/<group>/
  *    <type>/<node>[/<device>]. A separate namespace, not content sniffing,

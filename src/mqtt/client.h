@@ -33,11 +33,11 @@ struct mqtt_ingest_options {
 	struct pl_log *log;    /* borrowed; may be NULL */
 	int flush_ms;          /* how often points are committed; 0: 250 */
 	size_t queue_max;      /* messages waiting for the worker; 0: 65536 */
-	/* line-live: safety alarms open an urgent desk request through this
+	/* safety alarms open an urgent desk request through this
 	 * (borrowed, may be NULL: no requests) */
 	const struct desk_svc *desk;
 	int tick_ms;           /* stale-alarm / shelving timer; 0: 1000 */
-	/* line-live: broker credentials (`parkline admin mqtt` writes them);
+	/* broker credentials (`parkline admin mqtt` writes them);
 	 * NULL or "": connect anonymously. Borrowed for mqtt_ingest_start. */
 	const char *username;
 	const char *password;

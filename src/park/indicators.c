@@ -24,6 +24,7 @@
  * PARK_TREND_YEARS years).
  */
 #include "park/park.h"
+#include "park/share.h"
 
 #include <math.h>
 #include <string.h>
@@ -254,6 +255,10 @@ int park_indicators(struct store_conn *c, const char *date, int year, json_t **o
 			json_object_set_new(o, "baseline", extra);
 		json_array_append_new(list, o);
 	}
+	/* desk KPIs and shared lines' OEE (share.c): current figures, not in
+	 * the trend (the lines' OEE is the running shift's only) */
+	if ((rc = park_share_indicators(c, year, list)))
+		goto out;
 	/* trend: every year with figures, oldest first */
 	trend = json_array();
 	rc = store_query_json(c, "SELECT DISTINCT year FROM park_yearly ORDER BY year", NULL, 0,
@@ -306,10 +311,17 @@ int park_indicator_rows(struct store_conn *c, const char *key, const char *date,
 	for (size_t i = 0; i < PARK_NIND; i++)
 		if (key && !strcmp(key, park__ind[i].key))
 			x = &park__ind[i];
-	if (!x)
+	if (!x && !park_share_is_key(key))
 		return PL_ENOTFOUND;
 	if ((rc = ind__resolve(c, date, &year, d)))
 		return rc;
+	if (!x) {
+		if ((rc = park_share_rows(c, key, year, &rows)))
+			return rc;
+		*out = json_pack("{s:s, s:s, s:i, s:o}", "key", key, "date", d, "year", year,
+				 "rows", rows);
+		return 0;
+	}
 	if (x->vk == IV_DAYS) {
 		json_t *lg = NULL;
 		int64_t from, to;

@@ -1,6 +1,6 @@
 /*
- * match.h - supplier matching (强链条, prefix park_match_ and park_catalog_;
- * owner: helper "park-web"). Enterprises declare what they make and what
+ * match.h - supplier matching (强链条, prefix park_match_ and park_catalog_).
+ * Enterprises declare what they make and what
  * they buy (a catalogue of items: GB/T 4754 国民经济行业分类 industry code,
  * product name, free Chinese text); a buyer's need is ranked against every
  * other enterprise's "make" items; "introduce us" opens one desk request

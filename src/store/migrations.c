@@ -220,7 +220,7 @@ static const char M2_DESK_SQL[] =
 	" done_at TEXT);\n"
 	"CREATE INDEX replacements_enterprise_idx ON replacements (enterprise_id, state);\n";
 
-/* Migration 3: the EPCIS repository (trace-api; src/trace/repo.c). One row
+/* Migration 3: the EPCIS repository (src/trace/repo.c). One row
  * per captured event and tenant (the same event captured by two enterprises
  * is two rows, so neither learns of the other's); identifiers in the side
  * tables are canonical (trace_id_canon_gs1) so queries and the genealogy
@@ -335,7 +335,7 @@ static const char M4_LINE_PG[] =
 	" data BYTEA NOT NULL,"
 	" PRIMARY KEY (series_id, t_first));\n";
 
-/* Migration 5 (owner: helper "green"): the green channel (绿色通道,
+/* Migration 5: the green channel (绿色通道,
  * 全程代办). A project is an enterprise's approval chain run by an agent
  * (a specialist); each step records its statutory limit in working days
  * and when it was accepted (受理) and decided, so src/desk/green_repo.c can
@@ -360,7 +360,7 @@ static const char M5_GREEN_SQL[] =
 	" finished_at TEXT,"
 	" UNIQUE (project_id, seq));\n";
 
-/* Migration 10 (owner: helper "line-live"): the line's production plan
+/* Migration 10: the line's production plan
  * (ideal cycle time and shift calendar, so OEE uses planned time), its
  * live tile and machine-state log, and alarm rules that carry their own
  * ISA-18.2 life cycle (src/line/live.c NOTES). Times are BIGINT ms UTC. */
@@ -456,7 +456,7 @@ static const char M7_DESK_FLOW_SQL[] =
 	" decision_note TEXT);\n"
 	"CREATE INDEX request_extensions_request_idx ON request_extensions (request_id, requested_at);\n";
 
-/* Migration 9 (owner: helper "trace"; src/trace/queue.c, named.c): the
+/* Migration 9 (src/trace/queue.c, named.c): the
  * asynchronous capture queue - one row per acknowledged, not yet processed
  * document, deleted in the transaction that stores its outcome, taken in
  * seq order - named EPCIS queries, owned by an enterprise or by the
@@ -516,7 +516,7 @@ static const char M9_TRACE_PG[] =
 	" is_xml INTEGER NOT NULL,"
 	" body BYTEA NOT NULL);\n";
 
-/* Migration 6: the park registry (park-core; src/park/, docs/park.md).
+/* Migration 6: the park registry (src/park/, docs/park.md).
  * Enterprises gain whether they are in production (投产); yearly figures
  * are one row per enterprise and year, money in BIGINT yuan; projects are
  * smart-transformation projects (type and status codes checked in
@@ -552,7 +552,7 @@ static const char M6_PARK_SQL[] =
 	" value TEXT NOT NULL);\n"
 	"INSERT INTO park_settings (name, value) VALUES ('logistics_baseline_days', '30');\n";
 
-/* Migration 11 (owner: helper "park-web"): supplier matching (强链条,
+/* Migration 11: supplier matching (强链条,
  * src/park/match.c). park_catalog holds what each enterprise declares it
  * makes and buys (GB/T 4754 industry code in canonical form, product,
  * free text); park_match_profiles whether it sits in the park (the
@@ -586,7 +586,7 @@ static const char M11_PARK_MATCH_SQL[] =
 	"CREATE INDEX park_introductions_buyer_idx ON park_introductions (buyer_id);\n"
 	"CREATE INDEX park_introductions_supplier_idx ON park_introductions (supplier_id);\n";
 
-/* Migration 12: desk SLA settings and report indexes (desk-kpi; src/desk/
+/* Migration 12: desk SLA settings and report indexes (src/desk/
  * sla_repo.c, report.c). desk_sla holds only the cells the park admin set
  * differently from the base table. The indexes serve the KPI report's
  * range over created_at and a specialist's queue (newest first). */
@@ -602,7 +602,7 @@ static const char M12_DESK_KPI_SQL[] =
 	"CREATE INDEX requests_created_idx ON requests (created_at);\n"
 	"CREATE INDEX requests_specialist_created_idx ON requests (specialist_id, created_at);\n";
 
-/* Migration 8 (owner: helper "desk-notify"): the notification outbox
+/* Migration 8: the notification outbox
  * (src/desk/outbox.c, docs/notify.md). Rows are written in the same
  * transaction as the desk event that causes them; dedupe_key (request,
  * event seq, recipient, channel) is unique, so an event queues each message
@@ -650,7 +650,7 @@ static const char M8_NOTIFY_SQL[] =
 	" PRIMARY KEY (provider, message_id));\n"
 	"CREATE INDEX notify_inbound_request_idx ON notify_inbound (request_id);\n";
 
-/* Migration 13 (owner: helper "trace-perf"; src/trace/genealogy.c note 8,
+/* Migration 13 (src/trace/genealogy.c note 8,
  * repo.c): the member tables' id indexes carry the event row, so the set-
  * based genealogy walk (epc IN (...) joined to trace_events) and the
  * MATCH_* EXISTS probes (epc = ? AND event_row = e.id) are answered from
@@ -662,7 +662,7 @@ static const char M13_TRACE_PERF_SQL[] =
 	"CREATE INDEX trace_event_qty_class_row_idx ON trace_event_qty (epc_class, event_row, role);\n"
 	"DROP INDEX trace_event_qty_class_idx;\n";
 
-/* Migration 14 (owner: helper "desk-perf"): the specialist queue's second
+/* Migration 14: the specialist queue's second
  * branch (docs/desk.md section 15; src/desk/repo.c desk__list_scope):
  * requests of the enterprises assigned to a specialist but held by someone
  * else (or no one). The index covers the branch (filter, order and the id
@@ -671,6 +671,37 @@ static const char M13_TRACE_PERF_SQL[] =
 static const char M14_DESK_PERF_SQL[] =
 	"CREATE INDEX requests_enterprise_specialist_idx ON requests "
 	"(enterprise_id, specialist_id, created_at, id);\n";
+
+/* Migration 15 (src/desk/wechat_repo.c,
+ * docs/desk.md "WeChat callback"): which WeChat OpenID is which enterprise
+ * contact, and the dedupe key (MsgId, or sender + CreateTime for events)
+ * of every message handled, so WeChat's retries change nothing. */
+static const char M15_DESK_WECHAT_SQL[] =
+	"CREATE TABLE wechat_bindings ("
+	" openid TEXT PRIMARY KEY,"
+	" enterprise_id TEXT NOT NULL REFERENCES enterprises(id),"
+	" contact_name TEXT NOT NULL,"
+	" created_by TEXT,"
+	" created_at TEXT NOT NULL);\n"
+	"CREATE INDEX wechat_bindings_enterprise_idx ON wechat_bindings (enterprise_id);\n"
+	"CREATE TABLE wechat_inbound ("
+	" dedupe_key TEXT PRIMARY KEY,"
+	" openid TEXT NOT NULL,"
+	" enterprise_id TEXT REFERENCES enterprises(id),"
+	" request_id TEXT REFERENCES requests(id),"
+	" result TEXT NOT NULL,"
+	" received_at TEXT NOT NULL);\n";
+
+/* Migration 16: what an enterprise shares with
+ * the park (docs/park.md section 7). No row means nothing is shared: the
+ * park sees a line's OEE only after the enterprise (or the park admin)
+ * switches share_production on. */
+static const char M16_PARK_SHARE_SQL[] =
+	"CREATE TABLE park_sharing ("
+	" enterprise_id TEXT PRIMARY KEY REFERENCES enterprises(id),"
+	" share_production INTEGER NOT NULL DEFAULT 0 CHECK (share_production IN (0, 1)),"
+	" updated_at TEXT NOT NULL,"
+	" updated_by TEXT NOT NULL);\n";
 
 static const struct store__migration migrations[] = {
 	{ 1, "foundation", M1_SQL, M1_SQLITE, M1_PG },
@@ -687,6 +718,8 @@ static const struct store__migration migrations[] = {
 	{ 12, "desk-kpi", M12_DESK_KPI_SQL, NULL, NULL },
 	{ 13, "trace-perf", M13_TRACE_PERF_SQL, NULL, NULL },
 	{ 14, "desk-perf", M14_DESK_PERF_SQL, NULL, NULL },
+	{ 15, "desk-wechat", M15_DESK_WECHAT_SQL, NULL, NULL },
+	{ 16, "park-share", M16_PARK_SHARE_SQL, NULL, NULL },
 	/* Append new migrations here: { 2, "name", SQL, SQLITE_SQL, PG_SQL }, */
 };
 

@@ -778,7 +778,7 @@ const struct store_ops store__pg_ops = {
 	.check = pg_check,
 };
 
-/* scale: see store.h. st->target holds the conninfo for this driver. */
+/* see store.h. st->target holds the conninfo for this driver. */
 const char *store_pg_conninfo(const struct store *st)
 {
 	return st && st->ops == &store__pg_ops ? st->target : NULL;

@@ -67,7 +67,7 @@ int store_check(struct store *st, json_t **report);
 /* Pool statistics for /metrics: size, in use, waits so far. */
 void store_pool_stats(struct store *st, int *size, int *in_use, uint64_t *waits);
 
-/* scale: the libpq conninfo a PostgreSQL store was opened with (borrowed,
+/* the libpq conninfo a PostgreSQL store was opened with (borrowed,
  * valid while st lives), for the few components that hold a session of
  * their own outside the pool (the LISTEN relay, the ingest leader lock);
  * NULL for SQLite. */

@@ -1,6 +1,6 @@
 /*
  * genealogy.c - backward and forward traces and recalls over the stored
- * EPCIS events (trace-api): GET /api/v1/trace/{code}/backward|forward and
+ * EPCIS events: GET /api/v1/trace/{code}/backward|forward and
  * GET /api/v1/trace/recall.
  *
  * NOTES ON THE DESIGN
@@ -53,8 +53,11 @@
  *     is one of them) or from an emptying DELETE; either bound beyond the
  *     item's window is clamped to the window, so reading only inside it
  *     loses nothing. IN lists are padded to a few fixed lengths so the
- *     store's prepared-statement cache keeps them. A recall keeps no
- *     timeline, event bodies or edges (it reports units only).
+ *     store's prepared-statement cache keeps them. An event's stored
+ *     body is parsed only when the event joins the timeline (a chunk reads
+ *     rows outside some items' windows; parsing was three quarters of a
+ *     unit trace). A recall keeps no timeline, event bodies or edges (it
+ *     reports units only).
  */
 #include "trace_int.h"
 
@@ -81,7 +84,8 @@ static void *walk__grow(void *p, size_t *cap, size_t n, size_t size)
 	return pl_realloc(p, *cap * size);
 }
 
-/* A string -> index map, open addressing (FNV-1a, linear probing), keys
+/* A string -> index map, open addressing (a multiply-xorshift hash over
+ * 8-byte words, linear probing, at most half full), keys
  * owned and length-counted (a visited key holds binary times). The walk's
  * sets reach hundreds of thousands of entries in a recall, where jansson
  * objects keyed by formatted strings cost a third of the time. */
@@ -200,7 +204,9 @@ struct wev {
 	const char *read_point, *biz_location, *parent;
 	int64_t t;
 	unsigned roles;
-	json_t *body;                 /* walks only (owned); NULL in a recall */
+	const char *body;             /* stored JSON text; walks only, NULL in a
+				       * recall. Parsed only when the event joins
+				       * the timeline: most rows read never do */
 };
 
 /* One member of an event: (row, role, id), kept in the order read. */
@@ -396,7 +402,10 @@ static void walk__timeline(struct walk *w, const struct wev *ev, const char *nod
 		w->truncated = true;
 		return;
 	}
-	json_object_set(w->events, ev->row, ev->body);
+	json_t *body = ev->body ? json_loads(ev->body, JSON_DECODE_ANY, NULL) : NULL;
+	if (ev->body && !body)
+		body = json_string(ev->body);
+	json_object_set_new(w->events, ev->row, body ? body : json_null());
 	pl_time_format(ev->t, tm);
 	json_t *e = json_pack("{s:I, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:s, s:s}",
 			      "time_ms", (json_int_t)ev->t, "time", tm, "event_id", ev->event_id,
@@ -408,8 +417,8 @@ static void walk__timeline(struct walk *w, const struct wev *ev, const char *nod
 			      "node", node, "unit", it->unit);
 	/* Inspection verdicts carry their evidence as extension members;
 	 * pass the event's own body so the UI can show images and classes. */
-	if (e && ev->body)
-		json_object_set(e, "event", ev->body);
+	if (e && body)
+		json_object_set(e, "event", body);
 	json_array_append_new(w->timeline, e);
 }
 
@@ -504,11 +513,9 @@ static int chunk__events(struct walk *w, struct chunk *ch, size_t from, size_t n
 			rc = PL_ETOOBIG;
 			break;
 		}
-		if (!w->recall) {
-			const char *b = store_rows_text(r, 12);
-			e->body = json_loads(b, JSON_DECODE_ANY, NULL);
-			if (!e->body)
-				e->body = json_string(b);
+		if (!w->recall && !(e->body = walk__col(ch->a, r, 12, &oom))) {
+			rc = PL_ETOOBIG;
+			break;
 		}
 		ch->nev++;
 	}
@@ -541,7 +548,6 @@ static void chunk__index(struct chunk *ch)
 		if (out && ch->ev[out - 1].node == ch->ev[i].node &&
 		    !strcmp(ch->ev[out - 1].row, ch->ev[i].row)) {
 			ch->ev[out - 1].roles |= ch->ev[i].roles;
-			json_decref(ch->ev[i].body);
 			continue;
 		}
 		ch->ev[out++] = ch->ev[i];
@@ -706,6 +712,15 @@ static int chunk__empties(struct walk *w, struct chunk *ch, json_t *need)
 	return rc;
 }
 
+static int walk__cmp_emp(const void *a, const void *b)
+{
+	const struct wempty *x = a, *y = b;
+	int c = strcmp(x->parent, y->parent);
+	if (!c)
+		c = strcmp(x->type, y->type);
+	return c ? c : x->t < y->t ? -1 : x->t > y->t;
+}
+
 /* End of the containment of node k (the child) in parent opened at ev[j]
  * (note 2): the first later DELETE of the child from that parent (one of
  * the child's own events) or emptying of the parent; WALK_INF when none
@@ -723,11 +738,21 @@ static int64_t chunk__until(const struct chunk *ch, size_t k, size_t j, bool wit
 			break;
 		}
 	}
-	for (size_t i = 0; with_empties && i < ch->nemp; i++) {
-		const struct wempty *m = &ch->emp[i];
-		if (m->t >= add->t && m->t < until && !strcmp(m->parent, add->parent) &&
-		    !strcmp(m->type, add->type))
-			until = m->t;
+	if (with_empties && ch->nemp) {
+		/* the first emptying of (parent, type) at or after the ADD:
+		 * ch->emp is sorted by (parent, type, time) */
+		struct wempty key = { add->parent, add->type, add->t };
+		size_t a = 0, b = ch->nemp;
+		while (a < b) {
+			size_t m = a + (b - a) / 2;
+			if (walk__cmp_emp(&ch->emp[m], &key) < 0)
+				a = m + 1;
+			else
+				b = m;
+		}
+		if (a < ch->nemp && !strcmp(ch->emp[a].parent, add->parent) &&
+		    !strcmp(ch->emp[a].type, add->type) && ch->emp[a].t < until)
+			until = ch->emp[a].t;
 	}
 	return until;
 }
@@ -803,8 +828,6 @@ static void walk__apply(struct walk *w, const struct chunk *ch, const struct wal
 
 static void chunk__free(struct chunk *ch)
 {
-	for (size_t i = 0; i < ch->nev; i++)
-		json_decref(ch->ev[i].body);
 	free(ch->ev);
 	free(ch->mem);
 	free(ch->emp);
@@ -876,6 +899,8 @@ static int walk__chunk(struct walk *w, size_t from, size_t to)
 		goto out;
 	if (ch.nmem)
 		qsort(ch.mem, ch.nmem, sizeof(*ch.mem), walk__cmp_mem);
+	if (ch.nemp)
+		qsort(ch.emp, ch.nemp, sizeof(*ch.emp), walk__cmp_emp);
 	for (size_t i = from; i < to; i++) {
 		/* a copy: walk__apply pushes, and a push may move w->q (realloc);
 		 * the strings it points to stay owned by the queue */

@@ -1,5 +1,5 @@
 /*
- * named.c - named EPCIS queries (helper "trace"; /epcis/queries): a query
+ * named.c - named EPCIS queries (/epcis/queries): a query
  * definition stored under a name and run later through
  * GET /epcis/queries/{name}/events, as the EPCIS 2.0 REST binding's
  * "Queries are like views" describes.

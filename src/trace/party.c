@@ -1,5 +1,5 @@
 /*
- * party.c - which enterprise a GLN belongs to (helper "trace"): the rows of
+ * party.c - which enterprise a GLN belongs to: the rows of
  * trace_party_ids (migration 9) behind the shared-visibility rule in
  * TRACE__VISIBLE_SQL (trace_int.h; docs/trace.md, "Tenancy").
  *

@@ -1,5 +1,5 @@
 /*
- * queue.c - asynchronous EPCIS capture (helper "trace"): POST /epcis/capture
+ * queue.c - asynchronous EPCIS capture: POST /epcis/capture
  * stores the document as a pending capture job and answers 202; a worker
  * thread validates and stores it later, and the job then reports success
  * or every error (GET /epcis/capture/{id}).

@@ -1,6 +1,6 @@
 /*
  * repo.c - the EPCIS repository on the store: capture jobs, the event
- * tables of migration 3, queries and the page-token key (trace-api).
+ * tables of migration 3, queries and the page-token key.
  *
  * The pure core (validate.c, hash.c, rows.c, query.c) decides what a valid
  * document, an event's hash and its flattened rows are; this file only

@@ -1,5 +1,5 @@
 /*
- * repo_demo.c - the demo park's traceability story (trace-api), captured
+ * repo_demo.c - the demo park's traceability story, captured
  * for demo enterprise 1 (重庆太极制药) by `parkline serve --demo`, so the
  * trace explorer has something true to show:
  *

@@ -1,5 +1,5 @@
 /*
- * subscribe.c - subscriptions to named EPCIS queries (helper "trace";
+ * subscribe.c - subscriptions to named EPCIS queries (
  * /epcis/queries/{name}/subscriptions): the repository pushes the query's
  * new results as EPCISQueryDocuments to the subscriber's webhook (dest),
  * on a schedule or as a stream, signed, with retries.

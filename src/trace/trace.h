@@ -346,7 +346,7 @@ int trace_event_rows(const json_t *event, const json_t *context,
 		     struct pl_arena *a, struct trace_rows *out);
 
 /* ------------------------------------------------------------ repository
- * Added by trace-api (src/trace/repo.c, genealogy.c, repo_demo.c): the store
+ * The repository (src/trace/repo.c, genealogy.c, repo_demo.c): the store
  * side. Tables are migration 3 (src/store/migrations.c). Every function
  * takes a store connection the caller owns; tenant is the capturing
  * enterprise's id for writes, and for reads the one enterprise whose

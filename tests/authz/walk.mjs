@@ -249,7 +249,7 @@ async function main() {
       'POST /api/v1/tokens': (c) => [
         { target: 'own', bodyRef: true, body: { name: 'walk', role: 'device', enterprise_id: c.own } },
         { target: 'other', bodyRef: true, body: { name: 'walk', role: 'device', enterprise_id: c.other } }],
-      // trace-api: a recall needs its code (an unknown one is an empty recall).
+      // trace: a recall needs its code (an unknown one is an empty recall).
       'GET /api/v1/trace/recall': () => [{ target: 'none', query: '?code=urn:parkline:walk' }],
       'DELETE /api/v1/tokens/{id}': (c) => [
         { target: 'own', idFrom: async () => (await adminBearer('device', c.own)).id },
@@ -271,7 +271,7 @@ async function main() {
         body: greenBody(target === 'own' ? c.own : c.other) })),
       'GET /api/v1/desk/green-projects/{id}': (c) => [{ target: 'own', id: GP[c.own] },
         { target: 'other', id: GP[c.other] }],
-      // desk-kpi: the SLA table is park-wide; the walk sets a cell to its default
+      // desk: the SLA table is park-wide; the walk sets a cell to its default
       'PUT /api/v1/desk/sla': () => [{ target: 'none',
         body: { items: [{ category: 'consult', urgency: 'normal', sign: '2h' }] } }],
       // park-web: supplier matching; the enterprise comes in the path, the
@@ -287,6 +287,14 @@ async function main() {
       'POST /api/v1/park/introductions': (c) => ['own', 'other'].map((target) => ({ target, bodyRef: true,
         body: { buyer_id: target === 'own' ? c.own : c.other, supplier_id: target === 'own' ? c.other : c.own,
           note: 'authz walk' } })),
+      // desk-wechat: the callback is public and the walk's daemon has no
+      // wechat_token, so everyone (anonymous too) gets the 503, never 401/403;
+      // a binding names its enterprise in the body (another's is 404)
+      'GET /api/v1/desk/inbound/wechat': () => [{ target: 'none', allowStatuses: [503] }],
+      'POST /api/v1/desk/inbound/wechat': () => [{ target: 'none', allowStatuses: [503] }],
+      'POST /api/v1/desk/wechat-bindings': (c) => ['own', 'other'].map((target) => ({ target, bodyRef: true,
+        body: { openid: `walk_${run}_${++n}`, enterprise_id: target === 'own' ? c.own : c.other,
+          contact_name: '走查联系人' } })),
       // trace: a named query needs a fresh name per call (the owner's namespace)
       'POST /epcis/queries': () => [{ target: 'none',
         body: { name: `walk_${run}_${++n}`, query: { eventType: ['ObjectEvent'] } } }],

@@ -27,9 +27,9 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { check, freePort, request as httpRequest, results } from '../support/check.mjs';
 
 const DEMO_PASSWORD = 'parkline-demo';
 const START_DEADLINE_MS = 90000;  // a daemon that is not ready by then has failed
@@ -61,54 +61,11 @@ function usage(why) {
   process.exit(2);
 }
 
-// ---------------------------------------------------------------- checks
-const results = { pass: 0, fail: 0 };
-function check(ok, what, detail) {
-  if (ok) results.pass++; else results.fail++;
-  console.log(`${ok ? 'ok' : 'not ok'} - ${what}${!ok && detail ? `: ${detail}` : ''}`);
-  return ok;
-}
-
 // ------------------------------------------------------------------ HTTP
-// A port the kernel just handed out. Another process could take it before
-// the daemon binds; the daemon then fails to start and the test says so.
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-// One request; resolves {status, headers, body (parsed JSON or text)} or
-// rejects with the socket error (ECONNRESET, ECONNREFUSED...).
-function request(agent, port, method, urlPath, { body, headers = {} } = {}) {
-  return new Promise((resolve, reject) => {
-    const data = body === undefined ? null : Buffer.from(JSON.stringify(body));
-    const h = { ...headers };
-    if (data) { h['Content-Type'] = 'application/json'; h['Content-Length'] = data.length; }
-    const req = http.request({ host: '127.0.0.1', port, method, path: urlPath, headers: h, agent }, (res) => {
-      const chunks = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('error', reject);
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let parsed = text;
-        if ((res.headers['content-type'] || '').includes('json') && text) {
-          try { parsed = JSON.parse(text); } catch { /* keep the text for the message */ }
-        }
-        resolve({ status: res.statusCode, headers: res.headers, body: parsed });
-      });
-    });
-    req.setTimeout(REQUEST_TIMEOUT_MS, () => req.destroy(new Error(`timeout after ${REQUEST_TIMEOUT_MS} ms`)));
-    req.on('error', reject);
-    if (data) req.write(data);
-    req.end();
-  });
-}
+// One request (tests/support/check.mjs): resolves {status, headers, body
+// (parsed JSON or text)} or rejects with the socket error (ECONNRESET,
+// ECONNREFUSED...).
+const request = (agent, port, ...a) => httpRequest({ agent, port, timeoutMs: REQUEST_TIMEOUT_MS }, ...a);
 
 // ---------------------------------------------------------------- daemon
 class Daemon {

@@ -1,5 +1,4 @@
-// outbox.mjs - the notification outbox crash test (owner: helper
-// "desk-notify"; docs/notify.md): a crash never loses or doubles a
+// outbox.mjs - the notification outbox crash test (docs/notify.md): a crash never loses or doubles a
 // notification.
 //
 // For one store (SQLite file by default, PostgreSQL with --pg URL) it
@@ -27,12 +26,11 @@
 // exits 0 only when every check passed. Node 18+, standard library only.
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import http from 'node:http';
-import net from 'node:net';
 import crypto from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
+import { check, freePort, request as httpRequest, results } from '../support/check.mjs';
 
 const PASSWORD = 'parkline-demo';
 const DEADLINE_MS = 90000;
@@ -47,43 +45,10 @@ for (let i = 2; i < process.argv.length; i++) {
   else { console.error(`outbox.mjs: unknown argument ${a}`); process.exit(2); }
 }
 
-const results = { pass: 0, fail: 0 };
-function check(ok, what, detail) {
-  if (ok) results.pass++; else results.fail++;
-  console.log(`${ok ? 'ok' : 'not ok'} - ${what}${!ok && detail ? `: ${detail}` : ''}`);
-  return ok;
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
-  });
-}
-
-function request(port, method, p, { body, headers = {} } = {}) {
-  return new Promise((resolve, reject) => {
-    const data = body === undefined ? null : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
-    const h = { ...headers };
-    if (data) { h['Content-Type'] = 'application/json'; h['Content-Length'] = data.length; }
-    const req = http.request({ host: '127.0.0.1', port, method, path: p, headers: h, agent: false }, (res) => {
-      const chunks = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('error', reject);
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let parsed = text;
-        try { parsed = JSON.parse(text); } catch { /* keep text */ }
-        resolve({ status: res.statusCode, headers: res.headers, body: parsed });
-      });
-    });
-    req.setTimeout(15000, () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
-    if (data) req.write(data);
-    req.end();
-  });
-}
+// A string body (the signed inbound SMS) goes as is, anything else as JSON;
+// a fresh connection per request (agent false): the daemon is killed mid-run.
+const request = (port, method, p, { body, headers } = {}) => httpRequest({ port, agent: false, parse: 'any' }, method, p,
+  typeof body === 'string' ? { raw: body, headers } : { body, headers });
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pl-outbox-crash-'));
 // run a private copy: a rebuild relinking the binary mid-test (make in a

@@ -24,9 +24,9 @@
 import { spawn, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { check, freePort, request as httpRequest, results } from '../support/check.mjs';
 
 const PASSWORD = 'parkline-demo';
 const START_DEADLINE_MS = 90000;
@@ -44,45 +44,7 @@ for (let i = 2; i < process.argv.length; i += 2) {
   }
 }
 
-const results = { pass: 0, fail: 0 };
-function check(ok, what, detail) {
-  if (ok) results.pass++; else results.fail++;
-  console.log(`${ok ? 'ok' : 'not ok'} - ${what}${!ok && detail ? `: ${detail}` : ''}`);
-  return ok;
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
-  });
-}
-
-function request(d, method, urlPath, { body, raw, headers = {} } = {}) {
-  return new Promise((resolve, reject) => {
-    const data = raw !== undefined ? Buffer.from(raw) : body === undefined ? null : Buffer.from(JSON.stringify(body));
-    const h = { ...headers };
-    if (data) { h['Content-Type'] ??= 'application/json'; h['Content-Length'] = data.length; }
-    const req = http.request({ host: '127.0.0.1', port: d.port, method, path: urlPath, headers: h, agent: d.agent }, (res) => {
-      const chunks = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('error', reject);
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let parsed = text;
-        if ((res.headers['content-type'] || '').includes('json') && text) {
-          try { parsed = JSON.parse(text); } catch { /* keep text */ }
-        }
-        resolve({ status: res.statusCode, headers: res.headers, body: parsed });
-      });
-    });
-    req.setTimeout(REQUEST_TIMEOUT_MS, () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
-    if (data) req.write(data);
-    req.end();
-  });
-}
+const request = (d, ...a) => httpRequest({ port: d.port, agent: d.agent, timeoutMs: REQUEST_TIMEOUT_MS }, ...a);
 
 async function start(dir, db, name) {
   const d = { port: await freePort(), agent: new http.Agent({ keepAlive: true, maxSockets: 64 }) };

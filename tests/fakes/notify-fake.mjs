@@ -1,5 +1,5 @@
 // notify-fake.mjs - a fake of the providers the desk notifies through
-// (owner: helper "desk-notify"; docs/notify.md): Aliyun SMS (RPC,
+// (docs/notify.md): Aliyun SMS (RPC,
 // HMAC-SHA1 signature), Tencent Cloud SMS (TC3-HMAC-SHA256), the WeChat
 // access-token and template-message API, and a generic webhook (HMAC-SHA256
 // header). Each signature is VERIFIED here with an implementation written

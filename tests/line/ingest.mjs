@@ -13,151 +13,18 @@
 // PL_LINE_DB=postgresql://... runs the daemon on that (empty) database
 // instead of a temp SQLite file.
 // Prints "ok ..." / "FAIL ..." per check and "line: N passed, M failed".
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const BIN = path.resolve(process.argv[2] || process.env.BIN || path.join(root, 'build/parkline'));
-const PASSWORD = 'parkline-demo';
-let passed = 0, failed = 0;
-const procs = [];
-
-function check(ok, what) {
-  if (ok) { passed++; console.log(`   ok ${what}`); } else { failed++; console.log(`FAIL ${what}`); }
-}
-
-// ----------------------------------------------------- protobuf encoding
-function varint(n) {
-  let v = BigInt(n);
-  const out = [];
-  do {
-    let b = Number(v & 0x7fn);
-    v >>= 7n;
-    if (v) b |= 0x80;
-    out.push(b);
-  } while (v);
-  return Buffer.from(out);
-}
-const key = (field, wire) => varint((field << 3) | wire);
-const fVarint = (field, n) => Buffer.concat([key(field, 0), varint(n)]);
-const fBytes = (field, buf) => Buffer.concat([key(field, 2), varint(buf.length), buf]);
-function fDouble(field, d) {
-  const b = Buffer.alloc(8);
-  b.writeDoubleLE(d);
-  return Buffer.concat([key(field, 1), b]);
-}
-// Sparkplug datatypes used here
-const DT = { Int32: 3, Int64: 4, Double: 10, Boolean: 11, String: 12 };
-// metric: {name, alias, ts, dt, value}
-function metric(m) {
-  const parts = [];
-  if (m.name !== undefined) parts.push(fBytes(1, Buffer.from(m.name)));
-  if (m.alias !== undefined) parts.push(fVarint(2, m.alias));
-  if (m.ts !== undefined) parts.push(fVarint(3, m.ts));
-  if (m.dt !== undefined) parts.push(fVarint(4, m.dt));
-  switch (m.dt) {
-    case DT.Int32: parts.push(fVarint(10, m.value < 0 ? 2 ** 32 + m.value : m.value)); break; // trap: sign
-    case DT.Int64: parts.push(fVarint(11, BigInt.asUintN(64, BigInt(m.value)))); break;
-    case DT.Double: parts.push(fDouble(13, m.value)); break;
-    case DT.Boolean: parts.push(fVarint(14, m.value ? 1 : 0)); break;
-    case DT.String: parts.push(fBytes(15, Buffer.from(m.value))); break;
-    default: break;
-  }
-  return Buffer.concat(parts);
-}
-function payload({ ts, seq, metrics }) {
-  const parts = [fVarint(1, ts)];
-  for (const m of metrics) parts.push(fBytes(2, metric(m)));
-  if (seq !== undefined) parts.push(fVarint(3, seq));
-  return Buffer.concat(parts);
-}
-
-// ----------------------------------------------------------- processes
-function freePort() {
-  return new Promise((res, rej) => {
-    const s = net.createServer();
-    s.on('error', rej);
-    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => res(port)); });
-  });
-}
-function start(cmd, args, opts = {}) {
-  const p = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], ...opts });
-  p.out = '';
-  p.err = '';
-  p.stdout.setEncoding('utf8');
-  p.stderr.setEncoding('utf8');
-  p.stdout.on('data', (d) => { p.out += d; });
-  p.stderr.on('data', (d) => { p.err += d; });
-  p.exited = new Promise((res) => p.on('exit', (code, sig) => res(code ?? sig)));
-  procs.push(p);
-  return p;
-}
-// Resolves when pred() holds, polling an observable condition (never a
-// blind sleep); rejects after ms.
-async function until(pred, ms, what) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await pred();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-function connectable(port) {
-  return new Promise((res) => {
-    const s = net.connect(port, '127.0.0.1', () => { s.destroy(); res(true); });
-    s.on('error', () => res(false));
-  });
-}
-async function pub(port, topic, buf) {
-  const p = start('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(port), '-q', '1', '-t', topic, '-s']);
-  p.stdin.end(buf);
-  const code = await p.exited;
-  if (code !== 0) throw new Error(`mosquitto_pub ${topic} exited ${code}: ${p.err}`);
-}
-
-// ---------------------------------------------------------------- HTTP
-let base;
-async function login(username) {
-  const r = await fetch(`${base}/api/v1/auth/login`, {
-    method: 'POST', headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ username, password: PASSWORD }),
-  });
-  if (r.status !== 200) throw new Error(`login ${username}: ${r.status}`);
-  return r.headers.get('set-cookie').split(';')[0];
-}
-async function get(cookie, p) {
-  const r = await fetch(`${base}${p}`, { headers: { Cookie: cookie } });
-  const text = await r.text();
-  let json = null;
-  try { json = JSON.parse(text); } catch { /* problem or empty */ }
-  return { status: r.status, json, text };
-}
+import {
+  t, check, DT, payload, start, until, pub, login, get, startMosquitto, startDemo,
+} from './harness.mjs';
 
 async function main() {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pl-line-'));
   try {
-    const mport = await freePort();
-    // `user root`: mosquitto run as root otherwise drops to user mosquitto,
-    // which may not exist; harmless when we are not root.
-    fs.writeFileSync(path.join(tmp, 'mosquitto.conf'),
-      `listener ${mport} 127.0.0.1\nallow_anonymous true\npersistence false\nuser root\n`);
-    const broker = start('mosquitto', ['-c', path.join(tmp, 'mosquitto.conf')]);
-    await until(() => connectable(mport), 10000, 'mosquitto to listen');
-
-    const env = { ...process.env, PARKLINE_HASH_COST: 'interactive',
-      PARKLINE_CALENDAR_DIR: path.join(root, 'data/calendar') };
-    delete env.PARKLINE_CONFIG;
-    const d = start(BIN, ['serve', '--demo', '--listen', '127.0.0.1:0', '--db', process.env.PL_LINE_DB || path.join(tmp, 'line.db'),
-      '--openapi', path.join(root, 'docs/api/openapi.yaml'), '--threads', '2', '--log-level', 'info',
-      '--mqtt', `mqtt://127.0.0.1:${mport}`], { cwd: tmp, env });
-    const hport = await until(() => /listening on http:\/\/[^:]+:(\d+)\//.exec(d.out)?.[1], 20000,
-      'the daemon to listen');
-    base = `http://127.0.0.1:${hport}`;
+    const { port: mport, proc: broker } = await startMosquitto(tmp);
+    const d = await startDemo(tmp, 'line.db', 2, mport);
 
     // [tck-id-host-topic-phid-birth-*] the host publishes STATE online, retained
     const state = start('mosquitto_sub', ['-h', '127.0.0.1', '-p', String(mport), '-t', 'spBv1.0/STATE/parkline', '-C', '1', '-W', '10']);
@@ -316,15 +183,15 @@ async function main() {
       `STATE offline retained with the birth timestamp: ${off.out.trim()}`);
     broker.kill('SIGTERM');
   } catch (e) {
-    failed++;
+    t.failed++;
     console.log(`FAIL ${e.message}`);
-    const d = procs[1];
+    const d = t.procs[1];
     if (d) console.log(d.err.split('\n').slice(-30).join('\n'));
   } finally {
-    for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
+    for (const p of t.procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
     fs.rmSync(tmp, { recursive: true, force: true });
   }
-  console.log(`line: ${passed} passed, ${failed} failed`);
-  process.exit(failed ? 1 : 0);
+  console.log(`line: ${t.passed} passed, ${t.failed} failed`);
+  process.exit(t.failed ? 1 : 0);
 }
 main();

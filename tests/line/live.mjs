@@ -11,193 +11,20 @@
 //
 // usage: node tests/line/live.mjs [path/to/parkline]
 // PL_LINE_DB=postgresql://... runs the daemon on that (empty) database.
-// Prints "ok ..." / "FAIL ..." per check and "line-live: N passed, M failed".
-import { spawn } from 'node:child_process';
+// Prints "ok ..." / "FAIL ..." per check and "line: N passed, M failed".
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const BIN = path.resolve(process.argv[2] || process.env.BIN || path.join(root, 'build/parkline'));
-const PASSWORD = 'parkline-demo';
-let passed = 0, failed = 0;
-const procs = [];
-
-function check(ok, what) {
-  if (ok) { passed++; console.log(`   ok ${what}`); } else { failed++; console.log(`FAIL ${what}`); }
-}
-
-// ----------------------------------------------------- protobuf encoding
-function varint(n) {
-  let v = BigInt(n);
-  const out = [];
-  do {
-    let b = Number(v & 0x7fn);
-    v >>= 7n;
-    if (v) b |= 0x80;
-    out.push(b);
-  } while (v);
-  return Buffer.from(out);
-}
-const key = (field, wire) => varint((field << 3) | wire);
-const fVarint = (field, n) => Buffer.concat([key(field, 0), varint(n)]);
-const fBytes = (field, buf) => Buffer.concat([key(field, 2), varint(buf.length), buf]);
-function fDouble(field, d) {
-  const b = Buffer.alloc(8);
-  b.writeDoubleLE(d);
-  return Buffer.concat([key(field, 1), b]);
-}
-// Sparkplug datatypes used here
-const DT = { Int32: 3, Int64: 4, Double: 10, Boolean: 11, String: 12 };
-// metric: {name, alias, ts, dt, value}
-function metric(m) {
-  const parts = [];
-  if (m.name !== undefined) parts.push(fBytes(1, Buffer.from(m.name)));
-  if (m.alias !== undefined) parts.push(fVarint(2, m.alias));
-  if (m.ts !== undefined) parts.push(fVarint(3, m.ts));
-  if (m.dt !== undefined) parts.push(fVarint(4, m.dt));
-  switch (m.dt) {
-    case DT.Int32: parts.push(fVarint(10, m.value < 0 ? 2 ** 32 + m.value : m.value)); break; // trap: sign
-    case DT.Int64: parts.push(fVarint(11, BigInt.asUintN(64, BigInt(m.value)))); break;
-    case DT.Double: parts.push(fDouble(13, m.value)); break;
-    case DT.Boolean: parts.push(fVarint(14, m.value ? 1 : 0)); break;
-    case DT.String: parts.push(fBytes(15, Buffer.from(m.value))); break;
-    default: break;
-  }
-  return Buffer.concat(parts);
-}
-function payload({ ts, seq, metrics }) {
-  const parts = [fVarint(1, ts)];
-  for (const m of metrics) parts.push(fBytes(2, metric(m)));
-  if (seq !== undefined) parts.push(fVarint(3, seq));
-  return Buffer.concat(parts);
-}
-
-// ----------------------------------------------------------- processes
-function freePort() {
-  return new Promise((res, rej) => {
-    const s = net.createServer();
-    s.on('error', rej);
-    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => res(port)); });
-  });
-}
-function start(cmd, args, opts = {}) {
-  const p = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], ...opts });
-  p.out = '';
-  p.err = '';
-  p.stdout.setEncoding('utf8');
-  p.stderr.setEncoding('utf8');
-  p.stdout.on('data', (d) => { p.out += d; });
-  p.stderr.on('data', (d) => { p.err += d; });
-  p.exited = new Promise((res) => p.on('exit', (code, sig) => res(code ?? sig)));
-  procs.push(p);
-  return p;
-}
-// Resolves when pred() holds, polling an observable condition (never a
-// blind sleep); rejects after ms.
-async function until(pred, ms, what) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await pred();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-function connectable(port) {
-  return new Promise((res) => {
-    const s = net.connect(port, '127.0.0.1', () => { s.destroy(); res(true); });
-    s.on('error', () => res(false));
-  });
-}
-async function pub(port, topic, buf) {
-  const p = start('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(port), '-q', '1', '-t', topic, '-s']);
-  p.stdin.end(buf);
-  const code = await p.exited;
-  if (code !== 0) throw new Error(`mosquitto_pub ${topic} exited ${code}: ${p.err}`);
-}
-
-// ---------------------------------------------------------------- HTTP
-let base;
-async function login(username) {
-  const r = await fetch(`${base}/api/v1/auth/login`, {
-    method: 'POST', headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ username, password: PASSWORD }),
-  });
-  if (r.status !== 200) throw new Error(`login ${username}: ${r.status}`);
-  return r.headers.get('set-cookie').split(';')[0];
-}
-async function get(cookie, p) {
-  const r = await fetch(`${base}${p}`, { headers: { Cookie: cookie } });
-  const text = await r.text();
-  let json = null;
-  try { json = JSON.parse(text); } catch { /* problem or empty */ }
-  return { status: r.status, json, text };
-}
-
-async function send(cookie, method, p, body, headers = {}) {
-  const h = { ...headers };
-  if (cookie) h.Cookie = cookie;
-  if (body !== undefined) h['Content-Type'] = 'application/json';
-  const r = await fetch(`${base}${p}`, { method, headers: h, body: body === undefined ? undefined : JSON.stringify(body) });
-  const text = await r.text();
-  let json = null;
-  try { json = JSON.parse(text); } catch { /* empty */ }
-  return { status: r.status, json, text };
-}
-async function csrfOf(cookie) {
-  const me = await get(cookie, '/api/v1/me');
-  return me.json?.csrf_token || '';
-}
-// An SSE reader: collects {event, data} of /api/v1/live as the caller.
-function sse(cookie) {
-  const ac = new AbortController();
-  const s = { events: [], close: () => ac.abort() };
-  s.ready = (async () => {
-    const r = await fetch(`${base}/api/v1/live`, { headers: { Cookie: cookie, Accept: 'text/event-stream' }, signal: ac.signal });
-    const rd = r.body.getReader();
-    const dec = new TextDecoder();
-    let buf = '';
-    (async () => {
-      try {
-        for (;;) {
-          const { value, done } = await rd.read();
-          if (done) break;
-          buf += dec.decode(value, { stream: true });
-          let i;
-          while ((i = buf.indexOf('\n\n')) >= 0) {
-            const block = buf.slice(0, i);
-            buf = buf.slice(i + 2);
-            const ev = /^event: (.*)$/m.exec(block)?.[1];
-            const data = /^data: (.*)$/m.exec(block)?.[1];
-            if (ev) { let j = null; try { j = JSON.parse(data); } catch { /* keep null */ } s.events.push({ event: ev, data: j, at: Date.now() }); }
-          }
-        }
-      } catch { /* aborted */ }
-    })();
-  })();
-  return s;
-}
+import {
+  t, check, DT, payload, until, pub, login, get, send, csrfOf, sse, startMosquitto, startDemo,
+} from './harness.mjs';
 
 async function main() {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pl-live-'));
   const streams = [];
   try {
-    const mport = await freePort();
-    fs.writeFileSync(path.join(tmp, 'mosquitto.conf'),
-      `listener ${mport} 127.0.0.1\nallow_anonymous true\npersistence false\nuser root\n`);
-    start('mosquitto', ['-c', path.join(tmp, 'mosquitto.conf')]);
-    await until(() => connectable(mport), 10000, 'mosquitto to listen');
-    const env = { ...process.env, PARKLINE_HASH_COST: 'interactive',
-      PARKLINE_CALENDAR_DIR: path.join(root, 'data/calendar') };
-    delete env.PARKLINE_CONFIG;
-    const d = start(BIN, ['serve', '--demo', '--listen', '127.0.0.1:0', '--db', process.env.PL_LINE_DB || path.join(tmp, 'live.db'),
-      '--openapi', path.join(root, 'docs/api/openapi.yaml'), '--threads', '4', '--log-level', 'info',
-      '--mqtt', `mqtt://127.0.0.1:${mport}`], { cwd: tmp, env });
-    const hport = await until(() => /listening on http:\/\/[^:]+:(\d+)\//.exec(d.out)?.[1], 20000, 'the daemon to listen');
-    base = `http://127.0.0.1:${hport}`;
+    const { port: mport } = await startMosquitto(tmp);
+    const d = await startDemo(tmp, 'live.db', 4, mport);
 
     const admin = await login('admin');
     const ent1 = await login('ent1');
@@ -368,16 +195,16 @@ async function main() {
     d.kill('SIGTERM');
     check(await d.exited === 0, 'daemon exits 0 on SIGTERM');
   } catch (e) {
-    failed++;
+    t.failed++;
     console.log(`FAIL ${e.message}`);
-    const d = procs[1];
+    const d = t.procs[1];
     if (d) console.log(d.err.split('\n').slice(-30).join('\n'));
   } finally {
     for (const s of streams) s.close();
-    for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
+    for (const p of t.procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
     fs.rmSync(tmp, { recursive: true, force: true });
   }
-  console.log(`line-live: ${passed} passed, ${failed} failed`);
-  process.exit(failed ? 1 : 0);
+  console.log(`line-live: ${t.passed} passed, ${t.failed} failed`);
+  process.exit(t.failed ? 1 : 0);
 }
 main();

@@ -3,7 +3,7 @@
 # real mosquitto on a free loopback port, `parkline serve --demo --mqtt`,
 # payloads from mosquitto_pub, the Rebirth NCMD seen by mosquitto_sub, and
 # values, series, stale flags and tenancy read back over the HTTP API;
-# then tests/line/live.mjs (line-live): SSE tiles, alarms, batch ingest, OEE,
+# then tests/line/live.mjs: SSE tiles, alarms, batch ingest, OEE,
 # and tests/line/broker.mjs: `admin mqtt` ACLs, QoS 1 across a restart.
 # BIN=build/asan/parkline runs it against the sanitizer build. With
 # PARKLINE_TEST_PG set (a postgresql://.../db URL, as scripts/pg.sh prints)

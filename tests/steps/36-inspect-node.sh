@@ -148,29 +148,30 @@ done
 kill -TERM "$node_pid"; wait "$node_pid"; rc=$?; node_pid=""
 [ $rc = 0 ] && ok || bad "(a) SIGTERM: exit $rc"
 
+# crash_hook K HOOK LOGLINE WHAT: case K's node dies by the test crash hook
+# HOOK (exit 137, as kill -9), then a restart --once finishes the inbox and
+# logs LOGLINE (else the failure "WHAT"); leaves node_extra=(--once).
+crash_hook() {
+  local k=$1 hook=$2 line=$3 what=$4 rc
+  node_extra=()
+  start_node "$tmp/node-${k}1.log" PARKLINE_TEST_CRASH="$hook"
+  wait "$node_pid" 2>/dev/null; rc=$?; node_pid=""
+  [ $rc = 137 ] && ok || bad "($k) the crash hook did not fire (exit $rc)"
+  node_extra=(--once)
+  start_node "$tmp/node-${k}2.log"
+  wait "$node_pid" 2>/dev/null; rc=$?; node_pid=""
+  [ $rc = 0 ] && ok || bad "($k) restart --once: exit $rc"
+  grep -q "$line" "$tmp/node-${k}2.log" && ok || bad "($k) $what"
+}
+
 # --------------------- (b) killed after an acknowledged send, before the ack
 feed b 6 9
-start_node "$tmp/node-b1.log" PARKLINE_TEST_CRASH=send:2
-wait "$node_pid" 2>/dev/null; rc=$?; node_pid=""
-[ $rc = 137 ] && ok || bad "(b) the crash hook did not fire (exit $rc)"
-node_extra=(--once)
-start_node "$tmp/node-b2.log"
-wait "$node_pid" 2>/dev/null; rc=$?; node_pid=""
-[ $rc = 0 ] && ok || bad "(b) restart --once: exit $rc"
-grep -q 'acknowledged (duplicate)' "$tmp/node-b2.log" && ok || bad "(b) the resend was not answered as a duplicate"
+crash_hook b send:2 'acknowledged (duplicate)' 'the resend was not answered as a duplicate'
 exactly_once b-6 b-7 b-8 b-9
 
 # ------------------- (c) killed after a spool put, before the inbox move
-node_extra=()
 feed c 10 12
-start_node "$tmp/node-c1.log" PARKLINE_TEST_CRASH=put:1
-wait "$node_pid" 2>/dev/null; rc=$?; node_pid=""
-[ $rc = 137 ] && ok || bad "(c) the crash hook did not fire (exit $rc)"
-node_extra=(--once)
-start_node "$tmp/node-c2.log"
-wait "$node_pid" 2>/dev/null; rc=$?; node_pid=""
-[ $rc = 0 ] && ok || bad "(c) restart --once: exit $rc"
-grep -q 'recovered a committed unit' "$tmp/node-c2.log" && ok || bad "(c) no recovery logged"
+crash_hook c put:1 'recovered a committed unit' 'no recovery logged'
 exactly_once c-10 c-11 c-12
 
 # ------------------------------- (d) kill -9 from outside, mid-drain

@@ -35,7 +35,12 @@ c=$(sed -n 's/^# cancelled \([0-9][0-9]*\)$/\1/p' "$out" | tail -1)
 [ -n "$f" ] || f=1
 f=$((f + ${c:-0}))
 if [ "$rc" != 0 ] && [ "$f" = 0 ]; then f=1; fi
-if [ "$f" != 0 ]; then grep -v '^ *\(duration_ms\|\.\.\.\|---\)' "$out" | tail -60; fi
+if [ "$f" != 0 ]; then
+  # the whole TAP stays for reading; the failures first on the console
+  mkdir -p build/check && cp "$out" "build/check/$label.log"
+  grep -n -A12 '^ *not ok' "$out" | grep -v 'duration_ms' | head -80
+  echo "   (full output: build/check/$label.log)"
+fi
 echo "   web: $p passed, $f failed"
 rm -f "$out"
 echo "$p $f $label" >>"$PL_TALLY"

@@ -13,29 +13,14 @@ set -uo pipefail
 cd "$PL_ROOT"
 bin=${BIN:-build/parkline}
 rc=0
+. tests/support/steps.sh
 
 run() { # label, extra args...
-  local label=$1 out p f
+  local label=$1
   shift
-  out=$(node tests/crash/crash.mjs --bin "$bin" "$@" 2>&1)
-  local status=$?
-  printf '%s\n' "$out" | sed 's/^/   /'
-  read -r p f < <(printf '%s\n' "$out" | sed -n 's/^RESULT \([0-9]*\) \([0-9]*\)$/\1 \2/p' | tail -1)
-  if [ -z "${p:-}" ]; then p=0; f=1; fi
-  if [ "$status" != 0 ] && [ "$f" = 0 ]; then f=1; fi
-  echo "$p $f $label" >>"$PL_TALLY"
-  [ "$f" = 0 ] || rc=1
+  step_result "$label" node tests/crash/crash.mjs --bin "$bin" "$@" || rc=1
 }
 
 run crash-sqlite
-
-if [ -n "${PARKLINE_TEST_PG:-}" ] || [ "${PL_REQUIRE_PG:-1}" != 0 ]; then
-  pgdir=$(mktemp -d /tmp/parkline-crash-pg.XXXXXX)
-  if url=$(scripts/pg.sh start "$pgdir"); then
-    run crash-pg --pg "$url"
-  else
-    echo "0 1 crash-pg" >>"$PL_TALLY"; rc=1
-  fi
-  scripts/pg.sh stop "$pgdir"
-fi
+step_on_pg crash-pg crash run crash-pg || rc=1
 exit $rc

@@ -14,17 +14,10 @@ set -uo pipefail
 cd "$PL_ROOT"
 bin=${BIN:-build/parkline}
 rc=0
+. tests/support/steps.sh
 
 run() { # label, script
-  local out status p f
-  out=$(timeout 300 node "$2" --bin "$bin" 2>&1)
-  status=$?
-  printf '%s\n' "$out" | sed 's/^/   /'
-  read -r p f < <(printf '%s\n' "$out" | sed -n 's/^RESULT \([0-9]*\) \([0-9]*\)$/\1 \2/p' | tail -1)
-  if [ -z "${p:-}" ]; then p=0; f=1; fi
-  if [ "$status" != 0 ] && [ "$f" = 0 ]; then f=1; fi
-  echo "$p $f $1" >>"$PL_TALLY"
-  [ "$f" = 0 ] || rc=1
+  step_result "$1" timeout 300 node "$2" --bin "$bin" || rc=1
 }
 
 run trace-queue-crash tests/crash/trace-queue.mjs

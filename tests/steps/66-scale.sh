@@ -41,47 +41,36 @@ fi
 cat >"$tmp/scale.mjs" <<'JS'
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 const [BIN, PGURL, TMP, ROOT] = process.argv.slice(2);
+// free ports, polling waits and the SSE reader of the line tests
+const H = await import(pathToFileURL(path.join(ROOT, 'tests/line/harness.mjs')).href);
+const { freePort, until, connectable } = H;
+// SSE per process, data kept as text (tiles are compared byte for byte)
+const sse = (base, cookie) => H.sse(cookie, { base, raw: true, now: () => performance.now() });
 const PASSWORD = 'parkline-demo';
 let passed = 0, failed = 0;
 const procs = [];
 const check = (ok, what) => {
   if (ok) { passed++; console.log(`ok ${what}`); } else { failed++; console.log(`FAIL ${what}`); }
 };
-function freePort() {
-  return new Promise((res, rej) => {
-    const s = net.createServer();
-    s.on('error', rej);
-    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => res(port)); });
-  });
-}
 function start(cmd, args, opts = {}) {
   const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...opts });
   p.out = ''; p.err = '';
   p.stdout.setEncoding('utf8'); p.stderr.setEncoding('utf8');
   p.stdout.on('data', (d) => { p.out += d; });
   p.stderr.on('data', (d) => { p.err += d; });
-  p.exited = new Promise((res) => p.on('exit', (code, sig) => res(code ?? sig)));
+  // a spawn that fails (binary being relinked: EACCES) is a failed check,
+  // not an uncaught error that would leave the other processes running
+  p.exited = new Promise((res) => {
+    p.on('exit', (code, sig) => res(code ?? sig));
+    p.on('error', (e) => { p.err += `spawn failed: ${e.message}\n`; res('spawn-error'); });
+  });
   procs.push(p);
   return p;
 }
-// Polls an observable condition (never a blind sleep); throws after ms.
-async function until(pred, ms, what) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await pred();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-const connectable = (port) => new Promise((res) => {
-  const s = net.connect(port, '127.0.0.1', () => { s.destroy(); res(true); });
-  s.on('error', () => res(false));
-});
 async function http(base, cookie, method, p, body, csrf) {
   const h = {};
   if (cookie) h.Cookie = cookie;
@@ -93,36 +82,6 @@ async function http(base, cookie, method, p, body, csrf) {
   try { json = JSON.parse(text); } catch { /* text or empty */ }
   return { status: r.status, json, text, headers: r.headers };
 }
-// The SSE reader: keeps {event, data (raw text), at} per event.
-function sse(base, cookie) {
-  const ac = new AbortController();
-  const s = { events: [], close: () => ac.abort() };
-  s.ready = (async () => {
-    const r = await fetch(`${base}/api/v1/live`, { headers: { Cookie: cookie, Accept: 'text/event-stream' }, signal: ac.signal });
-    const rd = r.body.getReader();
-    const dec = new TextDecoder();
-    let buf = '';
-    (async () => {
-      try {
-        for (;;) {
-          const { value, done } = await rd.read();
-          if (done) break;
-          buf += dec.decode(value, { stream: true });
-          let i;
-          while ((i = buf.indexOf('\n\n')) >= 0) {
-            const block = buf.slice(0, i);
-            buf = buf.slice(i + 2);
-            const ev = /^event: (.*)$/m.exec(block)?.[1];
-            const data = /^data: (.*)$/m.exec(block)?.[1];
-            if (ev) s.events.push({ event: ev, data, at: performance.now() });
-          }
-        }
-      } catch { /* aborted or the process died */ }
-      s.ended = performance.now();
-    })();
-  })();
-  return s;
-}
 function metric(text, name) {
   const m = new RegExp(`^${name} (\\d+)`, 'm').exec(text || '');
   return m ? Number(m[1]) : null;
@@ -132,6 +91,24 @@ function counts(list) {
   const m = new Map();
   for (const e of list) m.set(e.data, (m.get(e.data) || 0) + 1);
   return m;
+}
+// Receipt-time differences of the same tiles: the k-th copy of a data text
+// on a stream pairs with the k-th copy on the reference stream (a tile's
+// text can repeat when nothing changed between flushes).
+function lags(ref, others, from) {
+  const at = new Map();
+  for (const e of tiles(ref, from)) { if (!at.has(e.data)) at.set(e.data, []); at.get(e.data).push(e.at); }
+  const out = [];
+  for (const s of others) {
+    const seen = new Map();
+    for (const e of tiles(s, from - 1000)) {
+      const k = seen.get(e.data) || 0;
+      seen.set(e.data, k + 1);
+      const t = at.get(e.data)?.[k];
+      if (t !== undefined) out.push(e.at - t);
+    }
+  }
+  return out.sort((x, y) => x - y);
 }
 const pct = (a, p) => (a.length ? a[Math.min(a.length - 1, Math.floor(a.length * p))] : NaN);
 
@@ -212,13 +189,7 @@ async function main() {
 
   // measurements (printed, not asserted)
   const secs = (tWin - t0) / 1000;
-  const lat = [];
-  const at = new Map(tiles(streams[li]).map((e) => [e.data, e.at]));
-  for (const [k, s] of streams.entries()) {
-    if (k === li) continue;
-    for (const e of tiles(s)) if (at.has(e.data)) lat.push(e.at - at.get(e.data));
-  }
-  lat.sort((a, b) => a - b);
+  const lat = lags(streams[li], streams.filter((_, k) => k !== li), 0);
   console.log(`MEASURE tiles/s per stream over ${secs.toFixed(1)} s: ${streams.map((s, k) => `${nodes[k].name}=${(tiles(s).length / secs).toFixed(1)}`).join(' ')}`);
   console.log(`MEASURE relay latency (standby stream minus leader stream, ${lat.length} tiles): p50 ${pct(lat, 0.5).toFixed(2)} ms, p99 ${pct(lat, 0.99).toFixed(2)} ms, max ${lat[lat.length - 1].toFixed(2)} ms`);
 
@@ -258,10 +229,7 @@ async function main() {
   await until(covered, 10000, 'the burst on the other streams').catch(() => null);
   check(okPosts === N && burst.size > 0 && covered(),
     `${N} HTTP ingests on ${pubn.name} (${okPosts} ok): its ${[...burst.values()].reduce((a, b) => a + b, 0)} tiles reached the other two streams once each`);
-  const blat = [];
-  const bat = new Map(tiles(streams[pi], tb).map((e) => [e.data, e.at]));
-  for (const s of others) for (const e of tiles(s, tb)) if (bat.has(e.data)) blat.push(e.at - bat.get(e.data));
-  blat.sort((x, y) => x - y);
+  const blat = lags(streams[pi], others, tb);
   const nb = [...burst.values()].reduce((x, y) => x + y, 0);
   console.log(`streams ended: ${streams.map((x) => x.ended ? (x.ended - tb).toFixed(0) : '-')}`);
   console.log(`MEASURE burst: ${(nb / ((tb2 - tb) / 1000)).toFixed(0)} tiles/s published on ${pubn.name} and relayed; relay latency p50 ${pct(blat, 0.5).toFixed(2)} ms, p99 ${pct(blat, 0.99).toFixed(2)} ms (${blat.length} deliveries)`);
@@ -319,6 +287,12 @@ async function main() {
 }
 
 // a harness that stops us must not leave daemons behind
+process.on('uncaughtException', (e) => {
+  console.log(`FAIL uncaught: ${e.message}`);
+  for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
+  console.log(`RESULT ${passed} ${failed + 1}`);
+  process.exit(1);
+});
 for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP']) {
   process.on(sig, () => {
     for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');

@@ -7,6 +7,7 @@
 #               against the sanitizer-built daemon,
 #   asan-line   the Sparkplug ingest test (35-line.sh) against it,
 #   asan-inspect-node  the inspection node test (36-inspect-node.sh),
+#   asan-wechat the WeChat callback test (63-wechat.sh),
 #   asan-report one failure per sanitizer report the daemon wrote.
 # Unit tests report on stderr, where 20-unit.sh counts them as failures.
 # During the HTTP cases the reports go to files in a temp dir (log_path),
@@ -46,6 +47,9 @@ BIN=build/asan/parkline bash tests/steps/35-line.sh asan-line || rc=1
 
 # The line-side inspection node and its spool against it.
 BIN=build/asan/parkline bash tests/steps/36-inspect-node.sh asan-inspect-node || rc=1
+
+# The WeChat callback (signatures, AES, dedupe) against it.
+BIN=build/asan/parkline bash tests/steps/63-wechat.sh asan-wechat || rc=1
 
 n=$(find "$reports" -type f | wc -l)
 if [ "$n" != 0 ]; then

@@ -10,7 +10,7 @@
 #   - an inspection verdict arrived as an EPCIS event after the start
 #     (/epcis/events?EQ_bizStep=inspecting, from `parkline inspect run`)
 #   - the park indicators give the article's 138 tech enterprises
-# then sends SIGTERM and checks that the script exits within 20 s and that
+# then sends SIGTERM and checks that the script exits within 30 s and that
 # nothing it started is left (its session is empty; no mosquitto on its
 # config). Modes: with mosquitto when it is installed (a fresh database:
 # the newcomer's first `make run`), then with PARKLINE_DEMO_MQTT=0 (HTTP
@@ -31,7 +31,7 @@ pid=
 finish() {
   if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
     kill -TERM "$pid" 2>/dev/null
-    timeout 20 tail --pid="$pid" -f /dev/null
+    timeout 30 tail --pid="$pid" -f /dev/null
   fi
   rm -rf "$tmp"
 }
@@ -125,10 +125,16 @@ run_mode() {
   echo "$out" | sed "s/^/   $label: /"
   p=$(echo "$out" | grep -c '^ok '); f=$(echo "$out" | grep -c '^FAIL')
   pass=$((pass + p)); fail=$((fail + f))
-  [ "$p" = 5 ] && [ "$f" = 0 ] || { echo "   $label: demo output:"; tail -20 "$var/out.log" | sed 's/^/     /'; }
+  [ "$p" = 5 ] && [ "$f" = 0 ] || { echo "   $label: demo output:"; grep -v ' info ' "$var/out.log" | tail -30 | sed 's/^/     /'
+    for l in simulate-desk.log vision/node.log; do
+      [ ! -f "$var/$l" ] || { echo "   $label: $l:"; tail -8 "$var/$l" | sed 's/^/     /'; }; done; }
 
+  # serve drains for at most 10 s and a simulator finishes an HTTP call
+  # in flight (at most 10 s) first, so 30 s bounds a clean stop
+  t0=$(date +%s%3N)
   kill -TERM "$pid"
-  if timeout 20 tail --pid="$pid" -f /dev/null; then ok; else bad "$label: run-demo.sh still running 20 s after SIGTERM"; fi
+  if timeout 30 tail --pid="$pid" -f /dev/null; then ok; else bad "$label: run-demo.sh still running 30 s after SIGTERM"; fi
+  echo "   $label: stopped $(( $(date +%s%3N) - t0 )) ms after SIGTERM"
   wait "$pid" 2>/dev/null; rc=$?
   [ "$rc" = 143 ] && ok || bad "$label: run-demo.sh exited $rc after SIGTERM, not 143"
   # everything it started is gone (bounded poll: a process may be exiting)

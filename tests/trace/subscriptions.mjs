@@ -19,49 +19,14 @@ import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { check, freePort, request as httpRequest, results } from '../support/check.mjs';
 
 const bin = process.argv[2] === '--bin' && process.argv[3] ? process.argv[3] : 'build/parkline';
 const PASSWORD = 'parkline-demo';
 const TOKEN = 's3cret-token';
-const results = { pass: 0, fail: 0 };
-function check(ok, what, detail) {
-  if (ok) results.pass++; else results.fail++;
-  console.log(`${ok ? 'ok' : 'not ok'} - ${what}${!ok && detail ? `: ${detail}` : ''}`);
-  return ok;
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
-  });
-}
-
-function request(d, method, urlPath, { body, raw, headers = {} } = {}) {
-  return new Promise((resolve, reject) => {
-    const data = raw !== undefined ? Buffer.from(raw) : body === undefined ? null : Buffer.from(JSON.stringify(body));
-    const h = { ...headers };
-    if (data) { h['Content-Type'] ??= 'application/json'; h['Content-Length'] = data.length; }
-    const req = http.request({ host: '127.0.0.1', port: d.port, method, path: urlPath, headers: h }, (res) => {
-      const chunks = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let parsed = text;
-        try { parsed = text ? JSON.parse(text) : null; } catch { /* text */ }
-        resolve({ status: res.statusCode, headers: res.headers, body: parsed });
-      });
-    });
-    req.setTimeout(30000, () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
-    if (data) req.write(data);
-    req.end();
-  });
-}
+const request = (d, ...a) => httpRequest({ port: d.port, timeoutMs: 30000, parse: 'nullable' }, ...a);
 
 // The webhook receiver: records every POST; waitFor resolves on the first
 // recorded delivery (past or future) matching pred.

@@ -186,15 +186,17 @@ describe('desk-flow pages in Chromium', () => {
     const ptitle = `园区南路修复 ${process.pid}-${Date.now()}`
     await page.locator('[data-test=new-title]').fill(ptitle)
     await page.locator('[data-test=new-description]').fill('南路坑洼影响沿线企业货运。')
-    // two enterprises, then the handler: Element Plus options render in a popper
+    // two enterprises, then the handler: Element Plus options render in a
+    // popper each, told apart by their popper classes (a closing popper is
+    // still in the DOM while it fades)
     await page.locator('[data-test=new-enterprises]').click()
-    const options = page.locator('.el-select-dropdown:visible .el-select-dropdown__item')
+    const options = page.locator('.pl-new-enterprises .el-select-dropdown__item')
     await options.first().waitFor()
     await options.nth(0).click()
     await options.nth(1).click()
     await page.keyboard.press('Escape')
     await page.locator('[data-test=new-handler]').click()
-    const handlers = page.locator('.el-select-dropdown:visible .el-select-dropdown__item')
+    const handlers = page.locator('.pl-new-handler .el-select-dropdown__item')
     await handlers.first().waitFor()
     await handlers.first().click()
     const [res] = await Promise.all([

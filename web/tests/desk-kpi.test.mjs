@@ -1,5 +1,5 @@
 // desk-kpi.test.mjs - the desk's 报表 and 时限设置 tabs (ReportsView.vue,
-// SlaSettings.vue; owner: helper "desk-kpi") in real headless Chromium
+// SlaSettings.vue) in real headless Chromium
 // against `parkline serve --demo`, whose bulk seed gives a year of
 // requests: the admin sees the monthly report with its charts drawn and a
 // total that equals the API's, switches to specialists, and the CSV export

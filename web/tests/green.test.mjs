@@ -1,5 +1,5 @@
-// green.test.mjs - the 绿色通道 tab of the desk (GreenChannel.vue, owner:
-// helper "green") in real headless Chromium against `parkline serve --demo`:
+// green.test.mjs - the 绿色通道 tab of the desk (GreenChannel.vue)
+// in real headless Chromium against `parkline serve --demo`:
 // ent1 sees its two demo projects with the days saved and the park total,
 // opens the finished one and gets the step timeline and the drawn
 // statutory-vs-actual chart; specialist1 accepts the running project's next

@@ -1,4 +1,4 @@
-// park.test.mjs - the 园区 area (owner: helper "park-web").
+// park.test.mjs - the 园区 area.
 //
 // Pure helpers of api/park.js in node (which tabs a role sees, how a card
 // reads, card order, catalogue checks, trend series), then the pages in
@@ -22,7 +22,7 @@ import { REPO } from './daemon.mjs'
 import { openBrowserSuite } from './ui.mjs'
 import {
   CARD_ORDER, catalogBody, catalogError, codeValid, formatIndicator, parkTabs, rowColumns,
-  rowsPath, sortIndicators, trendSeries,
+  rowsPath, sharingEditable, sortIndicators, trendSeries,
 } from '../src/api/park.js'
 
 describe('park helpers', () => {
@@ -37,6 +37,18 @@ describe('park helpers', () => {
       [undefined, []],
     ]
     for (const [role, want] of cases) assert.deepEqual(parkTabs(role), want, role)
+  })
+
+  test('the sharing switch is the park admin\'s and the enterprise\'s own', () => {
+    const cases = [
+      [{ role: 'park_admin' }, 'E1', true],
+      [{ role: 'enterprise', enterprise_id: 'E1' }, 'E1', true],
+      [{ role: 'enterprise', enterprise_id: 'E2' }, 'E1', false],
+      [{ role: 'auditor' }, 'E1', false],
+      [{ role: 'specialist' }, 'E1', false],
+      [null, 'E1', false],
+    ]
+    for (const [user, id, want] of cases) assert.equal(sharingEditable(user, id), want, JSON.stringify(user))
   })
 
   test('indicator values read with their units', () => {
@@ -131,6 +143,10 @@ describe('park pages in Chromium', () => {
     await page.screenshot({ path: shot('park-dashboard.png') })
     await page.locator('[data-test=park-desk]', { hasText: '满意率' }).waitFor()
     await page.locator('[data-test=park-lines]', { hasText: 'OEE' }).waitFor()
+    // park-share: desk KPIs and the shared lines' OEE are cards too
+    await page.locator('[data-test=park-card-desk_satisfaction]', { hasText: '服务满意率' }).waitFor()
+    await page.locator('[data-test=park-card-desk_on_time]', { hasText: '按期办结率' }).waitFor()
+    await page.locator('[data-test=park-card-line_oee_avg]', { hasText: '共享产线平均OEE' }).waitFor()
     await page.locator('[data-test=park-desk]').scrollIntoViewIfNeeded()
     await page.screenshot({ path: shot('park-services.png') })
 
@@ -189,6 +205,7 @@ describe('park pages in Chromium', () => {
     await page.locator('[data-test=park-profile-certs]', { hasText: '有效' }).waitFor()
     await page.locator('[data-test=park-profile-chart][data-rendered=true]').waitFor()
     await page.locator('[data-test=park-profile-requests]').waitFor()
+    await page.locator('[data-test=park-profile-sharing]', { hasText: '向园区共享生产数据' }).waitFor()
     await page.screenshot({ path: shot('park-profile.png'), fullPage: true })
     await page.locator('[data-test=park-profile-back]').click()
     await page.locator('[data-test=park-ent-table]').waitFor()

@@ -13,6 +13,7 @@
 
 #include "desk/repo.h"
 #include "support/store_env.h"
+#include "support/fixtures.h"
 
 #define T_DOCX "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 #define T_XLSX "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -267,33 +268,16 @@ struct fx {
 	struct auth_principal spec, ent1, ent2;
 };
 
-static void principal(struct fx *f, const char *username, struct auth_principal *p)
-{
-	json_t *u = NULL;
-	enum auth_role role;
-	cr_assert_eq(auth_user_get(f->a, username, &u), 0, "user %s", username);
-	memset(p, 0, sizeof(*p));
-	pl_strlcpy(p->user_id, pl_json_str(u, "id"), sizeof(p->user_id));
-	pl_strlcpy(p->name, username, sizeof(p->name));
-	cr_assert_eq(auth_role_parse(pl_json_str(u, "role"), &role), 0);
-	p->role = role;
-	if (pl_json_str(u, "enterprise_id"))
-		pl_strlcpy(p->enterprise_id, pl_json_str(u, "enterprise_id"), sizeof(p->enterprise_id));
-	json_decref(u);
-}
-
 static bool fx_open(struct fx *f, bool pg)
 {
 	char why[300] = "";
 	memset(f, 0, sizeof(*f));
 	if (!tenv_open(&f->t, pg, "attach"))
 		return false;
-	struct auth_options ao = { .hash_cost = AUTH_HASH_MIN };
-	f->a = auth_new(f->t.st, &ao, NULL);
-	cr_assert_eq(auth_demo_seed(f->a, NULL), 0);
-	principal(f, "specialist1", &f->spec);
-	principal(f, "ent1", &f->ent1);
-	principal(f, "ent2", &f->ent2);
+	f->a = tfx_auth_demo(f->t.st);
+	tfx_principal(f->a, "specialist1", &f->spec);
+	tfx_principal(f->a, "ent1", &f->ent1);
+	tfx_principal(f->a, "ent2", &f->ent2);
 	cr_assert_eq(desk_svc_new("data/calendar", NULL, &f->svc, why, sizeof(why)), 0, "%s", why);
 	pl_strlcpy(f->dir, "/tmp/pl-attrepo-XXXXXX", sizeof(f->dir));
 	cr_assert_not_null(mkdtemp(f->dir));
@@ -330,16 +314,6 @@ static int add(struct fx *f, const struct auth_principal *p, const char *id, con
 	return rc;
 }
 
-static int64_t count(struct fx *f, const char *sql, const char *arg)
-{
-	json_t *row = NULL;
-	struct store_param p[] = { SP_TEXT(arg) };
-	cr_assert_eq(store_query_one(f->t.c, sql, p, 1, &row), 0, "%s", sql);
-	int64_t n = json_integer_value(json_object_get(row, "n"));
-	json_decref(row);
-	return n;
-}
-
 TENV_TEST(desk_attach, request_attachments)
 {
 	struct fx f;
@@ -368,9 +342,9 @@ TENV_TEST(desk_attach, request_attachments)
 	cr_assert_eq(add(&f, &f.ent1, id, "说明.txt", "text/plain", "营业执照", aid), 0);
 	cr_expect_eq(add(&f, &f.ent2, id, "x.txt", "text/plain", "sneaky", NULL), PL_ENOTFOUND);
 	cr_expect_eq(add(&f, &f.ent1, id, "x.png", "image/png", "<html>", NULL), PL_EUNSUPPORTED);
-	cr_expect_eq(count(&f, "SELECT count(*) AS n FROM request_attachments WHERE request_id = ?",
+	cr_expect_eq(tfx_count(f.t.c, "SELECT count(*) AS n FROM request_attachments WHERE request_id = ?",
 			   id), 1, "refused files leave no row");
-	cr_expect_eq(count(&f, "SELECT count(*) AS n FROM audit_log WHERE action = ?",
+	cr_expect_eq(tfx_count(f.t.c, "SELECT count(*) AS n FROM audit_log WHERE action = ?",
 			   "desk.request.attach"), 1);
 
 	cr_assert_eq(desk_attach_list(f.t.c, &f.spec, id, &o, &e), 0, "%s", e.text);
@@ -398,7 +372,7 @@ TENV_TEST(desk_attach, request_attachments)
 		cr_assert_eq(add(&f, &f.spec, id, name, NULL, body, NULL), 0, "file %d", i);
 	}
 	cr_expect_eq(add(&f, &f.ent1, id, "one-more.txt", NULL, "too many", NULL), PL_ECONFLICT);
-	cr_expect_eq(count(&f, "SELECT count(*) AS n FROM request_attachments WHERE request_id = ?",
+	cr_expect_eq(tfx_count(f.t.c, "SELECT count(*) AS n FROM request_attachments WHERE request_id = ?",
 			   id), DESK_ATTACH_PER_REQUEST);
 
 	/* a corrupted file is refused on download */

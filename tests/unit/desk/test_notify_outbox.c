@@ -20,6 +20,7 @@
 #include "desk/notify.h"
 #include "desk/repo.h"
 #include "support/store_env.h"
+#include "support/fixtures.h"
 
 /* 2026-11-25T02:00:00Z = 10:00 Beijing, a working day */
 #define T0 1795572000000LL
@@ -169,9 +170,7 @@ static bool fx_open(struct fx *f, bool pg)
 	memset(f, 0, sizeof(*f));
 	if (!tenv_open(&f->t, pg, "notify"))
 		return false;
-	struct auth_options ao = { .hash_cost = AUTH_HASH_MIN };
-	f->a = auth_new(f->t.st, &ao, NULL);
-	cr_assert_eq(auth_demo_seed(f->a, NULL), 0);
+	f->a = tfx_auth_demo(f->t.st);
 	user_id(f, "ent1", f->spec1, &f->p_ent1); /* overwritten below; fills p_ent1 */
 	pl_strlcpy(f->ent1, f->p_ent1.enterprise_id, sizeof(f->ent1));
 	user_id(f, "specialist1", f->spec1, &f->p_spec1);

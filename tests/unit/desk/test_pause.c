@@ -10,6 +10,7 @@
 
 #include "desk/repo.h"
 #include "support/store_env.h"
+#include "support/fixtures.h"
 
 #define HOUR 3600000LL
 #define MIN 60000LL
@@ -102,33 +103,16 @@ struct fx {
 	struct auth_principal admin, spec, ent;
 };
 
-static void principal(struct fx *f, const char *username, struct auth_principal *p)
-{
-	json_t *u = NULL;
-	enum auth_role role;
-	cr_assert_eq(auth_user_get(f->a, username, &u), 0, "user %s", username);
-	memset(p, 0, sizeof(*p));
-	pl_strlcpy(p->user_id, pl_json_str(u, "id"), sizeof(p->user_id));
-	pl_strlcpy(p->name, username, sizeof(p->name));
-	cr_assert_eq(auth_role_parse(pl_json_str(u, "role"), &role), 0);
-	p->role = role;
-	if (pl_json_str(u, "enterprise_id"))
-		pl_strlcpy(p->enterprise_id, pl_json_str(u, "enterprise_id"), sizeof(p->enterprise_id));
-	json_decref(u);
-}
-
 static bool fx_open(struct fx *f, bool pg)
 {
 	char why[300] = "";
 	memset(f, 0, sizeof(*f));
 	if (!tenv_open(&f->t, pg, "pause"))
 		return false;
-	struct auth_options ao = { .hash_cost = AUTH_HASH_MIN };
-	f->a = auth_new(f->t.st, &ao, NULL);
-	cr_assert_eq(auth_demo_seed(f->a, NULL), 0);
-	principal(f, "admin", &f->admin);
-	principal(f, "specialist1", &f->spec);
-	principal(f, "ent1", &f->ent);
+	f->a = tfx_auth_demo(f->t.st);
+	tfx_principal(f->a, "admin", &f->admin);
+	tfx_principal(f->a, "specialist1", &f->spec);
+	tfx_principal(f->a, "ent1", &f->ent);
 	cr_assert_eq(desk_svc_new("data/calendar", NULL, &f->svc, why, sizeof(why)), 0, "%s", why);
 	return true;
 }
@@ -159,16 +143,6 @@ static int act(struct fx *f, const struct auth_principal *p, const char *id,
 	}
 	json_decref(o);
 	return rc;
-}
-
-static int64_t count(struct fx *f, const char *sql, const char *arg)
-{
-	json_t *row = NULL;
-	struct store_param p[] = { SP_TEXT(arg) };
-	cr_assert_eq(store_query_one(f->t.c, sql, p, 1, &row), 0, "%s", sql);
-	int64_t n = json_integer_value(json_object_get(row, "n"));
-	json_decref(row);
-	return n;
 }
 
 /* Creates a help/normal request by ent1 at t, accepted and started by its
@@ -220,8 +194,8 @@ TENV_TEST(desk_pause, pause_moves_deadline_and_blocks_escalation)
 			 .note = "已上传" }, t + 26 * HOUR, after), 0);
 	pl_time_format(bj(2026, 12, 4, 0, 0), want);
 	cr_expect_str_eq(after, want, "%s: due after the pause", d->name);
-	cr_expect_eq(count(&f, "SELECT paused_ms AS n FROM requests WHERE id = ?", id), 24 * HOUR);
-	cr_expect_eq(count(&f, "SELECT count(*) AS n FROM request_pauses WHERE request_id = ? "
+	cr_expect_eq(tfx_count(f.t.c, "SELECT paused_ms AS n FROM requests WHERE id = ?", id), 24 * HOUR);
+	cr_expect_eq(tfx_count(f.t.c, "SELECT count(*) AS n FROM request_pauses WHERE request_id = ? "
 			   "AND to_at IS NOT NULL", id), 1);
 	/* a second pause over the weekend: Fri 18:00 .. Mon 09:00 is 15 working hours */
 	cr_assert_eq(act(&f, &f.spec, id, (struct desk_action_in){ .action = "await_enterprise",
@@ -248,9 +222,9 @@ TENV_TEST(desk_pause, extension_before_and_after_deadline)
 	struct desk_action_in late = { .action = "request_extension", .note = "来不及",
 				       .due_at = "2026-12-20T00:00:00Z" };
 	cr_expect_eq(act(&f, &f.spec, id, late, due_ms + HOUR, NULL), PL_ECONFLICT);
-	cr_expect_eq(count(&f, "SELECT count(*) AS n FROM request_extensions WHERE request_id = ?",
+	cr_expect_eq(tfx_count(f.t.c, "SELECT count(*) AS n FROM request_extensions WHERE request_id = ?",
 			   id), 0);
-	cr_expect_eq(count(&f, "SELECT count(*) AS n FROM requests WHERE id = ? AND "
+	cr_expect_eq(tfx_count(f.t.c, "SELECT count(*) AS n FROM requests WHERE id = ? AND "
 			   "state = 'in_progress'", id), 1);
 	/* before it: a deadline not later than the current one is refused */
 	struct desk_action_in early = late;
@@ -267,7 +241,7 @@ TENV_TEST(desk_pause, extension_before_and_after_deadline)
 	cr_assert_eq(act(&f, &f.admin, id, (struct desk_action_in){ .action = "approve_extension" },
 			 t + 3 * HOUR, after), 0);
 	cr_expect_str_eq(after, "2026-12-20T00:00:00.000Z");
-	cr_expect_eq(count(&f, "SELECT count(*) AS n FROM request_extensions WHERE request_id = ? "
+	cr_expect_eq(tfx_count(f.t.c, "SELECT count(*) AS n FROM request_extensions WHERE request_id = ? "
 			   "AND state = 'approved' AND decided_by IS NOT NULL", id), 1);
 	/* a second application, rejected: the approved deadline stays */
 	struct desk_action_in again = late;
@@ -276,7 +250,7 @@ TENV_TEST(desk_pause, extension_before_and_after_deadline)
 	cr_assert_eq(act(&f, &f.admin, id, (struct desk_action_in){ .action = "reject_extension",
 			 .note = "不予延期" }, t + 5 * HOUR, after), 0);
 	cr_expect_str_eq(after, "2026-12-20T00:00:00.000Z");
-	cr_expect_eq(count(&f, "SELECT count(*) AS n FROM request_extensions WHERE request_id = ? "
+	cr_expect_eq(tfx_count(f.t.c, "SELECT count(*) AS n FROM request_extensions WHERE request_id = ? "
 			   "AND state = 'rejected'", id), 1);
 	fx_close(&f);
 }

@@ -13,6 +13,7 @@
 #include "desk/repo.h"
 #include "desk/report.h"
 #include "support/store_env.h"
+#include "support/fixtures.h"
 
 /* 2026-11-25T02:00:00Z = 10:00 Beijing, a Wednesday and a working day */
 #define T0 1795572000000LL
@@ -28,23 +29,6 @@ enum { ADMIN, SPEC1, TAX, ENT1, ENT2, AUDITOR, SPEC2, NWHO };
 static const char *const who_names[NWHO] = { "admin", "specialist1", "dept_tax", "ent1",
 					      "ent2", "auditor", "spec2" };
 
-static void principal(struct fx *f, const char *username, struct auth_principal *p)
-{
-	json_t *u = NULL;
-	enum auth_role role;
-	cr_assert_eq(auth_user_get(f->a, username, &u), 0, "user %s", username);
-	memset(p, 0, sizeof(*p));
-	pl_strlcpy(p->user_id, pl_json_str(u, "id"), sizeof(p->user_id));
-	pl_strlcpy(p->name, username, sizeof(p->name));
-	cr_assert_eq(auth_role_parse(pl_json_str(u, "role"), &role), 0);
-	p->role = role;
-	if (pl_json_str(u, "enterprise_id"))
-		pl_strlcpy(p->enterprise_id, pl_json_str(u, "enterprise_id"), sizeof(p->enterprise_id));
-	if (pl_json_str(u, "department"))
-		pl_strlcpy(p->department, pl_json_str(u, "department"), sizeof(p->department));
-	json_decref(u);
-}
-
 /* Opens the store (false: PostgreSQL not configured, skip), seeds auth's
  * demo park plus a second specialist, loads the shipped calendar. */
 static bool fx_open(struct fx *f, bool pg)
@@ -53,15 +37,13 @@ static bool fx_open(struct fx *f, bool pg)
 	memset(f, 0, sizeof(*f));
 	if (!tenv_open(&f->t, pg, "desk"))
 		return false;
-	struct auth_options ao = { .hash_cost = AUTH_HASH_MIN };
-	f->a = auth_new(f->t.st, &ao, NULL);
-	cr_assert_eq(auth_demo_seed(f->a, NULL), 0);
+	f->a = tfx_auth_demo(f->t.st);
 	struct auth_user_new nu = { .username = "spec2", .password = "spec2-password",
 				    .display_name = "Spec Two", .role = "specialist" };
 	char uid[PL_ID_LEN + 1];
 	cr_assert_eq(auth_user_add(f->a, NULL, &nu, NULL, uid, NULL), 0);
 	for (int i = 0; i < NWHO; i++)
-		principal(f, who_names[i], &f->who[i]);
+		tfx_principal(f->a, who_names[i], &f->who[i]);
 	cr_assert_eq(desk_svc_new("data/calendar", NULL, &f->svc, why, sizeof(why)), 0, "%s", why);
 	return true;
 }
@@ -73,26 +55,7 @@ static void fx_close(struct fx *f)
 	tenv_close(&f->t);
 }
 
-static void on_each_store(void (*fn)(struct fx *))
-{
-	for (int pg = 0; pg < 2; pg++) {
-		struct fx f;
-		if (!fx_open(&f, pg))
-			continue;
-		fn(&f);
-		fx_close(&f);
-	}
-}
-
-static int64_t count(struct fx *f, const char *sql, const char *arg)
-{
-	json_t *row = NULL;
-	struct store_param p[] = { SP_TEXT(arg) };
-	cr_assert_eq(store_query_one(f->t.c, sql, p, arg ? 1 : 0, &row), 0, "%s", sql);
-	int64_t n = json_integer_value(json_object_get(row, "n"));
-	json_decref(row);
-	return n;
-}
+TFX_ON_EACH_STORE
 
 /* Creates a request for enterprise user ent at now in its own transaction;
  * its id goes to out. */
@@ -188,11 +151,11 @@ static void t_flow(struct fx *f)
 	};
 	run_steps(f, id, steps, sizeof(steps) / sizeof(steps[0]), T0 + HOUR);
 	/* one history event per applied step, plus create and dispatch */
-	cr_assert_eq(count(f, "SELECT count(*) AS n FROM request_events WHERE request_id = ?", id), 13);
-	cr_assert_eq(count(f, "SELECT count(*) AS n FROM ratings WHERE request_id = ?", id), 2);
-	cr_assert_eq(count(f, "SELECT count(*) AS n FROM audit_log WHERE entity = 'request' AND "
+	cr_assert_eq(tfx_count(f->t.c, "SELECT count(*) AS n FROM request_events WHERE request_id = ?", id), 13);
+	cr_assert_eq(tfx_count(f->t.c, "SELECT count(*) AS n FROM ratings WHERE request_id = ?", id), 2);
+	cr_assert_eq(tfx_count(f->t.c, "SELECT count(*) AS n FROM audit_log WHERE entity = 'request' AND "
 			   "entity_id = ?", id), 12);
-	cr_assert_eq(count(f, "SELECT reopened + returned * 10 AS n FROM requests WHERE id = ?", id), 11);
+	cr_assert_eq(tfx_count(f->t.c, "SELECT reopened + returned * 10 AS n FROM requests WHERE id = ?", id), 11);
 }
 Test(repo, flow_table_on_both_stores) { on_each_store(t_flow); }
 
@@ -236,8 +199,10 @@ static void t_sla_stored(struct fx *f)
 			     "%s", e.text);
 		cr_assert_eq(store_commit(f->t.c), 0);
 		cr_assert_eq(desk_request_get(f->t.c, &f->who[ADMIN], id, T0 + HOUR, &g, &e), 0);
-		cr_assert_str_eq(pl_json_str(g, "contact_due_at"), cases[i].contact, "case %zu: %s", i, pl_json_str(g, "contact_due_at"));
-		cr_assert_str_eq(pl_json_str(g, "due_at"), cases[i].due, "case %zu: %s", i, pl_json_str(g, "due_at"));
+		cr_assert_str_eq(pl_json_str(g, "contact_due_at"), cases[i].contact, "case %zu: %s",
+				 i, pl_json_str(g, "contact_due_at"));
+		cr_assert_str_eq(pl_json_str(g, "due_at"), cases[i].due, "case %zu: %s", i,
+				 pl_json_str(g, "due_at"));
 		json_decref(row);
 		json_decref(o);
 		json_decref(g);
@@ -330,9 +295,9 @@ static void t_list_branches(struct fx *f)
 				json_decref(cnt);
 			}
 	/* the data does exercise both branches for spec2 and the tie */
-	cr_assert_gt(count(f, "SELECT count(*) AS n FROM requests WHERE specialist_id = ?",
+	cr_assert_gt(tfx_count(f->t.c, "SELECT count(*) AS n FROM requests WHERE specialist_id = ?",
 			   f->who[SPEC1].user_id), 0);
-	cr_assert_gt(count(f, "SELECT count(*) AS n FROM requests WHERE specialist_id = ?",
+	cr_assert_gt(tfx_count(f->t.c, "SELECT count(*) AS n FROM requests WHERE specialist_id = ?",
 			   f->who[SPEC2].user_id), 0);
 }
 Test(repo, list_branches_equal_the_or_filter) { on_each_store(t_list_branches); }
@@ -457,7 +422,7 @@ static void t_overdue(struct fx *f)
 	cr_assert_eq(desk_request_get(f->t.c, &f->who[ADMIN], b, T0, &o, &e), 0);
 	cr_assert_str_eq(pl_json_str(o, "state"), "escalated");
 	json_decref(o);
-	cr_assert_eq(count(f, "SELECT count(*) AS n FROM audit_log WHERE action = ?",
+	cr_assert_eq(tfx_count(f->t.c, "SELECT count(*) AS n FROM audit_log WHERE action = ?",
 			   "desk.request.escalate"), 2);
 	/* supervision: only a park admin re-dispatches an escalated request */
 	const struct step steps[] = {
@@ -499,10 +464,10 @@ Test(repo, demo_seed_is_idempotent)
 	struct fx f;
 	fx_open(&f, false);
 	cr_assert_eq(desk_demo_seed(f.a, f.svc, NULL), 0);
-	int64_t n = count(&f, "SELECT count(*) AS n FROM requests", NULL);
+	int64_t n = tfx_count(f.t.c, "SELECT count(*) AS n FROM requests", NULL);
 	cr_assert_eq(n, 5);
 	cr_assert_eq(desk_demo_seed(f.a, f.svc, NULL), 0);
-	cr_assert_eq(count(&f, "SELECT count(*) AS n FROM requests", NULL), n);
-	cr_assert_eq(count(&f, "SELECT count(*) AS n FROM replacements WHERE state = 'pending'", NULL), 1);
+	cr_assert_eq(tfx_count(f.t.c, "SELECT count(*) AS n FROM requests", NULL), n);
+	cr_assert_eq(tfx_count(f.t.c, "SELECT count(*) AS n FROM replacements WHERE state = 'pending'", NULL), 1);
 	fx_close(&f);
 }

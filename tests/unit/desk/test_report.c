@@ -11,6 +11,7 @@
 
 #include "desk/report.h"
 #include "support/store_env.h"
+#include "support/fixtures.h"
 
 #define T0 1795572000000LL
 
@@ -23,23 +24,6 @@ struct fx {
 enum { ADMIN, SPEC1, TAX, ENT1, AUDITOR, SPEC2, NWHO };
 static const char *const who_names[NWHO] = { "admin", "specialist1", "dept_tax", "ent1",
 					      "auditor", "spec2" };
-
-static void principal(struct fx *f, const char *username, struct auth_principal *p)
-{
-	json_t *u = NULL;
-	enum auth_role role;
-	cr_assert_eq(auth_user_get(f->a, username, &u), 0, "user %s", username);
-	memset(p, 0, sizeof(*p));
-	pl_strlcpy(p->user_id, pl_json_str(u, "id"), sizeof(p->user_id));
-	pl_strlcpy(p->name, username, sizeof(p->name));
-	cr_assert_eq(auth_role_parse(pl_json_str(u, "role"), &role), 0);
-	p->role = role;
-	if (pl_json_str(u, "enterprise_id"))
-		pl_strlcpy(p->enterprise_id, pl_json_str(u, "enterprise_id"), sizeof(p->enterprise_id));
-	if (pl_json_str(u, "department"))
-		pl_strlcpy(p->department, pl_json_str(u, "department"), sizeof(p->department));
-	json_decref(u);
-}
 
 /* One fixture request. Times are literal RFC 3339 (NULL: not happened). */
 struct fx_req {
@@ -137,15 +121,13 @@ static bool fx_open(struct fx *f, bool pg)
 	memset(f, 0, sizeof(*f));
 	if (!tenv_open(&f->t, pg, "report"))
 		return false;
-	struct auth_options ao = { .hash_cost = AUTH_HASH_MIN };
-	f->a = auth_new(f->t.st, &ao, NULL);
-	cr_assert_eq(auth_demo_seed(f->a, NULL), 0);
+	f->a = tfx_auth_demo(f->t.st);
 	struct auth_user_new nu = { .username = "spec2", .password = "spec2-password",
 				    .display_name = "Spec, Two", .role = "specialist" };
 	char uid[PL_ID_LEN + 1];
 	cr_assert_eq(auth_user_add(f->a, NULL, &nu, NULL, uid, NULL), 0);
 	for (int i = 0; i < NWHO; i++)
-		principal(f, who_names[i], &f->who[i]);
+		tfx_principal(f->a, who_names[i], &f->who[i]);
 	pl_strlcpy(f->ent1, f->who[ENT1].enterprise_id, sizeof(f->ent1));
 	tenv_add_enterprise(&f->t, "第二企业", f->ent2);
 	fx_insert(f);
@@ -158,16 +140,7 @@ static void fx_close(struct fx *f)
 	tenv_close(&f->t);
 }
 
-static void on_each_store(void (*fn)(struct fx *))
-{
-	for (int pg = 0; pg < 2; pg++) {
-		struct fx f;
-		if (!fx_open(&f, pg))
-			continue;
-		fn(&f);
-		fx_close(&f);
-	}
-}
+TFX_ON_EACH_STORE
 
 static json_t *report(struct fx *f, int who, enum desk_report_group g, int *rc_out)
 {

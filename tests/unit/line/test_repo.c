@@ -11,6 +11,7 @@
 
 #include "line/repo.h"
 #include "support/store_env.h"
+#include "support/fixtures.h"
 #include "auth/auth.h"
 
 #define T0 1795572000000LL
@@ -26,9 +27,7 @@ static bool fx_open(struct fx *f, bool pg)
 	memset(f, 0, sizeof(*f));
 	if (!tenv_open(&f->t, pg, "line"))
 		return false;
-	struct auth_options ao = { .hash_cost = AUTH_HASH_MIN };
-	f->a = auth_new(f->t.st, &ao, NULL);
-	cr_assert_eq(auth_demo_seed(f->a, NULL), 0);
+	f->a = tfx_auth_demo(f->t.st);
 	cr_assert_eq(line_repo_demo_seed(f->t.st, NULL), 0);
 	cr_assert_eq(line_repo_line_by_node(f->t.c, "taiji", "fill-1", f->line, f->ent), 0);
 	return true;
@@ -40,16 +39,7 @@ static void fx_close(struct fx *f)
 	tenv_close(&f->t);
 }
 
-static void on_each_store(void (*fn)(struct fx *))
-{
-	for (int pg = 0; pg < 2; pg++) {
-		struct fx f;
-		if (!fx_open(&f, pg))
-			continue;
-		fn(&f);
-		fx_close(&f);
-	}
-}
+TFX_ON_EACH_STORE
 
 static int64_t count_rows(struct store_conn *c, const char *sql)
 {

@@ -19,6 +19,7 @@
 
 #include "park/match.h"
 #include "support/store_env.h"
+#include "support/fixtures.h"
 
 /* -------------------------------------------------------------- codes */
 
@@ -233,33 +234,16 @@ struct fx {
 	char e1[PL_ID_LEN + 1], e2[PL_ID_LEN + 1];
 };
 
-static void principal(struct fx *f, const char *username, struct auth_principal *p)
-{
-	json_t *u = NULL;
-	enum auth_role role;
-	cr_assert_eq(auth_user_get(f->a, username, &u), 0, "user %s", username);
-	memset(p, 0, sizeof(*p));
-	pl_strlcpy(p->user_id, pl_json_str(u, "id"), sizeof(p->user_id));
-	pl_strlcpy(p->name, username, sizeof(p->name));
-	cr_assert_eq(auth_role_parse(pl_json_str(u, "role"), &role), 0);
-	p->role = role;
-	if (pl_json_str(u, "enterprise_id"))
-		pl_strlcpy(p->enterprise_id, pl_json_str(u, "enterprise_id"), sizeof(p->enterprise_id));
-	json_decref(u);
-}
-
 static void fx_open(struct fx *f, bool pg)
 {
 	char why[300] = "";
 	memset(f, 0, sizeof(*f));
 	tenv_open_or_skip(&f->t, pg, "parkmatch", NULL);
-	struct auth_options ao = { .hash_cost = AUTH_HASH_MIN };
-	f->a = auth_new(f->t.st, &ao, NULL);
-	cr_assert_eq(auth_demo_seed(f->a, NULL), 0);
-	principal(f, "ent1", &f->ent1);
-	principal(f, "ent2", &f->ent2);
-	principal(f, "admin", &f->admin);
-	principal(f, "specialist1", &f->spec1);
+	f->a = tfx_auth_demo(f->t.st);
+	tfx_principal(f->a, "ent1", &f->ent1);
+	tfx_principal(f->a, "ent2", &f->ent2);
+	tfx_principal(f->a, "admin", &f->admin);
+	tfx_principal(f->a, "specialist1", &f->spec1);
 	pl_strlcpy(f->e1, f->ent1.enterprise_id, sizeof(f->e1));
 	pl_strlcpy(f->e2, f->ent2.enterprise_id, sizeof(f->e2));
 	cr_assert_eq(desk_svc_new("data/calendar", NULL, &f->svc, why, sizeof(why)), 0, "%s", why);

@@ -86,7 +86,7 @@ export function lineSeries(api, id, metric, minutes = 60, now = Date.now()) {
 }
 
 // ---------------------------------------------------------------- live
-// (line-live) The control room is kept live by the server-sent events of
+// The control room is kept live by the server-sent events of
 // GET /api/v1/live: event "line" carries a tile {line_id, state, speed,
 // temperature, good, reject, stale, alarms_active, alarms_unack, oee, t}
 // (at most one per line per ingest flush, ~250 ms), event "alarm" an alarm

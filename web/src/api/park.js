@@ -1,7 +1,7 @@
 // api/park.js - the park pages' calls to the daemon (园区: indicators,
 // enterprises, supplier matching) and the pure rules they show (which
 // tabs a role sees, how an indicator reads, catalogue checks before a
-// save). Owner: helper "park-web".
+// save). 
 //
 // Calls go through the injected API client (src/api.js: cookies, CSRF,
 // problem+json); every function takes that client first and keeps no state.
@@ -161,6 +161,24 @@ export function getEnterprise(api, id) {
 
 export function getLogistics(api) {
   return api.get(`${BASE}/logistics`, { quiet: true })
+}
+
+// Production sharing (docs/park.md section 7):
+// GET/PUT /api/v1/park/enterprises/{id}/sharing -> {enterprise_id,
+// share_production, updated_at, updated_by}. Who may switch it: the park
+// admin and the enterprise's own users (park.data.write); the daemon decides.
+export function sharingEditable(user, enterpriseId) {
+  if (!user) return false
+  return user.role === 'park_admin' || (user.role === 'enterprise' && user.enterprise_id === enterpriseId)
+}
+
+export function getSharing(api, id) {
+  return api.get(`${BASE}/enterprises/${encodeURIComponent(id)}/sharing`, { quiet: true })
+}
+
+export function putSharing(api, id, on) {
+  return api.request('PUT', `${BASE}/enterprises/${encodeURIComponent(id)}/sharing`,
+    { body: { share_production: on === true } })
 }
 
 export function getCatalog(api, id) {

@@ -390,6 +390,7 @@ export default {
     statuses: { planned: 'Planned', in_progress: 'In progress', accepted: 'Accepted' },
     deskRequests: '{n} service desk requests',
     lines: 'Lines',
+    share: { production: 'Share production data (line OEE) with the park', on: 'Shared', off: 'Not shared', saved: 'Sharing setting saved', hint: 'Only sharing enterprises\' lines count in the park\'s OEE' },
     empty: 'No data',
     match: {
       intro: 'Enterprises declare what they make and buy (GB/T 4754 industry code, product, free text); Parkline ranks suppliers by relevance and asks the specialists to introduce you.',

@@ -390,6 +390,7 @@ export default {
     statuses: { planned: '计划', in_progress: '实施中', accepted: '已验收' },
     deskRequests: '服务台工单 {n} 件',
     lines: '产线',
+    share: { production: '向园区共享生产数据（产线 OEE）', on: '已共享', off: '未共享', saved: '已保存共享设置', hint: '仅共享企业的产线 OEE 计入园区指标' },
     empty: '暂无数据',
     match: {
       intro: '企业申报“生产什么、采购什么”（国民经济行业分类代码 + 产品 + 中文描述），系统按相关度推荐供应商，一键请专员对接。',

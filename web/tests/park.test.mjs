@@ -143,7 +143,11 @@ describe('park pages in Chromium', () => {
     await page.screenshot({ path: shot('park-dashboard.png') })
     await page.locator('[data-test=park-desk]', { hasText: '满意率' }).waitFor()
     await page.locator('[data-test=park-lines]', { hasText: 'OEE' }).waitFor()
-    // park-share: desk KPIs and the shared lines' OEE are cards too
+    // the active-alarm count is the API's, for the lines this caller sees
+    const active = await page.evaluate(async () => (await (await fetch('/api/v1/alarms')).json()).items.length)
+    await page.locator('[data-test=park-alarms]', { hasText: '活动报警' }).waitFor()
+    assert.equal((await page.locator('[data-test=park-alarms] .el-tag').innerText()).trim(), String(active))
+    // desk KPIs and the shared lines' OEE are cards too
     await page.locator('[data-test=park-card-desk_satisfaction]', { hasText: '服务满意率' }).waitFor()
     await page.locator('[data-test=park-card-desk_on_time]', { hasText: '按期办结率' }).waitFor()
     await page.locator('[data-test=park-card-line_oee_avg]', { hasText: '共享产线平均OEE' }).waitFor()

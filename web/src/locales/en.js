@@ -350,6 +350,7 @@ export default {
     linesTitle: 'Line OEE',
     oee: 'OEE',
     noLines: 'No line data yet',
+    activeAlarms: 'Active alarms',
     enterprise: 'Enterprise',
     search: 'Search name or credit code',
     cert: 'Certification',

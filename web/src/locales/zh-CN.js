@@ -350,6 +350,7 @@ export default {
     linesTitle: '产线 OEE',
     oee: 'OEE',
     noLines: '暂无产线数据',
+    activeAlarms: '活动报警',
     enterprise: '企业',
     search: '搜索名称或信用代码',
     cert: '资质',

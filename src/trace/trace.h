@@ -506,7 +506,9 @@ int trace_repo_event_types(struct store_conn *c, const char *tenant, json_t **ou
 json_t *trace_query_doc(json_t *events, json_t *contexts, const char *query_name);
 
 /* ------------------------------------------------------------- genealogy
- * See the design notes in genealogy.c. */
+ * See the design notes in genealogy.c. Walks stop at these caps; a
+ * recall keeps no timeline and has its own, larger cap there
+ * (RECALL_MAX_NODES). */
 #define TRACE_WALK_MAX_NODES 5000
 #define TRACE_WALK_MAX_DEPTH 64
 #define TRACE_WALK_MAX_EVENTS 20000

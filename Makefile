@@ -6,7 +6,7 @@
 
 BUILD   ?= build
 CC      ?= gcc
-PKGS    := jansson libmicrohttpd libsodium sqlite3 libpq spng libturbojpeg libpng libcrypto libxml-2.0 libprotobuf-c libmosquitto libcurl
+PKGS    := jansson libmicrohttpd libsodium sqlite3 libpq spng libturbojpeg libpng libcrypto libxml-2.0 libprotobuf-c libmosquitto libcurl aravis-0.8
 WARN    := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wvla
 OPT     ?= -O2 -g
 CFLAGS  ?=
@@ -70,6 +70,14 @@ $(BUILD)/tests/unit/%: tests/unit/%.c $(UNIT_SUP_OBJ) $(BUILD)/libparkline.a
 	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(UNIT_SUP_OBJ) $(BUILD)/libparkline.a $(LDLIBS) -lcriterion
 
 unit: $(UNIT_BIN)
+
+# Test tools (tests/tools/*.c, not in the product binary): e.g. Aravis's
+# fake GigE Vision camera on loopback for the camera tests.
+TOOL_BIN := $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(wildcard tests/tools/*.c))
+$(BUILD)/tests/tools/%: tests/tools/%.c $(BUILD)/libparkline.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libparkline.a $(LDLIBS)
+unit: $(TOOL_BIN)
 
 web:
 	@scripts/web-build.sh

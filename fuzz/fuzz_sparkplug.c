@@ -14,9 +14,12 @@
  *    re-encoding decodes to the same metrics (names, aliases, datatypes,
  *    raw values) - the round trip the simulator and the host rely on;
  *  - the session machine fed the payload as NBIRTH, DBIRTH, NDATA, DDATA,
- *    DDEATH and NDEATH never applies a message it could not resolve.
+ *    DDEATH and NDEATH never applies a message it could not resolve;
+ *  - the hand-written fast-path reader (payload.c NOTES ON THE FAST PATH)
+ *    either declines or gives exactly protobuf-c's verdict: the same return
+ *    code and error, or the same payload field by field.
  */
-#include "mqtt/mqtt.h"
+#include "mqtt/mqtt_int.h"
 
 #include <string.h>
 
@@ -102,12 +105,37 @@ static void check_json(const uint8_t *data, size_t size)
 	mqtt_sp_payload_free(p);
 }
 
+/* The fast path against protobuf-c on the same bytes. */
+static void check_fast_path(const uint8_t *data, size_t size)
+{
+	struct mqtt_sp_payload *f = NULL, *s = NULL;
+	struct mqtt_sp_error fe, se;
+	char why[96];
+
+	int frc = mqtt__sp_decode_with(MQTT__DEC_FAST, data, size, &f, &fe);
+	if (frc == PL_EUNSUPPORTED) {
+		FUZZ_CHECK(f == NULL);
+		return;
+	}
+	int src = mqtt__sp_decode_with(MQTT__DEC_PBC, data, size, &s, &se);
+	FUZZ_CHECK(frc == src);
+	if (frc) {
+		FUZZ_CHECK(f == NULL && s == NULL && fe.metric == se.metric);
+		FUZZ_CHECK(strcmp(fe.text, se.text) == 0);
+		return;
+	}
+	FUZZ_CHECK(mqtt__sp_payload_same(f, s, why, sizeof(why)));
+	mqtt_sp_payload_free(f);
+	mqtt_sp_payload_free(s);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct mqtt_sp_payload *p = NULL;
 	struct mqtt_sp_error err;
 
 	check_json(data, size);
+	check_fast_path(data, size);
 	if (mqtt_sp_decode(data, size, &p, &err) != 0) {
 		FUZZ_CHECK(p == NULL && err.text[0] != '\0');
 		return 0;

@@ -14,6 +14,7 @@ PKGS=(
   protobuf-c-compiler libprotobuf-c-dev
   libmosquitto-dev mosquitto mosquitto-clients
   libcurl4-openssl-dev
+  libaravis-dev libusb-1.0-0-dev
   clang libclang-rt-14-dev valgrind wrk nginx-light chromium fonts-noto-cjk cppcheck
   procps psmisc
 )

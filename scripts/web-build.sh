@@ -26,7 +26,7 @@ if [ ! -f "$stamp" ] || ! cmp -s web/package-lock.json "$stamp"; then
   cp web/package-lock.json "$stamp"
 fi
 
-sum=$(cd web && find src public index.html vite.config.js package.json package-lock.json -type f -print0 |
+sum=$(cd web && find src public index.html vite.config.js package.json package-lock.json ../data/calendar -type f -print0 |
       LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)
 dist_stamp=web/node_modules/.parkline-dist
 if [ -f web/dist/index.html ] && [ "$(cat "$dist_stamp" 2>/dev/null)" = "$sum" ]; then

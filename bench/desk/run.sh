@@ -3,7 +3,9 @@
 # build/libparkline.a and runs it on SQLite (a file in a temp dir) and on a
 # throw-away PostgreSQL (scripts/pg.sh), each with a million generated
 # requests: a specialist's queue (and, on the same data, the single-OR
-# query it replaced) and the KPI reports, p50/p99 over 200 runs. Extra
+# query it replaced) and the KPI reports from the rollup and, as the
+# before figure, by the reference scan (answers must be identical),
+# p50/p99 over 200 runs. Extra
 # arguments go to the benchmark (--requests N --runs R --budget S).
 # Everything it creates is removed on exit. Not part of `make check`.
 set -euo pipefail

@@ -20,6 +20,11 @@
  *   bench_line pace URL NODE_GROUP NODE RATE SECONDS
  *                                     one node at RATE NDATA/s with
  *                                     timestamps = now (for the latency run)
+ *   bench_line decode METRICS SECONDS the publishers' NDATA decoded over and
+ *                                     over by protobuf-c and by the fast
+ *                                     path (src/mqtt/payload.c), SECONDS
+ *                                     each; thread CPU ns per metric, so
+ *                                     the neighbours' load counts less
  *
  * Publishers: 2 threads, each its own MQTT connection, running the
  * libmosquitto loop in the thread (no loop thread), so a publish waits for
@@ -31,7 +36,7 @@
 #include "store/store.h"
 #include "auth/auth.h"
 #include "line/repo.h"
-#include "mqtt/mqtt.h"
+#include "mqtt/mqtt_int.h" /* mqtt__sp_decode_with: the decode phase compares decoders */
 #include "mqtt/client.h"
 
 #include <mosquitto.h>
@@ -40,6 +45,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 #define PUB_THREADS 2
@@ -404,6 +410,56 @@ static int cmd_pace(const char *url, const char *group, const char *node, double
 	return 0;
 }
 
+static double thread_cpu_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The decoders alone on the publishers' NDATA (the decode step of the
+ * ingest worker, without the broker, the session or the store). */
+static int cmd_decode(int metrics, int seconds)
+{
+	static const struct { enum mqtt__decoder which; const char *name; } dec[] = {
+		{ MQTT__DEC_PBC, "protobuf-c" }, { MQTT__DEC_FAST, "fast path" },
+	};
+	struct mqtt_sp_metric ms[METRICS_MAX];
+	int64_t t = pl_time_now_ms();
+	struct pl_buf b;
+	int rc = 0;
+
+	for (int k = 0; k < metrics; k++) {
+		ms[k] = (struct mqtt_sp_metric){ .has_alias = true, .alias = (uint64_t)k + 1,
+						 .has_timestamp = true, .timestamp = (uint64_t)t };
+		ms[k].raw.field = MQTT_SP_F_DOUBLE;
+		ms[k].raw.d = (double)(t % 1000) + k;
+	}
+	struct mqtt_sp_payload p = { .has_timestamp = true, .timestamp = (uint64_t)t, .has_seq = true,
+				     .seq = 7, .n_metrics = (size_t)metrics, .metrics = ms };
+	pl_buf_init(&b, 1u << 16);
+	if (mqtt_sp_encode(&p, &b))
+		return 1;
+	for (size_t d = 0; d < sizeof(dec) / sizeof(dec[0]) && rc == 0; d++) {
+		uint64_t n = 0;
+		double w0 = now_s(), c0 = thread_cpu_s();
+		while (rc == 0 && now_s() - w0 < seconds) {
+			for (int i = 0; i < 1000 && rc == 0; i++) {
+				struct mqtt_sp_payload *q = NULL;
+				rc = mqtt__sp_decode_with(dec[d].which, b.data, b.len, &q, NULL);
+				mqtt_sp_payload_free(q);
+			}
+			n += 1000;
+		}
+		double cpu = thread_cpu_s() - c0;
+		printf("decode (%s): %d-metric %zu-byte NDATA, %.0f ns CPU per metric = %.2f M metrics/s per core\n",
+		       dec[d].name, metrics, b.len, cpu * 1e9 / ((double)n * metrics),
+		       (double)n * metrics / cpu / 1e6);
+	}
+	pl_buf_release(&b);
+	return rc ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	int64_t a = 0, b = 0, c = 0;
@@ -421,7 +477,11 @@ int main(int argc, char **argv)
 	if (argc == 7 && !strcmp(argv[1], "pace") && !pl_parse_i64(argv[5], 1, 1000, &a) &&
 	    !pl_parse_i64(argv[6], 1, 600, &b))
 		return cmd_pace(argv[2], argv[3], argv[4], (double)a, (int)b);
+	if (argc == 4 && !strcmp(argv[1], "decode") && !pl_parse_i64(argv[2], 1, METRICS_MAX, &a) &&
+	    !pl_parse_i64(argv[3], 1, 600, &b))
+		return cmd_decode((int)a, (int)b);
 	fprintf(stderr, "usage: bench_line seed DB NODES | raw DB SECONDS | broker URL NODES METRICS SECONDS |"
-		" e2e DB URL NODES METRICS SECONDS | pace URL GROUP NODE RATE SECONDS\n");
+		" e2e DB URL NODES METRICS SECONDS | pace URL GROUP NODE RATE SECONDS |"
+		" decode METRICS SECONDS\n");
 	return 2;
 }

@@ -2,8 +2,10 @@
 # run.sh - `make bench-line`: builds bench/line/bench_line.c against
 # build/libparkline.a and, on a private mosquitto and a fresh SQLite store
 # under build/bench/, prints in one run (see bench_line.c for each mode):
-#   raw block inserts (the store's floor), broker-only metrics/s (publishers
-#   + a subscriber that discards), end-to-end metrics/s through
+#   raw block inserts (the store's floor), the payload decoders alone
+#   (protobuf-c and the fast path, CPU ns per metric), broker-only
+#   metrics/s (publishers + a subscriber that discards), end-to-end
+#   metrics/s through
 #   `parkline serve --mqtt` into the store, and publish-to-browser latency
 #   p50/p99 through the SSE stream (bench/line/latency.mjs).
 # NODES (default 20), METRICS per message (50), SECS per phase (10); the
@@ -33,6 +35,7 @@ b=build/bench/bench_line
 echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); $NODES nodes x $METRICS metrics per NDATA, $SECS s per phase"
 $b seed "$tmp/line.db" "$NODES"
 $b raw "$tmp/line.db" 5
+$b decode "$METRICS" 2
 $b broker "$url" "$NODES" "$METRICS" "$SECS"
 PARKLINE_HASH_COST=min PARKLINE_CALENDAR_DIR=data/calendar "${PARKLINE_BIN:-build/parkline}" serve --db "$tmp/line.db" --listen 127.0.0.1:0 --mqtt "$url" \
   >"$tmp/serve.out" 2>"$tmp/serve.err" & spid=$!; pids+=($spid)

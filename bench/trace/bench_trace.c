@@ -8,14 +8,18 @@
  *      one transaction per document, WAL + synchronous=FULL), by --threads
  *      threads; events/s;
  *   2. the floor: the same rows (flattened before the clock starts) put
- *      into the same tables and indexes (migrations 3 and 13) of a second
- *      SQLite file with plain prepared single-row INSERTs, one transaction
- *      per document, same pragmas; events/s;
+ *      into the same tables and indexes (a second SQLite file migrated by
+ *      the same binary, so the floor follows every schema change) with
+ *      plain prepared single-row INSERTs, one transaction per document,
+ *      same pragmas; events/s; for both, process CPU and bytes written
+ *      per event (steadier than wall time on a shared machine);
  *   3. where capture's time goes: validation, flattening (hash included)
  *      and storing, timed with clock_gettime on one thread;
  *   4. fill: captures go on until --fill-seconds pass or --target events
  *      are stored (the store's size is printed: this is "as large as we
  *      could build in the time", not a claim of 10 M unless it says so);
+ *      --bulk 1 writes the rows directly instead (see bulk_fill); then
+ *      --docs more documents are captured into the filled store;
  *   5. backward trace of --samples random vials: p50/p99 ms;
  *   6. recall from the raw lot that fed the first batch (--recall-units
  *      vials are filled from it): wall time, units listed, truncated flag.
@@ -33,6 +37,7 @@
 
 #include <pthread.h>
 #include <sqlite3.h>
+#include <sys/resource.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -43,16 +48,59 @@
 #define CYCLES 55                       /* 990 events + filling + packing */
 #define VIALS_PER_DOC (CYCLES * TRAY)   /* 550 */
 #define CTX "https://ref.gs1.org/standards/epcis/epcis-context.jsonld"
+#define BULK_RECORD_TIME "2026-01-01T00:00:00.000Z"
+#define BULK_QUEUE 8                    /* documents flattened ahead of the writer */
+#define BULK_TX_DOCS 20                 /* documents per bulk transaction */
 
 struct opts {
 	const char *db;
 	int threads, docs, samples;
-	int64_t fill_s, target, recall_units;
+	int64_t fill_s, target, recall_units, bulk;
 };
 
 static double now_s(void)
 {
 	return (double)pl_time_mono_ns() / 1e9;
+}
+
+/* Process CPU seconds and bytes written (/proc/self/io wchar) so far: on
+ * a shared, loaded machine wall time varies +-50 % between identical runs,
+ * while the CPU a run used and the bytes it wrote (WAL, database,
+ * checkpoints) do not. */
+struct mark {
+	double wall, cpu;
+	int64_t wchar;
+};
+
+static void mark_now(struct mark *m)
+{
+	struct rusage ru;
+	char line[128];
+	FILE *f = fopen("/proc/self/io", "r");
+
+	m->wall = now_s();
+	getrusage(RUSAGE_SELF, &ru);
+	m->cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+		 (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+	m->wchar = 0;
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, "wchar: ", 7)) {
+			line[strcspn(line, "\n")] = '\0';
+			pl_parse_i64(line + 7, 0, INT64_MAX, &m->wchar);
+		}
+	if (f)
+		fclose(f);
+}
+
+/* "(CPU x s, y bytes written per event)" since m0 for events events. */
+static void mark_print(const struct mark *m0, int64_t events)
+{
+	struct mark m1;
+	mark_now(&m1);
+	printf("         CPU %.2f s for %.2f s wall (%.0f us per event), %.0f bytes written "
+	       "per event\n", m1.cpu - m0->cpu, m1.wall - m0->wall,
+	       events ? (m1.cpu - m0->cpu) * 1e6 / (double)events : 0.0,
+	       events ? (double)(m1.wchar - m0->wchar) / (double)events : 0.0);
 }
 
 /* Document k: vials k*550 .. k*550+549, batch = k / docs_per_batch. */
@@ -209,46 +257,28 @@ static double capture_run(struct cap *c, int64_t from, int64_t to, double max_s)
 
 /* ------------------------------------------------ the plain-insert floor */
 
-static const char *const FLOOR_DDL =
-	"PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-	"CREATE TABLE trace_events (id TEXT PRIMARY KEY, enterprise_id TEXT NOT NULL, event_id TEXT NOT NULL,"
-	" hash TEXT NOT NULL, capture_id TEXT NOT NULL, type TEXT NOT NULL, action TEXT,"
-	" event_time_ms BIGINT NOT NULL, tz_offset TEXT, record_time TEXT NOT NULL,"
-	" record_time_ms BIGINT NOT NULL, biz_step TEXT, disposition TEXT, read_point TEXT,"
-	" biz_location TEXT, parent_id TEXT, transformation_id TEXT, context_json TEXT,"
-	" body_json TEXT NOT NULL, UNIQUE (enterprise_id, hash), UNIQUE (enterprise_id, event_id));"
-	"CREATE INDEX trace_events_record_idx ON trace_events (record_time_ms, id);"
-	"CREATE INDEX trace_events_time_idx ON trace_events (event_time_ms, id);"
-	"CREATE INDEX trace_events_parent_idx ON trace_events (parent_id, event_time_ms);"
-	"CREATE INDEX trace_events_event_id_idx ON trace_events (event_id);"
-	"CREATE INDEX trace_events_hash_idx ON trace_events (hash);"
-	"CREATE TABLE trace_event_epcs (event_row TEXT NOT NULL, role TEXT NOT NULL, epc TEXT NOT NULL);"
-	"CREATE INDEX trace_event_epcs_epc_row_idx ON trace_event_epcs (epc, event_row, role);"
-	"CREATE INDEX trace_event_epcs_row_idx ON trace_event_epcs (event_row);"
-	"CREATE TABLE trace_event_qty (event_row TEXT NOT NULL, role TEXT NOT NULL,"
-	" epc_class TEXT NOT NULL, quantity DOUBLE PRECISION, uom TEXT);"
-	"CREATE INDEX trace_event_qty_class_row_idx ON trace_event_qty (epc_class, event_row, role);"
-	"CREATE INDEX trace_event_qty_row_idx ON trace_event_qty (event_row);"
-	"CREATE TABLE trace_event_pairs (event_row TEXT NOT NULL, dir TEXT NOT NULL, type TEXT,"
-	" value TEXT NOT NULL);"
-	"CREATE INDEX trace_event_pairs_value_idx ON trace_event_pairs (value, dir);"
-	"CREATE INDEX trace_event_pairs_row_idx ON trace_event_pairs (event_row);";
-
 static const char *const ROLE[] = { "epc", "child", "input", "output", "parent" };
 
 struct flat { /* one document's rows, ready to insert */
 	struct pl_arena *a;
 	struct trace_rows *rows;
 	char **body;
+	char *ctx;              /* the document's @context, as stored */
 	size_t n;
 };
 
-static void flatten(const char *d, struct flat *f)
+/* The rows and stored bodies of document d, as trace_repo_capture makes
+ * them (eventID filled in; recordTime is the bulk fill's fixed instant). */
+static void flatten(const char *d, struct flat *f, bool check)
 {
 	struct trace_errors errs;
 	json_t *doc = NULL;
 	trace_errors_init(&errs);
-	if (trace_doc_validate(d, strlen(d), &doc, &errs)) {
+	/* the bulk fill skips the rule check (it changes nothing in the
+	 * document, and the floor's run checks documents of the same shape) */
+	if (!check)
+		doc = json_loadb(d, strlen(d), 0, NULL);
+	if (check ? trace_doc_validate(d, strlen(d), &doc, &errs) != 0 : !doc) {
 		fprintf(stderr, "bench document invalid: %s\n", errs.n ? errs.msg[0] : "?");
 		exit(1);
 	}
@@ -260,8 +290,13 @@ static void flatten(const char *d, struct flat *f)
 	for (size_t i = 0; i < f->n; i++) {
 		if (trace_event_rows(json_array_get(ev, i), ctx, f->a, &f->rows[i]))
 			exit(1);
-		f->body[i] = pl_json_dump(json_array_get(ev, i));
+		json_t *body = json_copy(json_array_get(ev, i));
+		json_object_set_new(body, "eventID", json_string(f->rows[i].event_id));
+		json_object_set_new(body, "recordTime", json_string(BULK_RECORD_TIME));
+		f->body[i] = pl_json_dump(body);
+		json_decref(body);
 	}
+	f->ctx = pl_json_dump(ctx);
 	json_decref(doc);
 	trace_errors_release(&errs);
 }
@@ -271,17 +306,24 @@ static void flat_free(struct flat *f)
 	for (size_t i = 0; i < f->n; i++)
 		free(f->body[i]);
 	free(f->body);
+	free(f->ctx);
 	free(f->rows);
 	pl_arena_free(f->a);
 }
 
 #define BIND_T(st, i, s) sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC)
 
-static int floor_insert(sqlite3 *db, sqlite3_stmt *st[4], const struct flat *f, int64_t docno)
+/* Inserts one document's rows with prepared single-row statements: the
+ * floor (one transaction per document) and the bulk fill (the caller
+ * groups documents into larger transactions). */
+
+static int floor_insert(sqlite3 *db, sqlite3_stmt *st[4], const struct flat *f, int64_t docno,
+			const char *tenant, bool own_tx)
 {
 	char rid[PL_ID_LEN + 1], job[32];
 	pl_fmt(job, sizeof(job), "job%lld", (long long)docno);
-	sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+	if (own_tx)
+		sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
 	for (size_t i = 0; i < f->n; i++) {
 		const struct trace_rows *r = &f->rows[i];
 		const char *parent = NULL;
@@ -291,13 +333,13 @@ static int floor_insert(sqlite3 *db, sqlite3_stmt *st[4], const struct flat *f, 
 		pl_id_new(rid);
 		sqlite3_stmt *s = st[0];
 		sqlite3_reset(s);
-		BIND_T(s, 1, rid); BIND_T(s, 2, "ent"); BIND_T(s, 3, r->event_id);
+		BIND_T(s, 1, rid); BIND_T(s, 2, tenant); BIND_T(s, 3, r->event_id);
 		BIND_T(s, 4, r->hash); BIND_T(s, 5, job); BIND_T(s, 6, r->type);
 		BIND_T(s, 7, r->action); sqlite3_bind_int64(s, 8, r->event_time_ms);
-		BIND_T(s, 9, r->tz_offset); BIND_T(s, 10, "2026-01-01T00:00:00.000Z");
+		BIND_T(s, 9, r->tz_offset); BIND_T(s, 10, BULK_RECORD_TIME);
 		sqlite3_bind_int64(s, 11, 0); BIND_T(s, 12, r->biz_step); BIND_T(s, 13, r->disposition);
 		BIND_T(s, 14, r->read_point); BIND_T(s, 15, r->biz_location); BIND_T(s, 16, parent);
-		BIND_T(s, 17, r->transformation_id); BIND_T(s, 18, NULL); BIND_T(s, 19, f->body[i]);
+		BIND_T(s, 17, r->transformation_id); BIND_T(s, 18, f->ctx); BIND_T(s, 19, f->body[i]);
 		if (sqlite3_step(s) != SQLITE_DONE)
 			return -1;
 		for (size_t k = 0; k < r->n_epcs; k++) {
@@ -326,35 +368,73 @@ static int floor_insert(sqlite3 *db, sqlite3_stmt *st[4], const struct flat *f, 
 				return -1;
 		}
 	}
+	if (!own_tx)
+		return 0;
 	return sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
 }
 
-static double floor_run(const char *path, int docs, int64_t first_doc, int64_t dpb, int64_t *events)
+/* The statements floor_insert uses, on db (the migrated schema). */
+static void floor_prepare(sqlite3 *db, sqlite3_stmt *st[4])
+{
+	static const char *const sql[4] = {
+		"INSERT INTO trace_events (id, enterprise_id, event_id, hash, capture_id, type, "
+		"action, event_time_ms, tz_offset, record_time, record_time_ms, biz_step, "
+		"disposition, read_point, biz_location, parent_id, transformation_id, context_json, "
+		"body_json) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
+		"INSERT INTO trace_event_epcs (event_row, role, epc) VALUES (?,?,?)",
+		"INSERT INTO trace_event_qty (event_row, role, epc_class, quantity, uom) "
+		"VALUES (?,?,?,?,?)",
+		"INSERT INTO trace_event_pairs (event_row, dir, type, value) VALUES (?,?,?,?)",
+	};
+	for (int i = 0; i < 4; i++)
+		if (sqlite3_prepare_v2(db, sql[i], -1, &st[i], NULL) != SQLITE_OK) {
+			fprintf(stderr, "bench_trace: %s\n", sqlite3_errmsg(db));
+			exit(1);
+		}
+}
+
+/* A second store file with the schema every migration gives (the same
+ * tables and indexes as the store capture writes to). */
+static void floor_create(const char *path)
+{
+	char url[640];
+	struct store *st = NULL;
+	struct store_options so = { .pool_size = 1 };
+
+	unlink(path);
+	pl_fmt(url, sizeof(url), "sqlite:%s", path);
+	if (store_open(url, &so, &st) || store_migrate(st, NULL)) {
+		fprintf(stderr, "bench_trace: cannot create %s\n", path);
+		exit(1);
+	}
+	store_free(st);
+}
+
+static double floor_run(const char *path, int docs, int64_t first_doc, int64_t dpb, int64_t *events,
+			struct mark *m0)
 {
 	sqlite3 *db = NULL;
 	sqlite3_stmt *st[4];
 	struct flat *f = pl_calloc((size_t)docs, sizeof(*f));
 	double t0, t;
 
-	unlink(path);
-	if (sqlite3_open(path, &db) || sqlite3_exec(db, FLOOR_DDL, NULL, NULL, NULL)) {
+	floor_create(path);
+	if (sqlite3_open(path, &db) ||
+	    sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", NULL, NULL, NULL)) {
 		fprintf(stderr, "floor db: %s\n", sqlite3_errmsg(db));
 		exit(1);
 	}
-	sqlite3_prepare_v2(db, "INSERT INTO trace_events VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
-			       " ON CONFLICT DO NOTHING", -1, &st[0], NULL);
-	sqlite3_prepare_v2(db, "INSERT INTO trace_event_epcs VALUES (?,?,?)", -1, &st[1], NULL);
-	sqlite3_prepare_v2(db, "INSERT INTO trace_event_qty VALUES (?,?,?,?,?)", -1, &st[2], NULL);
-	sqlite3_prepare_v2(db, "INSERT INTO trace_event_pairs VALUES (?,?,?,?)", -1, &st[3], NULL);
+	floor_prepare(db, st);
 	for (int i = 0; i < docs; i++) {
 		char *d = make_doc(first_doc + i, dpb, false, 0);
-		flatten(d, &f[i]);
+		flatten(d, &f[i], true);
 		free(d);
 	}
 	*events = 0;
+	mark_now(m0);
 	t0 = now_s();
 	for (int i = 0; i < docs; i++) {
-		if (floor_insert(db, st, &f[i], i)) {
+		if (floor_insert(db, st, &f[i], i, "ent", true)) {
 			fprintf(stderr, "floor insert: %s\n", sqlite3_errmsg(db));
 			exit(1);
 		}
@@ -368,6 +448,113 @@ static double floor_run(const char *path, int docs, int64_t first_doc, int64_t d
 		flat_free(&f[i]);
 	free(f);
 	return t;
+}
+
+/* ------------------------------------------------------------ bulk fill
+ * --bulk: builds a large store fast for the trace and recall measurements
+ * (not a capture figure). Flattener threads turn documents into the rows
+ * trace_repo_capture would store (validation and hash included); one
+ * writer puts them straight into the store file with prepared statements,
+ * BULK_TX_DOCS documents per transaction, synchronous=OFF (a crash loses
+ * the bench's fill, nothing else). */
+struct bulk {
+	const struct cap *cap;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct flat slot[BULK_QUEUE];
+	bool ready[BULK_QUEUE];
+	int64_t next, end, written;      /* under mu: next to flatten, end, written docs */
+	bool stop;
+};
+
+static void *bulk_flattener(void *arg)
+{
+	struct bulk *b = arg;
+
+	for (;;) {
+		pthread_mutex_lock(&b->mu);
+		while (!b->stop && b->next < b->end && b->next - b->written >= BULK_QUEUE)
+			pthread_cond_wait(&b->cv, &b->mu);
+		int64_t k = !b->stop && b->next < b->end ? b->next++ : -1;
+		pthread_mutex_unlock(&b->mu);
+		if (k < 0)
+			return NULL;
+		struct flat f;
+		char *d = make_doc(k, b->cap->docs_per_batch, false, 0);
+		flatten(d, &f, false);
+		free(d);
+		pthread_mutex_lock(&b->mu);
+		b->slot[k % BULK_QUEUE] = f;
+		b->ready[k % BULK_QUEUE] = true;
+		pthread_cond_broadcast(&b->cv);
+		pthread_mutex_unlock(&b->mu);
+	}
+}
+
+/* Documents [from, to) into db_path for at most max_s seconds; returns the
+ * events written and sets *docs_done to the first document not written. */
+static int64_t bulk_fill(struct cap *c, const char *db_path, int64_t from, int64_t to,
+			 double max_s, int64_t *docs_done)
+{
+	struct bulk b = { .cap = c, .next = from, .end = to, .written = from };
+	pthread_t th[2];
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st[4];
+	double deadline = now_s() + max_s;
+	int64_t events = 0;
+
+	if (sqlite3_open(db_path, &db) ||
+	    sqlite3_exec(db, "PRAGMA synchronous=OFF; PRAGMA cache_size=-262144;", NULL, NULL,
+			 NULL)) {
+		fprintf(stderr, "bulk: %s\n", sqlite3_errmsg(db));
+		exit(1);
+	}
+	sqlite3_busy_timeout(db, 30000);
+	floor_prepare(db, st);
+	pthread_mutex_init(&b.mu, NULL);
+	pthread_cond_init(&b.cv, NULL);
+	for (int i = 0; i < 2; i++)
+		pthread_create(&th[i], NULL, bulk_flattener, &b);
+	sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+	for (int64_t k = from; k < to && now_s() < deadline; k++) {
+		pthread_mutex_lock(&b.mu);
+		while (!b.ready[k % BULK_QUEUE])
+			pthread_cond_wait(&b.cv, &b.mu);
+		struct flat f = b.slot[k % BULK_QUEUE];
+		pthread_mutex_unlock(&b.mu);
+		if (floor_insert(db, st, &f, k, c->tenant, false)) {
+			fprintf(stderr, "bulk insert: %s\n", sqlite3_errmsg(db));
+			exit(1);
+		}
+		events += (int64_t)f.n;
+		flat_free(&f);
+		if ((k - from) % BULK_TX_DOCS == BULK_TX_DOCS - 1)
+			sqlite3_exec(db, "COMMIT; BEGIN IMMEDIATE", NULL, NULL, NULL);
+		pthread_mutex_lock(&b.mu);
+		b.ready[k % BULK_QUEUE] = false;
+		b.written = k + 1;
+		pthread_cond_broadcast(&b.cv);
+		pthread_mutex_unlock(&b.mu);
+	}
+	sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	pthread_mutex_lock(&b.mu);
+	b.stop = true;
+	pthread_cond_broadcast(&b.cv);
+	pthread_mutex_unlock(&b.mu);
+	for (int i = 0; i < 2; i++)
+		pthread_join(th[i], NULL);
+	*docs_done = b.written;
+	/* documents flattened past the deadline and never written */
+	for (int64_t k = b.written; k < b.next; k++)
+		if (b.ready[k % BULK_QUEUE])
+			flat_free(&b.slot[k % BULK_QUEUE]);
+	for (int i = 0; i < 4; i++)
+		sqlite3_finalize(st[i]);
+	sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
+	sqlite3_close(db);
+	pthread_cond_destroy(&b.cv);
+	pthread_mutex_destroy(&b.mu);
+	return events;
 }
 
 /* Where one document's capture time goes (single thread, not stored). */
@@ -424,9 +611,11 @@ int main(int argc, char **argv)
 		else if (!strcmp(argv[i], "--fill-seconds")) o.fill_s = v;
 		else if (!strcmp(argv[i], "--target")) o.target = v;
 		else if (!strcmp(argv[i], "--recall-units")) o.recall_units = v;
+		else if (!strcmp(argv[i], "--bulk")) o.bulk = v;
 		else {
 			fprintf(stderr, "usage: bench_trace [--db PATH] [--threads N] [--docs N] "
-				"[--samples N] [--fill-seconds S] [--target EVENTS] [--recall-units N]\n");
+				"[--samples N] [--fill-seconds S] [--target EVENTS] [--recall-units N] "
+				"[--bulk 1]\n");
 			return 2;
 		}
 	}
@@ -458,20 +647,38 @@ int main(int argc, char **argv)
 	printf("trace bench: %d-event documents (%d vials each), %d capture thread(s), store %s\n",
 	       DOC_EVENTS, VIALS_PER_DOC, o.threads, o.db);
 	/* 1 + 2: the measured window, then the floor on the same number of documents */
+	struct mark m0;
+	mark_now(&m0);
 	double tc = capture_run(&cap, 0, o.docs, 1e9);
 	int64_t cap_events = cap.events;
-	int64_t floor_events = 0;
-	double tf = floor_run(floor_path, o.docs, o.docs, dpb, &floor_events);
-	unlink(floor_path);
 	printf("capture: %lld events in %.2f s = %.0f events/s durable (trace_repo_capture)\n",
 	       (long long)cap_events, tc, (double)cap_events / tc);
-	printf("floor:   %lld events in %.2f s = %.0f events/s (plain SQLite inserts of the same rows, "
-	       "one thread)\n", (long long)floor_events, tf, (double)floor_events / tf);
+	mark_print(&m0, cap_events);
+	int64_t floor_events = 0;
+	double tf = floor_run(floor_path, o.docs, o.docs, dpb, &floor_events, &m0);
+	unlink(floor_path);
+	printf("floor:   %lld events in %.2f s = %.0f events/s (plain SQLite inserts of the same rows "
+	       "into the same schema, one thread)\n", (long long)floor_events, tf,
+	       (double)floor_events / tf);
+	mark_print(&m0, floor_events);
+	printf("ratio:   capture / floor = %.2f\n", ((double)cap_events / tc) /
+	       ((double)floor_events / tf));
 	split(o.docs + 1, dpb);
 	if (cap.err)
 		return 1;
 	/* 4: fill */
-	double tfill = capture_run(&cap, o.docs, max_docs, (double)o.fill_s);
+	double tfill;
+	int64_t docs_done = cap.next;
+	if (o.bulk) {
+		double t0 = now_s();
+		cap.events = bulk_fill(&cap, o.db, o.docs, max_docs, (double)o.fill_s, &docs_done);
+		tfill = now_s() - t0;
+		printf("fill is --bulk: rows written directly, %d documents per transaction, "
+		       "synchronous=OFF (not a capture figure)\n", BULK_TX_DOCS);
+	} else {
+		tfill = capture_run(&cap, o.docs, max_docs, (double)o.fill_s);
+		docs_done = cap.next;
+	}
 	json_t *row = NULL;
 	store_query_one(c, "SELECT count(*) AS n FROM trace_events", NULL, 0, &row);
 	int64_t total = json_integer_value(json_object_get(row, "n"));
@@ -479,7 +686,14 @@ int main(int argc, char **argv)
 	printf("fill: %lld more events in %.0f s (%.0f events/s); store holds %lld events "
 	       "(target %lld)\n", (long long)cap.events, tfill, (double)cap.events / tfill,
 	       (long long)total, (long long)o.target);
-	int64_t docs_done = cap.next;
+	/* 4b: capture again, into the filled store (random-key index pages
+	 * no longer fit in the caches: the cost that grows with the store) */
+	mark_now(&m0);
+	tc = capture_run(&cap, docs_done, docs_done + o.docs, 1e9);
+	docs_done = cap.next;
+	printf("capture into the filled store: %lld events in %.2f s = %.0f events/s durable\n",
+	       (long long)cap.events, tc, (double)cap.events / tc);
+	mark_print(&m0, cap.events);
 	/* 5: backward traces of random vials */
 	double *lat = pl_calloc((size_t)o.samples, sizeof(double));
 	uint64_t seed = 12345;

@@ -4,7 +4,7 @@
  *
  *   parkline admin [--db URL] user add|list|passwd|disable ...
  *   parkline admin [--db URL] token add|revoke|list ...
- *   parkline admin [--db URL] db migrate|backup FILE|check
+ *   parkline admin [--db URL] db migrate|backup FILE|check|kpi-rebuild
  *   parkline admin [--db URL] mqtt --out DIR      (broker access per line)
  *
  * Everything goes through the auth and store modules, so the rules (and
@@ -19,6 +19,7 @@
  */
 #include "cli/cli.h"
 #include "auth/auth.h"
+#include "desk/report.h"
 
 #include <sodium.h>
 #include <openssl/evp.h>
@@ -41,6 +42,7 @@ static const char admin_usage[] =
 	"  db migrate                            apply pending schema migrations\n"
 	"  db backup FILE                        consistent copy of the database\n"
 	"  db check                              integrity checks, as JSON\n"
+	"  db kpi-rebuild                        recompute the desk KPI rollup from the requests\n"
 	"  mqtt --out DIR [--host-user NAME]     mosquitto password_file, acl_file and\n"
 	"                                        credentials (new passwords) per line\n"
 	"\n"
@@ -489,7 +491,7 @@ static int admin__db(struct admin_ctx *cx, const char *verb, int argc, char **ar
 	pl_fmt(cmdname, sizeof(cmdname), "admin db %.20s", verb);
 	cx->cmd = cmdname;
 	int want_pos;
-	if (!strcmp(verb, "migrate") || !strcmp(verb, "check"))
+	if (!strcmp(verb, "migrate") || !strcmp(verb, "check") || !strcmp(verb, "kpi-rebuild"))
 		want_pos = 0;
 	else if (!strcmp(verb, "backup"))
 		want_pos = 1;
@@ -525,6 +527,14 @@ static int admin__db(struct admin_ctx *cx, const char *verb, int argc, char **ar
 			goto out;
 		}
 		fprintf(stderr, "backup written to %s\n", pos[0]);
+	} else if (!strcmp(verb, "kpi-rebuild")) {
+		int64_t rows = 0;
+		rc = desk_kpi_rollup_rebuild(st, &rows);
+		if (rc) {
+			status = admin__fail(cx, rc, NULL);
+			goto out;
+		}
+		printf("rebuilt the desk KPI rollup: %lld rows\n", (long long)rows);
 	} else {
 		rc = store_check(st, &report);
 		if (report)

@@ -6,6 +6,7 @@
  *   parkline inspect eval DIR            a simulated set -> accuracy report
  *   parkline inspect eval --simulate N   the same, rendered in memory
  *   parkline inspect knapp --units N     Knapp-style re-inspection report
+ *   parkline inspect cameras             cameras Aravis sees (inspect_cam.c)
  *
  * A unit directory holds vVV-fF.png (or .jpg / .pgm) for every view VV and
  * frame F of the product; the product comes from --product FILE, else
@@ -32,6 +33,7 @@
 int cli_inspect(int argc, char **argv, char **envp);
 int cli_inspect_run(int argc, char **argv, char **envp); /* inspect_run.c */
 int cli_inspect_anomaly(int argc, char **argv, char **envp); /* inspect_anomaly.c */
+int cli_inspect_cameras(int argc, char **argv, char **envp); /* inspect_cam.c */
 
 static const char inspect_usage[] =
 	"usage: parkline inspect unit UNITDIR [--product FILE] [--overlay OUT.png]\n"
@@ -39,6 +41,8 @@ static const char inspect_usage[] =
 	"       parkline inspect eval --simulate N [--seed S] [--defect-rate R] [sim options]\n"
 	"       parkline inspect knapp --units N [--passes P] [--seed S] [--report OUT.md] [sim options]\n"
 	"       parkline inspect run --inbox DIR --spool DIR --out DIR --url URL  (see inspect run --help)\n"
+	"       parkline inspect run --camera ID[,ID...] --inbox DIR ...  the node fed by cameras (Aravis)\n"
+	"       parkline inspect cameras [--fake]  lists the GigE Vision / USB3 Vision cameras Aravis sees\n"
 	"       parkline inspect train|score|bottles ...  generic anomaly mode (see inspect train --help)\n"
 	"\n"
 	"unit   inspects one unit (views x frames of vVV-fF.png/.jpg/.pgm) and prints\n"
@@ -550,6 +554,8 @@ int cli_inspect(int argc, char **argv, char **envp)
 	}
 	if (!strcmp(sub, "run"))
 		return cli_inspect_run(argc, argv, envp);
+	if (!strcmp(sub, "cameras"))
+		return cli_inspect_cameras(argc, argv, envp);
 	if (!strcmp(sub, "train") || !strcmp(sub, "score") || !strcmp(sub, "bottles"))
 		return cli_inspect_anomaly(argc, argv, envp);
 	if (strcmp(sub, "unit") && strcmp(sub, "eval") && strcmp(sub, "knapp"))

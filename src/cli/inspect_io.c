@@ -5,9 +5,23 @@
  */
 #include "cli/inspect_io.h"
 
+#include <fcntl.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+int cli_vis_fsync(const char *path, bool dir)
+{
+	int fd = open(path, (dir ? O_RDONLY | O_DIRECTORY : O_RDONLY) | O_CLOEXEC);
+	int rc = 0;
+	if (fd < 0)
+		return PL_EIO;
+	if (fsync(fd))
+		rc = PL_EIO;
+	close(fd);
+	return rc;
+}
 
 int cli_vis_load_product(const char *prog, const char *path, struct vis_config *cfg, bool must)
 {

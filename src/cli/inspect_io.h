@@ -27,4 +27,29 @@ int cli_vis_load_product(const char *prog, const char *path, struct vis_config *
 int cli_vis_load_unit(const char *dir, const struct vis_config *cfg, struct vis_image *frames,
 		      struct vis_result *res, int64_t *first_mtime_ms);
 
+/* fsync(2) of a file or (dir) a directory by path: 0 or PL_EIO. The node
+ * and the camera feeder use it for their rename-based commits. */
+int cli_vis_fsync(const char *path, bool dir);
+
+/* Cameras for `inspect run --camera` (inspect_cam.c). cli_cams_open opens
+ * every id of the comma-separated list ("first": the first camera found)
+ * at the product's frame size through sys, with exposure_us (0: keep) and
+ * timeout_ms per frame; one camera, or one per view. On failure why says
+ * which camera and why; nothing stays open. The caller owns *out
+ * (cli_cams_free, before vis_cam_sys_free). */
+struct cli_cams;
+int cli_cams_open(struct vis_cam_sys *sys, const char *list, const struct vis_config *cfg,
+		  double exposure_us, unsigned timeout_ms, struct cli_cams **out, char *why,
+		  size_t whysz);
+size_t cli_cams_count(const struct cli_cams *c);
+void cli_cams_free(struct cli_cams *c);
+/* Grabs one unit and commits it as INBOX/NAME (frames vVV-fF.pgm, or only
+ * camera-error.txt when the grab failed), fsync'd, through a rename from
+ * INBOX/.partial-NAME. Returns 0 when the unit was committed, with *cam_rc
+ * the grab's result (nonzero: the unit holds camera-error.txt and why says
+ * what failed); PL_EIO when the unit could not be written (nothing
+ * committed; why says where). One thread at a time. */
+int cli_cams_grab_unit(struct cli_cams *c, const char *inbox, const char *name, int *cam_rc,
+		       char *why, size_t whysz);
+
 #endif

@@ -1,6 +1,7 @@
 /*
  * inspect_run.c - `parkline inspect run`: the line-side inspection node.
- * It takes units from a watched inbox directory, inspects each with the
+ * It takes units from a watched inbox directory (with --camera also grabs
+ * them from cameras into it, note 7), inspects each with the
  * vis_ library on a pool of worker threads, keeps reject images, and
  * reports every verdict to the platform as an EPCIS 2.0 ObjectEvent
  * (bizStep inspecting, disposition conformant / non_conformant) through a
@@ -48,6 +49,20 @@
  *    across crashes, and the node writes them to SPOOL/status.json after
  *    every unit. `parkline simulate line --vision SPOOL/status.json`
  *    publishes them as the filling line's Sparkplug metrics.
+ * 7. Cameras (--camera, inspect_cam.c): one feeder thread grabs each unit
+ *    from the cameras and commits it into the inbox exactly as a producer
+ *    would (INBOX/.partial-NAME, fsync, rename), then queues it; from there
+ *    the unit takes the same path as any other (notes 1-6), so the spool,
+ *    exactly-once and kept reject images hold for camera units unchanged.
+ *    Back-pressure: the feeder waits while 2 x threads units are queued or
+ *    in work, so the inbox cannot grow without bound when the cameras are
+ *    faster than inspection. A failed grab still commits a unit holding
+ *    camera-error.txt, which process_unit reports uninspectable (a vial
+ *    that was not photographed is never accepted); after RUN_CAM_FAILS in
+ *    a row the feeder stops (a camera that is gone would otherwise flood
+ *    the platform with uninspectable units) and says so in the log.
+ *    Cameras are opened after SIGINT/SIGTERM are blocked, so Aravis's own
+ *    threads inherit the mask and the signalfd gets every signal.
  */
 #include "cli/cli.h"
 #include "cli/cli_curl.h"
@@ -76,6 +91,7 @@ int cli_inspect_run(int argc, char **argv, char **envp);
 #define RUN_RESCAN_MS 3000   /* inbox rescan period (note 1) */
 #define RUN_REPLY_MAX (1u << 20)
 #define RUN_SERIAL_MAX 20    /* GS1 AI 21 */
+#define RUN_CAM_FAILS 3      /* failed grabs in a row that stop the feeder (note 7) */
 
 static const char run_usage[] =
 	"usage: parkline inspect run --inbox DIR --spool DIR --out DIR --url URL [options]\n"
@@ -101,7 +117,24 @@ static const char run_usage[] =
 	"  --read-point URI    the inspection station (default the demo line's L1-S3)\n"
 	"  --image-base URL    prefix of image references (default file://OUT/rejects)\n"
 	"  --retry-max-ms MS   longest wait between resends, 100..600000 (default 30000)\n"
-	"  --once              process the inbox, drain the spool, exit (no watching)\n";
+	"  --once              process the inbox, drain the spool, exit (no watching)\n"
+	"\n"
+	"cameras (Aravis, GigE Vision / USB3 Vision; 'parkline inspect cameras'):\n"
+	"  --camera ID[,ID...] also grab units from cameras into --inbox (producers may\n"
+	"                      still rename units in). One camera gives a unit's V x F\n"
+	"                      frames as consecutive frames (frame k is view k/F,\n"
+	"                      frame k%F); else one camera per view, each giving that\n"
+	"                      view's F frames. 'first' is the first camera found.\n"
+	"                      Units are named c<epoch ms>, grabbed back to back\n"
+	"                      (free-running, no trigger input) while fewer than\n"
+	"                      2 x --threads wait. A failed grab (timeout, incomplete\n"
+	"                      or wrong frames) is reported uninspectable; 3 in a row\n"
+	"                      stop acquisition.\n"
+	"  --units N           stop grabbing after N units (0: until stopped; with\n"
+	"                      --once N is required and the node exits when they are\n"
+	"                      reported: 0, or 1 when grabbing stopped early)\n"
+	"  --frame-timeout-ms MS  longest wait for one frame, 1..60000 (default 2000)\n"
+	"  --exposure-us US    fixed exposure in microseconds (default: the camera's)\n";
 
 #define USAGE(...) cli_usage_error("inspect run", run_usage, __VA_ARGS__)
 
@@ -110,6 +143,9 @@ struct run_opts {
 	char gtin[15];
 	int64_t threads, retry_max_ms;
 	bool once;
+	const char *camera;       /* --camera list, or NULL: directory mode */
+	int64_t units, frame_timeout_ms;
+	double exposure_us;
 };
 
 /* The node's state, shared by its threads (note 5). */
@@ -139,21 +175,14 @@ struct run {
 	 * note 3 are about. 0: off. */
 	long crash_put, crash_send;
 	atomic_long n_put, n_sent;
+	/* camera mode (note 7): the grabbing thread and its cameras */
+	struct vis_cam_sys *cam_sys; /* owned */
+	struct cli_cams *cams;       /* owned; used by the feeder thread only */
+	atomic_bool feeder_done;     /* set when the feeder has stopped grabbing */
+	atomic_bool feeder_failed;   /* ... before --units, because of failures */
 };
 
 /* -------------------------------------------------------------- helpers */
-
-static int fsync_path(const char *p, bool dir)
-{
-	int fd = open(p, (dir ? O_RDONLY | O_DIRECTORY : O_RDONLY) | O_CLOEXEC);
-	int rc = 0;
-	if (fd < 0)
-		return PL_EIO;
-	if (fsync(fd))
-		rc = PL_EIO;
-	close(fd);
-	return rc;
-}
 
 static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
 {
@@ -409,7 +438,7 @@ static int finish_unit(struct run *r, const char *name, const char *kept_name)
 		pl_error(&r->log, "inspect", "%s: cannot move to %s: %s", name, to, strerror(errno));
 		return PL_EIO;
 	}
-	if (fsync_path(kept_name ? r->rejects : r->trash, true) || fsync_path(r->o->inbox, true))
+	if (cli_vis_fsync(kept_name ? r->rejects : r->trash, true) || cli_vis_fsync(r->o->inbox, true))
 		return PL_EIO;
 	if (!kept_name)
 		rm_tree(to);
@@ -473,8 +502,19 @@ static void process_unit(struct run *r, struct vis_ctx *ctx, struct vis_image *f
 		return;
 	}
 	vis_result_init(&res);
-	if (cli_vis_load_unit(dir, &r->cfg, frames, &res, &t_ms) == 0)
+	snprintf(path, sizeof(path), "%s/camera-error.txt", dir);
+	FILE *cf = fopen(path, "r");
+	if (cf) {
+		/* a grab that failed (note 7): uninspectable, with the camera's reason */
+		char line[VIS_DETAIL_LEN - 8] = "", msg[VIS_DETAIL_LEN];
+		if (fgets(line, sizeof(line), cf))
+			line[strcspn(line, "\n")] = 0;
+		fclose(cf);
+		snprintf(msg, sizeof(msg), "camera: %s", line[0] ? line : "grab failed");
+		vis_result_set_uninspectable(&res, -1, msg);
+	} else if (cli_vis_load_unit(dir, &r->cfg, frames, &res, &t_ms) == 0) {
 		vis_inspect(ctx, frames, n, &res);
+	}
 	for (size_t i = 0; i < n; i++)
 		vis_image_release(&frames[i]);
 	if (t_ms == 0)
@@ -485,7 +525,7 @@ static void process_unit(struct run *r, struct vis_ctx *ctx, struct vis_image *f
 		if (res.overlay) {
 			snprintf(path, sizeof(path), "%s/overlay.png", dir);
 			if (vis_png_write(path, res.overlay, res.overlay_w, res.overlay_h, 3, 6) ||
-			    fsync_path(path, false)) {
+			    cli_vis_fsync(path, false)) {
 				pl_error(&r->log, "inspect", "%s: cannot write %s", name, path);
 				goto out; /* stays in the inbox; the rescan retries */
 			}
@@ -693,6 +733,59 @@ static void *sender_main(void *arg)
 	return NULL;
 }
 
+/* -------------------------------------------------------------- feeder */
+
+/* Note 7: grabs units from the cameras into the inbox until --units are
+ * done, the node stops, or RUN_CAM_FAILS grabs in a row failed. */
+static void *feeder_main(void *arg)
+{
+	struct run *r = arg;
+	int64_t last = 0, done = 0, limit = 2 * r->o->threads;
+	int fails = 0;
+	char name[32], why[600];
+
+	while (r->o->units == 0 || done < r->o->units) {
+		/* back-pressure: at most 2 x threads units waiting or in work */
+		pthread_mutex_lock(&r->mu);
+		while (!r->stopping && (int64_t)(r->nq + r->nbusy) >= limit)
+			pthread_cond_wait(&r->idle_cv, &r->mu);
+		bool stop = r->stopping;
+		pthread_mutex_unlock(&r->mu);
+		if (stop)
+			break;
+		/* c<epoch ms>: a GS1 serial (14 characters), unique across restarts
+		 * as long as the clock does not step back */
+		int64_t ms = pl_time_now_ms();
+		if (ms <= last)
+			ms = last + 1;
+		last = ms;
+		snprintf(name, sizeof(name), "c%lld", (long long)ms);
+		int cam_rc = 0;
+		if (cli_cams_grab_unit(r->cams, r->o->inbox, name, &cam_rc, why, sizeof(why))) {
+			pl_error(&r->log, "camera", "%s: the unit could not be written (%s); "
+				 "acquisition stopped", name, why);
+			atomic_store(&r->feeder_failed, true);
+			break;
+		}
+		done++;
+		queue_push(r, name);
+		if (cam_rc) {
+			pl_error(&r->log, "camera", "%s: %s (reported uninspectable)", name, why);
+			if (++fails >= RUN_CAM_FAILS) {
+				pl_error(&r->log, "camera", "%d grabs in a row failed: acquisition stopped",
+					 fails);
+				atomic_store(&r->feeder_failed, true);
+				break;
+			}
+		} else {
+			fails = 0;
+		}
+	}
+	pl_info(&r->log, "camera", "grabbing stopped after %lld unit(s)", (long long)done);
+	atomic_store(&r->feeder_done, true);
+	return NULL;
+}
+
 /* ---------------------------------------------------------------- main */
 
 /* Queues every unit in the inbox (note 1). */
@@ -736,8 +829,8 @@ static bool all_idle(struct run *r)
 static int run_node(struct run *r, int sfd)
 {
 	int ifd = -1, nthreads = (int)r->o->threads, started = 0, rc = 1;
-	pthread_t *th = pl_calloc((size_t)nthreads, sizeof(*th)), sender;
-	bool sender_started = false;
+	pthread_t *th = pl_calloc((size_t)nthreads, sizeof(*th)), sender, feeder;
+	bool sender_started = false, feeder_started = false;
 	char buf[16384] __attribute__((aligned(__alignof__(struct inotify_event))));
 
 	recover_inbox(r);
@@ -755,6 +848,11 @@ static int run_node(struct run *r, int sfd)
 	if (pthread_create(&sender, NULL, sender_main, r))
 		goto out;
 	sender_started = true;
+	if (r->cams) {
+		if (pthread_create(&feeder, NULL, feeder_main, r))
+			goto out;
+		feeder_started = true;
+	}
 	scan_inbox(r);
 	int64_t last_scan = pl_time_mono_ns();
 	for (;;) {
@@ -780,8 +878,10 @@ static int run_node(struct run *r, int sfd)
 				}
 		}
 		if (r->o->once) {
-			if (all_idle(r) && vis_spool_pending(r->spool) == 0) {
-				rc = 0;
+			if ((!r->cams || atomic_load(&r->feeder_done)) && all_idle(r) &&
+			    vis_spool_pending(r->spool) == 0) {
+				/* every unit grabbed is reported; 1 when grabbing stopped early */
+				rc = atomic_load(&r->feeder_failed) ? 1 : 0;
 				break;
 			}
 			continue;
@@ -797,7 +897,10 @@ out:
 	pthread_mutex_lock(&r->mu);
 	r->stopping = true;
 	pthread_cond_broadcast(&r->cv);
+	pthread_cond_broadcast(&r->idle_cv); /* the feeder's back-pressure wait */
 	pthread_mutex_unlock(&r->mu);
+	if (feeder_started)
+		pthread_join(feeder, NULL); /* at most one grab: frames x --frame-timeout-ms */
 	vis_spool_stop(r->spool);
 	for (int i = 0; i < started; i++)
 		pthread_join(th[i], NULL);
@@ -812,7 +915,7 @@ out:
 
 int cli_inspect_run(int argc, char **argv, char **envp)
 {
-	struct run_opts o = { .threads = 2, .retry_max_ms = 30000 };
+	struct run_opts o = { .threads = 2, .retry_max_ms = 30000, .frame_timeout_ms = 2000 };
 	struct run *r = NULL;
 	char why[512], path[4096], gtin[14];
 	sigset_t sigs;
@@ -833,7 +936,8 @@ int cli_inspect_run(int argc, char **argv, char **envp)
 		}
 		static const char *const with_value[] = {
 			"--inbox", "--spool", "--out", "--url", "--token-file", "--product", "--threads",
-			"--retry-max-ms", "--gtin", "--read-point", "--image-base", NULL,
+			"--retry-max-ms", "--gtin", "--read-point", "--image-base", "--camera",
+			"--units", "--frame-timeout-ms", "--exposure-us", NULL,
 		};
 		bool known = false;
 		for (size_t k = 0; with_value[k]; k++)
@@ -875,6 +979,19 @@ int cli_inspect_run(int argc, char **argv, char **envp)
 			if (trace_id_parse(v, &id, NULL))
 				return USAGE("--read-point must be an SGLN URI or GS1 Digital Link");
 			o.read_point = v;
+		} else if (!strcmp(a, "--camera")) {
+			if (!v[0] || strlen(v) > 2000)
+				return USAGE("--camera needs ID[,ID...] (at most 2000 characters)");
+			o.camera = v;
+		} else if (!strcmp(a, "--units")) {
+			if (pl_parse_i64(v, 0, 1000000000, &o.units))
+				return USAGE("--units must be 0..1000000000");
+		} else if (!strcmp(a, "--frame-timeout-ms")) {
+			if (pl_parse_i64(v, 1, 60000, &o.frame_timeout_ms))
+				return USAGE("--frame-timeout-ms must be 1..60000");
+		} else if (!strcmp(a, "--exposure-us")) {
+			if (cli_parse_double(v, 1, 1e7, &o.exposure_us))
+				return USAGE("--exposure-us must be in [1, 10000000]");
 		} else if (!strcmp(a, "--image-base")) {
 			if (strlen(v) > 2000)
 				return USAGE("--image-base is too long");
@@ -885,6 +1002,10 @@ int cli_inspect_run(int argc, char **argv, char **envp)
 	}
 	if (!o.inbox || !o.spool || !o.out || !o.url)
 		return USAGE("--inbox, --spool, --out and --url are required");
+	if (!o.camera && (o.units || o.exposure_us > 0))
+		return USAGE("--units and --exposure-us need --camera");
+	if (o.camera && o.once && !o.units)
+		return USAGE("--once with --camera needs --units N");
 
 	r = pl_calloc(1, sizeof(*r));
 	r->o = &o;
@@ -894,6 +1015,8 @@ int cli_inspect_run(int argc, char **argv, char **envp)
 	pthread_cond_init(&r->idle_cv, NULL);
 	pthread_mutex_init(&r->status_mu, NULL);
 	atomic_init(&r->inspected, 0);
+	atomic_init(&r->feeder_done, false);
+	atomic_init(&r->feeder_failed, false);
 	r->queue = pl_calloc(RUN_QUEUE_MAX, sizeof(*r->queue));
 	if (o.token_file) {
 		if (read_token(o.token_file, r->token, sizeof(r->token))) {
@@ -977,6 +1100,19 @@ int cli_inspect_run(int argc, char **argv, char **envp)
 		fprintf(stderr, "parkline inspect run: cannot set up signals or libcurl\n");
 		goto out;
 	}
+	if (o.camera) {
+		/* note 7: after the signal mask, so Aravis's threads inherit it */
+		r->cam_sys = vis_cam_sys_new();
+		if (cli_cams_open(r->cam_sys, o.camera, &r->cfg, o.exposure_us,
+				  (unsigned)o.frame_timeout_ms, &r->cams, why, sizeof(why))) {
+			fprintf(stderr, "parkline inspect run: %s\n", why);
+			curl_global_cleanup();
+			goto out;
+		}
+		pl_info(&r->log, "camera", "%zu camera(s) open (%s), %ux%u Mono8, %lld ms per frame at "
+			"most", cli_cams_count(r->cams), o.camera, r->cfg.width, r->cfg.height,
+			(long long)o.frame_timeout_ms);
+	}
 	pl_info(&r->log, "inspect", "node up: inbox %s, spool %s (%zu pending), %lld worker(s), "
 		"%ux%u px x %u views x %u frames, platform %s", o.inbox, o.spool,
 		vis_spool_pending(r->spool), (long long)o.threads, r->cfg.width, r->cfg.height,
@@ -1000,6 +1136,11 @@ out:
 		pthread_mutex_destroy(&r->status_mu);
 		pl_log_release(&r->log);
 		explicit_bzero(r->token, sizeof(r->token));
+		if (r->cam_sys) {
+			cli_cams_free(r->cams);
+			vis_cam_sys_free(r->cam_sys);
+			vis_cam_shutdown(); /* Aravis's list: only at process exit (vision.h) */
+		}
 		free(r);
 	}
 	return rc;

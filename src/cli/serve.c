@@ -23,6 +23,7 @@
 #include "mqtt/leader.h" /* one ingest among several processes */
 #include "line/repo.h"
 #include "line/live.h"
+#include "line/plant.h" /* the demo plant model */
 #include "desk/notify.h"
 #include "desk/wechat_repo.h" /* the Official Account callback */
 #include "park/match.h"
@@ -301,6 +302,8 @@ static int serve__run(const struct pl_config *cfg, const struct serve_settings *
 			rc = line_repo_demo_seed(st, stdout); /* line-ingest: demo lines */
 		if (rc == 0)
 			rc = line_live_demo_seed(st, stdout); /* plans and alarm rules */
+		if (rc == 0) /* line-plant: sites, areas, machines, products */
+			rc = line_plant_demo_seed(st, stdout);
 		if (rc == 0) /* the registry shaped like the article, shipments */
 			rc = park_demo_seed(st, pl_time_now_ms(), stdout);
 		if (rc == 0)

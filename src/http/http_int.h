@@ -300,6 +300,9 @@ int http__h_park_introduce(struct http_req *r);
 /* park: production sharing (api_park_share.c) */
 int http__h_park_sharing_get(struct http_req *r);
 int http__h_park_sharing_put(struct http_req *r);
+/* park: the logistics baseline setting (api_park_logistics.c) */
+int http__h_park_baseline_get(struct http_req *r);
+int http__h_park_baseline_put(struct http_req *r);
 /* line (api_line.c) */
 int http__h_line_list(struct http_req *r);
 int http__h_line_metrics(struct http_req *r);

@@ -10,6 +10,7 @@
  * routes) and a scan costs less than a request's allocation.
  */
 #include "http/http_int.h"
+#include "http/api_plant.h"
 
 #define S PL_JT_STRING
 #define B PL_JT_BOOL
@@ -138,6 +139,11 @@ static const struct pl_json_field spec_park_sharing[] = {
 	{ "share_production", B, true, 0 },
 	{ NULL, 0, false, 0 },
 };
+/* park: the logistics baseline (api_park_logistics.c); range checked there */
+static const struct pl_json_field spec_park_baseline[] = {
+	{ "baseline_days", PL_JT_INTEGER, true, 0 },
+	{ NULL, 0, false, 0 },
+};
 static const struct pl_json_field spec_park_intro[] = {
 	{ "buyer_id", S, false, PL_ID_LEN },
 	{ "supplier_id", S, true, PL_ID_LEN },
@@ -183,6 +189,45 @@ static const struct pl_json_field spec_alarm_none[] = {
 };
 static const struct pl_json_field spec_alarm_shelve[] = {
 	{ "minutes", PL_JT_INTEGER, true, 0 },
+	{ NULL, 0, false, 0 },
+};
+/* line plant model (api_plant.c): one spec per kind for POST and PATCH;
+ * src/line/plant.c says which members a create requires and checks them */
+static const struct pl_json_field spec_plant_site[] = {
+	{ "code", S, false, 32 },
+	{ "name", S, false, 100 },
+	{ "address", S, false, 200 },
+	{ NULL, 0, false, 0 },
+};
+static const struct pl_json_field spec_plant_area[] = {
+	{ "code", S, false, 32 },
+	{ "name", S, false, 100 },
+	{ NULL, 0, false, 0 },
+};
+static const struct pl_json_field spec_plant_line[] = {
+	{ "name", S, false, 100 },
+	{ "area_id", S, false, PL_ID_LEN },
+	{ NULL, 0, false, 0 },
+};
+static const struct pl_json_field spec_plant_machine[] = {
+	{ "code", S, false, 32 },
+	{ "name", S, false, 100 },
+	{ "kind", S, false, 32 },
+	{ "position", PL_JT_INTEGER, false, 0 },
+	{ "sp_device", S, false, 64 },
+	{ NULL, 0, false, 0 },
+};
+static const struct pl_json_field spec_plant_product[] = {
+	{ "gtin", S, false, 14 },
+	{ "name", S, false, 100 },
+	{ "ideal_cycle_ms", PL_JT_NUMBER, false, 0 },
+	{ NULL, 0, false, 0 },
+};
+static const struct pl_json_field spec_plant_plan[] = {
+	{ "product_id", S, false, PL_ID_LEN },
+	{ "product", S, false, 100 },
+	{ "ideal_cycle_ms", PL_JT_NUMBER, false, 0 },
+	{ "calendar", PL_JT_OBJECT, true, 0 },
 	{ NULL, 0, false, 0 },
 };
 const struct http_route http__routes[] = {
@@ -270,6 +315,23 @@ const struct http_route http__routes[] = {
 	{ "POST", "/api/v1/alarms/{id}/ack", AUTH_A_LINE_ALARM_ACT, http__h_alarm_ack, J, spec_alarm_none, 0 },
 	{ "POST", "/api/v1/alarms/{id}/shelve", AUTH_A_LINE_ALARM_ACT, http__h_alarm_shelve, J, spec_alarm_shelve, 0 },
 	{ "POST", "/api/v1/alarms/{id}/unshelve", AUTH_A_LINE_ALARM_ACT, http__h_alarm_unshelve, J, spec_alarm_none, 0 },
+	/* line plant model: sites, areas, machines, products, plans (api_plant.c) */
+	{ "GET", "/api/v1/plant", AUTH_A_LINE_READ, http__h_plant_tree, 0, NULL, 0 },
+	{ "POST", "/api/v1/enterprises/{id}/sites", AUTH_A_LINE_ALARM_ACT, http__h_plant_site_create, J, spec_plant_site, 0 },
+	{ "PATCH", "/api/v1/sites/{id}", AUTH_A_LINE_ALARM_ACT, http__h_plant_site_patch, J, spec_plant_site, 0 },
+	{ "DELETE", "/api/v1/sites/{id}", AUTH_A_LINE_ALARM_ACT, http__h_plant_site_delete, 0, NULL, 0 },
+	{ "POST", "/api/v1/sites/{id}/areas", AUTH_A_LINE_ALARM_ACT, http__h_plant_area_create, J, spec_plant_area, 0 },
+	{ "PATCH", "/api/v1/areas/{id}", AUTH_A_LINE_ALARM_ACT, http__h_plant_area_patch, J, spec_plant_area, 0 },
+	{ "DELETE", "/api/v1/areas/{id}", AUTH_A_LINE_ALARM_ACT, http__h_plant_area_delete, 0, NULL, 0 },
+	{ "PATCH", "/api/v1/lines/{id}", AUTH_A_LINE_ALARM_ACT, http__h_plant_line_patch, J, spec_plant_line, 0 },
+	{ "POST", "/api/v1/lines/{id}/machines", AUTH_A_LINE_ALARM_ACT, http__h_plant_machine_create, J, spec_plant_machine, 0 },
+	{ "PATCH", "/api/v1/machines/{id}", AUTH_A_LINE_ALARM_ACT, http__h_plant_machine_patch, J, spec_plant_machine, 0 },
+	{ "DELETE", "/api/v1/machines/{id}", AUTH_A_LINE_ALARM_ACT, http__h_plant_machine_delete, 0, NULL, 0 },
+	{ "POST", "/api/v1/enterprises/{id}/products", AUTH_A_LINE_ALARM_ACT, http__h_plant_product_create, J, spec_plant_product, 0 },
+	{ "PATCH", "/api/v1/products/{id}", AUTH_A_LINE_ALARM_ACT, http__h_plant_product_patch, J, spec_plant_product, 0 },
+	{ "DELETE", "/api/v1/products/{id}", AUTH_A_LINE_ALARM_ACT, http__h_plant_product_delete, 0, NULL, 0 },
+	{ "GET", "/api/v1/lines/{id}/plan", AUTH_A_LINE_READ, http__h_plant_plan_get, 0, NULL, 0 },
+	{ "PUT", "/api/v1/lines/{id}/plan", AUTH_A_LINE_ALARM_ACT, http__h_plant_plan_put, J, spec_plant_plan, 0 },
 	/* park: registry, CSV, indicators, logistics (api_park.c); 8 MiB = PARK_CSV_MAX_BYTES */
 	{ "GET", "/api/v1/park/indicators", AUTH_A_PARK_INDICATORS, http__h_park_indicators, 0, NULL, 0 },
 	{ "GET", "/api/v1/park/indicators/{key}/rows", AUTH_A_PARK_INDICATORS, http__h_park_indicator_rows, 0, NULL, 0 },
@@ -286,6 +348,9 @@ const struct http_route http__routes[] = {
 	/* park: production sharing (api_park_share.c) */
 	{ "GET", "/api/v1/park/enterprises/{id}/sharing", AUTH_A_PARK_DATA_READ, http__h_park_sharing_get, 0, NULL, 0 },
 	{ "PUT", "/api/v1/park/enterprises/{id}/sharing", AUTH_A_PARK_DATA_WRITE, http__h_park_sharing_put, J, spec_park_sharing, 0 },
+	/* park: the port-to-plant baseline, a park-wide setting (api_park_logistics.c) */
+	{ "GET", "/api/v1/park/logistics/baseline", AUTH_A_PARK_INDICATORS, http__h_park_baseline_get, 0, NULL, 0 },
+	{ "PUT", "/api/v1/park/logistics/baseline", AUTH_A_PARK_DATA_WRITE, http__h_park_baseline_put, J, spec_park_baseline, 0 },
 };
 const size_t http__nroutes = sizeof(http__routes) / sizeof(http__routes[0]);
 

@@ -53,7 +53,15 @@
  *    step of all lines of a flush is one transaction (one fsync instead of
  *    one per line), and line_live_apply sorts only the points it uses;
  *    (e) a small backlog is committed once the queue is idle (at most every
- *    IDLE_FLUSH_MS), a large one at flush_ms or FLUSH_POINTS.
+ *    IDLE_FLUSH_MS), a large one at flush_ms or FLUSH_POINTS; (f) payloads
+ *    of scalar metrics are read by the hand-written decoder (payload.c
+ *    NOTES ON THE FAST PATH), not protobuf-c's generic unpacker; (g) each
+ *    DATA metric is resolved once: the session check hands its bindings
+ *    and converted values to the apply step in the verdict, and a binding
+ *    that is no series (control metric, non-numeric datatype) is cached as
+ *    SERIES_NONE; (h) an open block starts at one page of points
+ *    (FIRST_POINTS) and keeps its array across sealed blocks. Measured
+ *    effect of (f)-(h): docs/benchmarks.md "Line ingest end to end".
  * 7. Gateways that cannot encode protobuf publish the same messages as
  *    Tahu-style JSON (mqtt_sp_from_json) under parkline/json/<group>/
  *    <type>/<node>[/<device>]. A separate namespace, not content sniffing,
@@ -80,12 +88,22 @@
  * writes per series at high rates (NOTES 9); slow series still fill whole
  * LINE_BLOCK_POINTS_MAX blocks over several flushes. */
 #define SEAL_POINTS 1024
+/* The first allocation of an open block: one 4 KiB page of points, which
+ * is what the first touch costs anyway; a busy series then doubles to
+ * SEAL_POINTS in two steps instead of six, and keeps its array across
+ * sealed blocks (NOTES 9h). */
+#define FIRST_POINTS (4096 / sizeof(struct line_point))
 /* A small backlog (under IDLE_FLUSH_POINTS) is committed as soon as the
  * queue is empty, at most every IDLE_FLUSH_MS, instead of waiting for the
  * flush_ms tick: a quiet line's tile reaches the browser in ~100 ms; a busy
  * ingest keeps the fewer, larger flush_ms commits (NOTES 9). */
 #define IDLE_FLUSH_POINTS 5000
 #define IDLE_FLUSH_MS 100
+/* ingest_node.by_index beside a series index: not looked up yet since the
+ * last birth; not a series (control metric, no number, key too long;
+ * NOTES 9g). */
+#define SERIES_UNKNOWN (-1)
+#define SERIES_NONE (-2)
 /* The plain JSON topic format (NOTES 7): JSON_PREFIX + "<group>/<type>/<node>[/<device>]" */
 #define JSON_PREFIX "parkline/json/"
 
@@ -136,7 +154,7 @@ struct ingest_node {
 	char line_id[PL_ID_LEN + 1];
 	int64_t line_checked_ms;   /* last lookup; INT64_MIN: never */
 	json_t *series;            /* metric -> index into mqtt_ingest.series */
-	int32_t *by_index;         /* binding index -> series index, -1: not yet (NOTES 9) */
+	int32_t *by_index;         /* binding index -> series index, or SERIES_* (NOTES 9) */
 	size_t n_by_index;
 	uint64_t by_index_gen;     /* mqtt_sp_node_generation when by_index was filled */
 };
@@ -681,8 +699,8 @@ static void ingest__point(struct mqtt_ingest *g, struct ingest_series *s, const 
 			return;
 		}
 	}
-	if (s->n == s->cap) { /* grow geometrically: most series see few points per block */
-		s->cap = s->cap ? 2 * s->cap : 16;
+	if (s->n == s->cap) { /* NOTES 9h: a page first, then geometric growth */
+		s->cap = s->cap ? 2 * s->cap : FIRST_POINTS;
 		if (s->cap > LINE_BLOCK_POINTS_MAX)
 			s->cap = LINE_BLOCK_POINTS_MAX;
 		s->pts = pl_realloc(s->pts, s->cap * sizeof(*s->pts));
@@ -708,62 +726,91 @@ static void ingest__rebirth(struct mqtt_ingest *g, const struct mqtt_sp_topic *t
 	pl_buf_release(&b);
 }
 
-static void ingest__apply(struct mqtt_ingest *g, struct ingest_node *n, const struct mqtt_sp_topic *t,
-			  const struct mqtt_sp_payload *p, const char *topic, int64_t now)
+/* The series of binding b of node n: from the by_index cache (NOTES 9b),
+ * else found or created by key and cached. NULL when b is not a series
+ * (the session's control metrics, a datatype that is no number, a key
+ * too long); that, too, is cached. */
+static struct ingest_series *ingest__binding_series(struct mqtt_ingest *g, struct ingest_node *n,
+						    const struct mqtt_sp_binding *b,
+						    const struct mqtt_sp_value *val, const char *topic)
 {
 	char key[LINE_METRIC_MAX + 2];
+	struct ingest_series *s = NULL;
+	double d;
 
+	if (b->index < n->n_by_index && n->by_index[b->index] != SERIES_UNKNOWN)
+		return n->by_index[b->index] >= 0 ? g->series[n->by_index[b->index]] : NULL;
+	if (b->index >= n->n_by_index) {
+		size_t k = n->n_by_index;
+		n->n_by_index = (size_t)b->index + 1;
+		n->by_index = pl_realloc(n->by_index, n->n_by_index * sizeof(*n->by_index));
+		while (k < n->n_by_index)
+			n->by_index[k++] = SERIES_UNKNOWN;
+	}
+	/* the session's own control metrics are not production data; nor
+	 * strings, bytes, arrays (the kind follows from the datatype, so one
+	 * value decides for the binding) */
+	if (!strncmp(b->name, "Node Control/", 13) || !strcmp(b->name, "bdSeq") ||
+	    mqtt_sp_value_to_double(val, &d))
+		goto none;
+	if (*b->device)
+		pl_fmt(key, sizeof(key), "%s/", b->device); /* <= MQTT_SP_ID_MAX + 1 bytes */
+	else
+		key[0] = '\0';
+	if (strlen(key) + strlen(b->name) > LINE_METRIC_MAX) {
+		ingest__reject(g, IC_BAD_VALUE, topic, "metric name too long");
+		goto none;
+	}
+	pl_strlcpy(key + strlen(key), b->name, sizeof(key) - strlen(key));
+	if (!(s = ingest__series(g, n, topic, key)))
+		goto none;
+	n->by_index[b->index] = (int32_t)json_integer_value(json_object_get(n->series, key));
+	return s;
+none:
+	n->by_index[b->index] = SERIES_NONE;
+	return NULL;
+}
+
+/* Appends the numeric metrics of an applied message as points. DATA
+ * comes with the session check's bindings and values (NOTES 9g); births
+ * are resolved here. */
+static void ingest__apply(struct mqtt_ingest *g, struct ingest_node *n, const struct mqtt_sp_topic *t,
+			  const struct mqtt_sp_payload *p, const struct mqtt_sp_verdict *v,
+			  const char *topic, int64_t now)
+{
 	if (n->by_index_gen != mqtt_sp_node_generation(n->sp)) { /* a birth moved the table */
 		for (size_t k = 0; k < n->n_by_index; k++)
-			n->by_index[k] = -1;
+			n->by_index[k] = SERIES_UNKNOWN;
 		n->by_index_gen = mqtt_sp_node_generation(n->sp);
 	}
 	for (size_t i = 0; i < p->n_metrics; i++) {
 		const struct mqtt_sp_metric *m = &p->metrics[i];
-		struct mqtt_sp_binding b;
-		struct mqtt_sp_value val;
+		struct mqtt_sp_binding bb;
+		struct mqtt_sp_value vv;
+		const struct mqtt_sp_binding *b = &bb;
+		const struct mqtt_sp_value *val = &vv;
 		double d;
 
-		if (m->is_null || mqtt_sp_node_resolve(n->sp, t->device, m, &b))
+		if (m->is_null)
 			continue;
-		/* the session's own control metrics are not production data */
-		if (!strncmp(b.name, "Node Control/", 13) || !strcmp(b.name, "bdSeq"))
+		if (v->bindings) {
+			b = &v->bindings[i];
+			val = &v->values[i];
+		} else if (mqtt_sp_node_resolve(n->sp, t->device, m, &bb) ||
+			   mqtt_sp_value_from_raw(bb.datatype, &m->raw, &vv)) {
 			continue;
-		if (mqtt_sp_value_from_raw(b.datatype, &m->raw, &val) ||
-		    mqtt_sp_value_to_double(&val, &d))
-			continue; /* strings, bytes, arrays: not a series value */
+		}
+		if (val->kind == MQTT_SP_V_NULL)
+			continue; /* never let a null decide the binding's cache entry */
+		struct ingest_series *s = ingest__binding_series(g, n, b, val, topic);
+		if (!s || mqtt_sp_value_to_double(val, &d))
+			continue;
 		int64_t ts = m->has_timestamp ? (int64_t)m->timestamp
 			     : p->has_timestamp ? (int64_t)p->timestamp : now;
 		if ((m->has_timestamp && m->timestamp > (uint64_t)LINE_TIME_ABS_MAX) ||
 		    (!m->has_timestamp && p->has_timestamp && p->timestamp > (uint64_t)LINE_TIME_ABS_MAX)) {
 			ingest__reject(g, IC_BAD_VALUE, topic, "timestamp out of range");
 			continue;
-		}
-		/* NOTES 9: the series by binding index while the birth stands */
-		struct ingest_series *s = NULL;
-		if (b.index < n->n_by_index && n->by_index[b.index] >= 0)
-			s = g->series[n->by_index[b.index]];
-		if (!s) {
-			if (*b.device)
-				pl_fmt(key, sizeof(key), "%s/", b.device); /* <= MQTT_SP_ID_MAX + 1 bytes */
-			else
-				key[0] = '\0';
-			if (strlen(key) + strlen(b.name) > LINE_METRIC_MAX) {
-				ingest__reject(g, IC_BAD_VALUE, topic, "metric name too long");
-				continue;
-			}
-			pl_strlcpy(key + strlen(key), b.name, sizeof(key) - strlen(key));
-			if (!(s = ingest__series(g, n, topic, key)))
-				continue;
-			if (b.index >= n->n_by_index) {
-				size_t k = n->n_by_index;
-				n->n_by_index = (size_t)b.index + 1;
-				n->by_index = pl_realloc(n->by_index, n->n_by_index * sizeof(*n->by_index));
-				while (k < n->n_by_index)
-					n->by_index[k++] = -1;
-			}
-			json_t *ix = json_object_get(n->series, key);
-			n->by_index[b.index] = (int32_t)json_integer_value(ix);
 		}
 		ingest__point(g, s, topic, ts, d);
 	}
@@ -821,7 +868,7 @@ static void ingest__handle(struct mqtt_ingest *g, const struct ingest_msg *e)
 	if (v.rebirth)
 		ingest__rebirth(g, &t);
 	if (v.apply && p)
-		ingest__apply(g, n, &t, p, e->topic, now);
+		ingest__apply(g, n, &t, p, &v, e->topic, now);
 	if (v.stale != MQTT_SP_STALE_NONE) {
 		struct store_conn *c = NULL;
 		/* pending points would clear the mark again: commit them first */

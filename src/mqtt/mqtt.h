@@ -5,7 +5,9 @@
  *  - topics: spBv1.0/<group>/<type>/<edge>[/<device>] and spBv1.0/STATE/<host>
  *    parsed and validated (mqtt_sp_topic_*);
  *  - payloads: the protobuf payload decoded into plain structs and encoded
- *    back (mqtt_sp_decode / mqtt_sp_encode) over protobuf-c, with every
+ *    back (mqtt_sp_decode / mqtt_sp_encode) over protobuf-c, with a
+ *    hand-written reader for the common all-scalar payload in front of the
+ *    decoder (src/mqtt/payload.c NOTES ON THE FAST PATH), with every
  *    datatype, the signed-integer and array encodings (mqtt_sp_value_*,
  *    mqtt_sp_array_*); the same payload from Tahu-style JSON for gateways
  *    (mqtt_sp_from_json); and the JSON STATE message;
@@ -337,6 +339,13 @@ struct mqtt_sp_verdict {
 	int64_t stale_at_ms;      /* when: host time for NDEATH, payload time for DDEATH */
 	enum mqtt_sp_cause cause;
 	char detail[160];         /* a sentence for the log, "" when OK */
+	/* NDATA/DDATA with apply: metric i of the payload as the session
+	 * check resolved it (bindings[i]) and converted its value with the
+	 * birth's datatype (values[i], borrowing p's strings), so the caller
+	 * resolves nothing again. Node-owned, valid until the next feed; NULL
+	 * for every other verdict (births: use mqtt_sp_node_resolve). */
+	const struct mqtt_sp_binding *bindings;
+	const struct mqtt_sp_value *values;
 };
 
 struct mqtt_sp_node_options {
@@ -354,7 +363,8 @@ void mqtt_sp_node_free(struct mqtt_sp_node *n);
  * rebirth, cause BAD_DATA). now_ms is the host's clock. Always fills *v;
  * returns 0, or PL_EINVAL when t names another node (cause WRONG_NODE).
  * After a verdict with apply = true, and until the next feed, each of
- * p's metrics resolves with mqtt_sp_node_resolve. */
+ * p's metrics resolves with mqtt_sp_node_resolve; for NDATA/DDATA
+ * v->bindings and v->values already hold the result. */
 int mqtt_sp_node_feed(struct mqtt_sp_node *n, const struct mqtt_sp_topic *t,
 		      const struct mqtt_sp_payload *p, int64_t now_ms,
 		      struct mqtt_sp_verdict *v);

@@ -47,6 +47,11 @@ struct mqtt_sp_node {
 	struct device *dev;        /* owned; ndev used, devcap allocated */
 	size_t ndev, devcap;
 	uint64_t gen;              /* bumped whenever entries may move */
+	/* what check_data resolved for the last DATA message, handed to the
+	 * caller through the verdict (one resolution per metric) */
+	struct mqtt_sp_binding *bind; /* owned; bind_cap allocated */
+	struct mqtt_sp_value *vals;   /* owned; likewise */
+	size_t bind_cap;
 };
 
 static const char *const cause_names[MQTT_SP_C_COUNT] = {
@@ -114,6 +119,8 @@ void mqtt_sp_node_free(struct mqtt_sp_node *n)
 	free(n->by_name);
 	free(n->by_alias);
 	free(n->e);
+	free(n->bind);
+	free(n->vals);
 	free(n);
 }
 
@@ -321,16 +328,28 @@ fail:
 	return false;
 }
 
-/* Checks that every metric of a DATA message resolves and its value suits
- * the birth's datatype (NOTES 4). */
-static bool check_data(const struct mqtt_sp_node *n, const char *device,
+static int resolve_dev(const struct mqtt_sp_node *n, uint32_t dev,
+		       const struct mqtt_sp_metric *m, struct mqtt_sp_binding *out);
+
+/* Checks that every metric of a DATA message for device slot dev (0:
+ * node) resolves and its value suits the birth's datatype (NOTES 4),
+ * keeping each binding and converted value in n->bind / n->vals for the
+ * verdict: the caller applies them without resolving again. */
+static bool check_data(struct mqtt_sp_node *n, uint32_t dev,
 		       const struct mqtt_sp_payload *p, struct mqtt_sp_verdict *v)
 {
+	if (p->n_metrics > n->bind_cap) {
+		n->bind_cap = p->n_metrics > 2 * n->bind_cap ? p->n_metrics : 2 * n->bind_cap;
+		free(n->bind);
+		free(n->vals);
+		n->bind = pl_malloc(n->bind_cap * sizeof(*n->bind));
+		n->vals = pl_malloc(n->bind_cap * sizeof(*n->vals));
+	}
 	for (size_t i = 0; i < p->n_metrics; i++) {
 		const struct mqtt_sp_metric *m = &p->metrics[i];
 		struct mqtt_sp_binding b;
 		struct mqtt_sp_value val;
-		if (mqtt_sp_node_resolve(n, device, m, &b)) {
+		if (resolve_dev(n, dev, m, &b)) {
 			if (m->has_alias)
 				verdict(v, MQTT_SP_C_UNKNOWN_METRIC, "metric %zu: unknown alias %llu",
 					i, (unsigned long long)m->alias);
@@ -352,7 +371,11 @@ static bool check_data(const struct mqtt_sp_node *n, const char *device,
 				i, b.name, mqtt_sp_dt_name(b.datatype));
 			return false;
 		}
+		n->bind[i] = b;
+		n->vals[i] = val;
 	}
+	v->bindings = n->bind;
+	v->values = n->vals;
 	return true;
 }
 
@@ -538,7 +561,7 @@ int mqtt_sp_node_feed(struct mqtt_sp_node *n, const struct mqtt_sp_topic *t,
 	case MQTT_SP_DDATA:
 		if (from_future(n, p, now_ms, v))
 			return 0; /* dropped, no rebirth (NOTES 5a) */
-		if (!check_data(n, t->type == MQTT_SP_NDATA ? "" : t->device, p, v))
+		if (!check_data(n, dev, p, v))
 			goto rebirth;
 		break;
 	case MQTT_SP_DDEATH:
@@ -560,6 +583,8 @@ int mqtt_sp_node_feed(struct mqtt_sp_node *n, const struct mqtt_sp_topic *t,
 	return 0;
 rebirth:
 	v->apply = false;
+	v->bindings = NULL;
+	v->values = NULL;
 	v->rebirth = want_rebirth(n, now_ms);
 	return 0;
 }
@@ -568,10 +593,18 @@ int mqtt_sp_node_resolve(const struct mqtt_sp_node *n, const char *device,
 			 const struct mqtt_sp_metric *m, struct mqtt_sp_binding *out)
 {
 	uint32_t dev = 0;
-	const struct entry *e;
 
 	if (device && device[0] && (dev = find_device(n, device)) == 0)
 		return PL_ENOTFOUND;
+	return resolve_dev(n, dev, m, out);
+}
+
+/* mqtt_sp_node_resolve once the device slot is known. */
+static int resolve_dev(const struct mqtt_sp_node *n, uint32_t dev,
+		       const struct mqtt_sp_metric *m, struct mqtt_sp_binding *out)
+{
+	const struct entry *e;
+
 	if (m->has_alias)
 		e = find_alias(n, m->alias);
 	else if (m->name)

@@ -10,6 +10,33 @@
  * the payload) that counts and refuses past MQTT_SP_DECODE_MEM_MAX: input
  * can make decoding fail, never exhaust memory. Everything a decoded
  * payload points at is owned by it and freed in one mqtt_sp_payload_free.
+ *
+ * NOTES ON THE FAST PATH
+ * 1. Most traffic is NDATA/DDATA of scalar metrics by alias (alias,
+ *    timestamp, maybe datatype, one scalar value), and the generic
+ *    protobuf-c unpacker spent ~21 % of the ingest worker on them (a scan
+ *    pass, a ScannedMember per field, a struct and a descriptor lookup per
+ *    metric). fast_decode reads that subset of the wire format by hand into
+ *    one allocation (payload, metrics, a string arena) and DECLINES
+ *    everything else: unknown, extension or repeated fields, a second value
+ *    field, datasets, templates, properties, metadata, body, groups, tags
+ *    of more than 2 bytes, length prefixes of more than 3, unterminated
+ *    varints, payloads over FAST_LEN_MAX. A declined payload goes through
+ *    protobuf-c as before, so the fast path never has to be complete, only
+ *    right for what it takes.
+ * 2. Where it takes a payload it must give exactly protobuf-c's result:
+ *    varints as protobuf-c 1.4 reads them (at most 10 bytes, bits past 64
+ *    dropped, uint32 fields the low 32 bits, bool true when any payload
+ *    bit is set), strings copied and NUL-terminated (so an embedded NUL
+ *    cuts them as strlen() does there), empty bytes as NULL/0; then the
+ *    same checks (metric_check) in the same order. tests/unit/mqtt/
+ *    test_fastpb.c and fuzz/fuzz_sparkplug.c compare the two decoders
+ *    field by field (mqtt__sp_decode_with) and accept only "identical" or
+ *    "fast path declined".
+ * 3. FAST_LEN_MAX keeps the memory verdict identical too: below 64 KiB
+ *    protobuf-c cannot reach MQTT_SP_DECODE_MEM_MAX (at most 32 Ki metrics
+ *    of ~200 bytes), so the fast path never accepts what the capped
+ *    decoder would refuse; larger payloads take the capped path.
  */
 #include "mqtt/mqtt_int.h"
 
@@ -40,8 +67,9 @@ struct decoded {
 	size_t used;              /* bytes of chunks so far (the cap counts these) */
 	size_t next_cap;          /* size of the next chunk */
 	bool capped;              /* an allocation was refused */
-	PbPayload *msg;           /* lives in chunks; NULL for JSON */
+	PbPayload *msg;           /* lives in chunks; NULL for JSON and the fast path */
 	json_t *doc;              /* JSON payloads: the document strings borrow */
+	bool metrics_inline;      /* fast path: pub.metrics lives in this allocation */
 };
 
 static void *cap_alloc(void *data, size_t size)
@@ -83,7 +111,8 @@ static void decoded_free(struct decoded *d)
 		free(c);
 		c = next;
 	}
-	free(d->pub.metrics);
+	if (!d->metrics_inline)
+		free(d->pub.metrics);
 	json_decref(d->doc);
 	free(d);
 }
@@ -100,6 +129,8 @@ static void set_err(struct mqtt_sp_error *err, long metric, const char *fmt, ...
 	va_end(ap);
 	err->metric = metric;
 }
+
+static int metric_check(const struct mqtt_sp_metric *m, long idx, struct mqtt_sp_error *err);
 
 /* Fills our view of one protobuf-c metric and checks the decode-level
  * rules (see mqtt_sp_decode). */
@@ -166,6 +197,14 @@ static int metric_from_pb(const PbMetric *pm, long idx, struct mqtt_sp_metric *m
 		r->field = MQTT_SP_F_EXTENSION;
 		break;
 	}
+	return metric_check(m, idx, err);
+}
+
+/* The decode-level rules of one metric (see mqtt_sp_decode), shared by
+ * both decoders so that they give the same verdict (NOTES 2). */
+static int metric_check(const struct mqtt_sp_metric *m, long idx, struct mqtt_sp_error *err)
+{
+	const struct mqtt_sp_raw *r = &m->raw;
 
 	if (m->name && !mqtt__utf8_valid((const uint8_t *)m->name, strlen(m->name))) {
 		set_err(err, idx, "metric %ld: name is not UTF-8", idx);
@@ -222,15 +261,23 @@ static int payload__start(size_t len, struct mqtt_sp_error *err)
 	return 0;
 }
 
-int mqtt_sp_decode(const void *buf, size_t len, struct mqtt_sp_payload **out,
-		   struct mqtt_sp_error *err)
+/* The payload-level rule both decoders apply before the metrics'. */
+static int uuid_check(const char *uuid, struct mqtt_sp_error *err)
+{
+	if (uuid && !mqtt__utf8_valid((const uint8_t *)uuid, strlen(uuid))) {
+		set_err(err, -1, "payload uuid is not UTF-8");
+		return PL_EINVAL;
+	}
+	return 0;
+}
+
+/* The general decoder: protobuf-c on the capped region allocator. */
+static int pbc_decode(const void *buf, size_t len, struct mqtt_sp_payload **out,
+		      struct mqtt_sp_error *err)
 {
 	struct decoded *d = NULL;
 	int rc = 0;
 
-	*out = NULL;
-	if ((rc = payload__start(len, err)))
-		return rc;
 	d = pl_calloc(1, sizeof(*d));
 	d->alloc = (ProtobufCAllocator){ cap_alloc, cap_free, d };
 	/* decoded structs take roughly 8x the wire bytes */
@@ -252,11 +299,8 @@ int mqtt_sp_decode(const void *buf, size_t len, struct mqtt_sp_payload **out,
 	p->has_seq = d->msg->has_seq;
 	p->seq = d->msg->seq;
 	p->uuid = d->msg->uuid;
-	if (p->uuid && !mqtt__utf8_valid((const uint8_t *)p->uuid, strlen(p->uuid))) {
-		set_err(err, -1, "payload uuid is not UTF-8");
-		rc = PL_EINVAL;
+	if ((rc = uuid_check(p->uuid, err)))
 		goto out;
-	}
 	p->n_metrics = d->msg->n_metrics;
 	if (p->n_metrics) {
 		p->metrics = pl_calloc(p->n_metrics, sizeof(*p->metrics));
@@ -271,6 +315,272 @@ out:
 	if (d)
 		decoded_free(d);
 	return rc;
+}
+
+/* ------------------------------------------------ the fast path (NOTES 1-3) */
+
+#define FAST_LEN_MAX (64u * 1024)
+#define FAST_DECLINE PL_EUNSUPPORTED
+
+/* The fast path's one allocation: the payload, then its metrics, then an
+ * arena for the strings and bytes it copies (each copy of n bytes takes
+ * n + 1 there and at least n + 2 on the wire, so len bytes suffice). */
+struct fast_decoded {
+	struct decoded d;                 /* first: mqtt_sp_payload_free */
+	struct mqtt_sp_metric metrics[];
+};
+
+/* A varint as protobuf-c 1.4 reads it: at most 10 bytes, bits past 64
+ * dropped. *any: a payload bit was set (protobuf-c's bool). false when
+ * unterminated within 10 bytes or the input (the caller declines). */
+static inline bool fp_varint(const uint8_t **pp, const uint8_t *end, uint64_t *out, bool *any)
+{
+	const uint8_t *p = *pp;
+	uint64_t v = 0;
+	unsigned bits = 0;
+
+	if (p < end && !(*p & 0x80)) { /* the common one-byte case */
+		*out = *p;
+		*any = *p != 0;
+		*pp = p + 1;
+		return true;
+	}
+	for (unsigned i = 0; i < 10 && p < end; i++) {
+		uint8_t b = *p++;
+		v |= (uint64_t)(b & 0x7f) << (7 * i);
+		bits |= b & 0x7fu;
+		if (!(b & 0x80)) {
+			*out = v;
+			*any = bits != 0;
+			*pp = p;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* A field tag of one or two minimal bytes (fields 1..2047). */
+static inline bool fp_tag(const uint8_t **pp, const uint8_t *end, uint32_t *field, unsigned *wt)
+{
+	const uint8_t *p = *pp;
+	uint32_t t = p[0]; /* the caller checked p < end */
+
+	if (t & 0x80) {
+		if (end - p < 2 || p[1] == 0 || (p[1] & 0x80))
+			return false;
+		t = (t & 0x7f) | (uint32_t)p[1] << 7;
+		p += 2;
+	} else {
+		p++;
+	}
+	*field = t >> 3;
+	*wt = t & 7;
+	*pp = p;
+	return true;
+}
+
+/* A length prefix of at most 3 bytes and the n bytes it announces. */
+static inline bool fp_len(const uint8_t **pp, const uint8_t *end, size_t *n)
+{
+	const uint8_t *p = *pp;
+	uint64_t v;
+	bool any;
+
+	if (!fp_varint(&p, end, &v, &any) || p - *pp > 3 || v > (uint64_t)(end - p))
+		return false;
+	*n = (size_t)v;
+	*pp = p;
+	return true;
+}
+
+/* Copies n wire bytes into the arena as a C string (protobuf-c's string). */
+static inline char *fp_str(char **arena, const uint8_t *p, size_t n)
+{
+	char *s = *arena;
+	memcpy(s, p, n);
+	s[n] = '\0';
+	*arena += n + 1;
+	return s;
+}
+
+/* Metric field numbers that carry the value oneof. */
+#define FP_VALUE_FIELDS (0x3fu << 10 | 1u << 16 | 0x7u << 17)
+
+/* One Metric submessage p[0..end) into *m: 0, or FAST_DECLINE. */
+static int fp_metric(const uint8_t *p, const uint8_t *end, struct mqtt_sp_metric *m, char **arena)
+{
+	struct mqtt_sp_raw *r = &m->raw;
+	uint32_t seen = 0;
+
+	memset(m, 0, sizeof(*m));
+	while (p < end) {
+		uint32_t f;
+		unsigned wt;
+		uint64_t v;
+		bool any;
+		size_t n;
+
+		if (!fp_tag(&p, end, &f, &wt) || f >= 32 || (seen & (1u << f)))
+			return FAST_DECLINE; /* unknown or repeated: protobuf-c decides */
+		seen |= 1u << f;
+		switch (f) {
+		case 2: case 3: case 4: case 5: case 6: case 7: case 10: case 11: case 14:
+			if (wt != 0 || !fp_varint(&p, end, &v, &any))
+				return FAST_DECLINE;
+			switch (f) {
+			case 2: m->has_alias = true; m->alias = v; break;
+			case 3: m->has_timestamp = true; m->timestamp = v; break;
+			case 4: m->has_datatype = true; m->datatype = (uint32_t)v; break;
+			case 5: m->is_historical = any; break;
+			case 6: m->is_transient = any; break;
+			case 7: m->is_null = any; break;
+			case 10: r->field = MQTT_SP_F_INT; r->u = (uint32_t)v; break;
+			case 11: r->field = MQTT_SP_F_LONG; r->u = v; break;
+			default: r->field = MQTT_SP_F_BOOL; r->b = any; break;
+			}
+			break;
+		case 12: case 13: { /* float: fixed32, double: fixed64, little-endian */
+			size_t w = f == 12 ? 4 : 8;
+			if (wt != (f == 12 ? 5u : 1u) || (size_t)(end - p) < w)
+				return FAST_DECLINE;
+			r->field = f == 12 ? MQTT_SP_F_FLOAT : MQTT_SP_F_DOUBLE;
+			memcpy(f == 12 ? (void *)&r->f : (void *)&r->d, p, w);
+			p += w;
+			break;
+		}
+		case 1: case 15: case 16:
+			if (wt != 2 || !fp_len(&p, end, &n))
+				return FAST_DECLINE;
+			if (f == 1) {
+				m->name = fp_str(arena, p, n);
+			} else if (f == 15) {
+				r->field = MQTT_SP_F_STRING;
+				r->p = (const uint8_t *)fp_str(arena, p, n);
+				r->n = strlen((const char *)r->p);
+			} else {
+				r->field = MQTT_SP_F_BYTES;
+				r->n = n;
+				if (n) { /* protobuf-c leaves empty bytes NULL */
+					r->p = (const uint8_t *)*arena;
+					memcpy(*arena, p, n);
+					*arena += n;
+				}
+			}
+			p += n;
+			break;
+		default: /* metadata, properties, dataset, template, extension, unknown */
+			return FAST_DECLINE;
+		}
+	}
+	uint32_t vf = seen & FP_VALUE_FIELDS;
+	if (vf & (vf - 1)) /* two value fields: protobuf-c keeps the last */
+		return FAST_DECLINE;
+	return 0;
+}
+
+/* The Payload fields the fast path takes, checking the top-level framing;
+ * with pay NULL it only counts the metrics into *nm. 0 or FAST_DECLINE. */
+static int fp_payload(const uint8_t *p, const uint8_t *end, struct mqtt_sp_payload *pay,
+		      size_t *nm, char **arena)
+{
+	uint32_t seen = 0;
+	size_t k = 0;
+
+	while (p < end) {
+		uint32_t f;
+		unsigned wt;
+		uint64_t v;
+		bool any;
+		size_t n;
+
+		if (!fp_tag(&p, end, &f, &wt))
+			return FAST_DECLINE;
+		if (f == 1 || f == 3) { /* timestamp, seq */
+			if (wt != 0 || (seen & (1u << f)) || !fp_varint(&p, end, &v, &any))
+				return FAST_DECLINE;
+			seen |= 1u << f;
+			if (pay && f == 1) {
+				pay->has_timestamp = true;
+				pay->timestamp = v;
+			} else if (pay) {
+				pay->has_seq = true;
+				pay->seq = v;
+			}
+		} else if (f == 2 || f == 4) { /* metrics, uuid */
+			if (wt != 2 || (f == 4 && (seen & (1u << f))) || !fp_len(&p, end, &n))
+				return FAST_DECLINE;
+			seen |= 1u << f;
+			if (f == 2 && pay && fp_metric(p, p + n, &pay->metrics[k], arena))
+				return FAST_DECLINE;
+			if (f == 2)
+				k++;
+			else if (pay)
+				pay->uuid = fp_str(arena, p, n);
+			p += n;
+		} else { /* body, extensions, unknown: protobuf-c decides */
+			return FAST_DECLINE;
+		}
+	}
+	*nm = k;
+	return 0;
+}
+
+/* The fast path: 0 with *out set, a decode error exactly as pbc_decode
+ * would give it, or FAST_DECLINE (nothing allocated, err untouched). */
+static int fast_decode(const void *buf, size_t len, struct mqtt_sp_payload **out,
+		       struct mqtt_sp_error *err)
+{
+	const uint8_t *p = buf, *end = p + len;
+	size_t n = 0;
+	int rc;
+
+	if (len > FAST_LEN_MAX || fp_payload(p, end, NULL, &n, NULL))
+		return FAST_DECLINE;
+	struct fast_decoded *fd = pl_malloc(sizeof(*fd) + n * sizeof(fd->metrics[0]) + len + 1);
+	struct decoded *d = &fd->d;
+	memset(d, 0, sizeof(*d));
+	d->metrics_inline = true;
+	struct mqtt_sp_payload *pay = &d->pub;
+	pay->pb__ = d;
+	pay->metrics = n ? fd->metrics : NULL;
+	char *arena = (char *)&fd->metrics[n];
+	if (fp_payload(p, end, pay, &pay->n_metrics, &arena)) {
+		decoded_free(d);
+		return FAST_DECLINE;
+	}
+	/* the same checks as pbc_decode, in the same order (NOTES 2) */
+	if ((rc = uuid_check(pay->uuid, err)))
+		goto fail;
+	for (size_t i = 0; i < pay->n_metrics; i++)
+		if ((rc = metric_check(&pay->metrics[i], (long)i, err)))
+			goto fail;
+	*out = pay;
+	return 0;
+fail:
+	decoded_free(d);
+	return rc;
+}
+
+int mqtt__sp_decode_with(enum mqtt__decoder which, const void *buf, size_t len,
+			 struct mqtt_sp_payload **out, struct mqtt_sp_error *err)
+{
+	int rc;
+
+	*out = NULL;
+	if ((rc = payload__start(len, err)))
+		return rc;
+	if (which != MQTT__DEC_PBC) {
+		rc = fast_decode(buf, len, out, err);
+		if (rc != FAST_DECLINE || which == MQTT__DEC_FAST)
+			return rc;
+	}
+	return pbc_decode(buf, len, out, err);
+}
+
+int mqtt_sp_decode(const void *buf, size_t len, struct mqtt_sp_payload **out,
+		   struct mqtt_sp_error *err)
+{
+	return mqtt__sp_decode_with(MQTT__DEC_AUTO, buf, len, out, err);
 }
 
 void mqtt_sp_payload_free(struct mqtt_sp_payload *p)
@@ -688,4 +998,63 @@ out:
 	if (d)
 		decoded_free(d);
 	return rc;
+}
+
+/* ------------------------------------------- decoder comparison (NOTES 2) */
+
+static bool same_str(const char *a, const char *b)
+{
+	return (a == NULL) == (b == NULL) && (!a || strcmp(a, b) == 0);
+}
+
+static const char *metric_diff(const struct mqtt_sp_metric *x, const struct mqtt_sp_metric *y)
+{
+	const struct mqtt_sp_raw *a = &x->raw, *b = &y->raw;
+
+	if (!same_str(x->name, y->name))
+		return "name";
+	if (x->has_alias != y->has_alias || x->alias != y->alias)
+		return "alias";
+	if (x->has_timestamp != y->has_timestamp || x->timestamp != y->timestamp)
+		return "timestamp";
+	if (x->has_datatype != y->has_datatype || x->datatype != y->datatype)
+		return "datatype";
+	if (x->is_historical != y->is_historical || x->is_transient != y->is_transient ||
+	    x->is_null != y->is_null)
+		return "flags";
+	if (x->tmpl_is_definition != y->tmpl_is_definition || !same_str(x->tmpl_ref, y->tmpl_ref))
+		return "template";
+	if (a->field != b->field || a->u != b->u || a->b != b->b)
+		return "value field, integer or bool";
+	/* bit patterns, so NaNs compare */
+	if (memcmp(&a->f, &b->f, sizeof(a->f)) || memcmp(&a->d, &b->d, sizeof(a->d)))
+		return "float or double";
+	if (a->n != b->n || (a->p == NULL) != (b->p == NULL) || (a->n && memcmp(a->p, b->p, a->n)))
+		return "string or bytes";
+	return NULL;
+}
+
+bool mqtt__sp_payload_same(const struct mqtt_sp_payload *a, const struct mqtt_sp_payload *b,
+			   char *why, size_t whysz)
+{
+	const char *d = NULL;
+
+	if (a->has_timestamp != b->has_timestamp || a->timestamp != b->timestamp)
+		d = "payload timestamp";
+	else if (a->has_seq != b->has_seq || a->seq != b->seq)
+		d = "seq";
+	else if (!same_str(a->uuid, b->uuid))
+		d = "uuid";
+	else if (a->n_metrics != b->n_metrics)
+		d = "metric count";
+	if (d) {
+		snprintf(why, whysz, "%s differs", d);
+		return false;
+	}
+	for (size_t i = 0; i < a->n_metrics; i++)
+		if ((d = metric_diff(&a->metrics[i], &b->metrics[i]))) {
+			snprintf(why, whysz, "metric %zu: %s differs", i, d);
+			return false;
+		}
+	return true;
 }

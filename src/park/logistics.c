@@ -10,11 +10,16 @@
  * such declaration, received_at the first receiving event at or after it.
  * A transaction with no receiving event yet is in transit and not counted.
  *
+ * Each shipment is set against the park's baseline (the days it took
+ * before the linked ports; a park_settings row the park admin edits, see
+ * logistics.h): saved_days = baseline - days, negative when a shipment
+ * took longer than the baseline.
+ *
  * Work limits: one query over the events with those three bizSteps that
  * carry a bizTransaction (at most 20000 rows, in time order per
  * transaction); at most PARK_SHIPMENTS_MAX shipments are returned.
  */
-#include "park/park.h"
+#include "park/logistics.h"
 
 #include <math.h>
 #include <string.h>
@@ -24,16 +29,123 @@
 #define BIZ_SHIP "https://ref.gs1.org/cbv/BizStep-shipping"
 #define BIZ_RECV "https://ref.gs1.org/cbv/BizStep-receiving"
 
-static int log__baseline(struct store_conn *c, int64_t *out)
+#define LOG_BASELINE_KEY "logistics_baseline_days"
+
+/* The baseline row: *days (the default when the row is missing or does not
+ * hold a number in range) and, when row is not NULL, the row itself (new
+ * reference, NULL when missing). */
+static int log__baseline_row(struct store_conn *c, int64_t *days, json_t **row)
 {
 	json_t *o = NULL;
-	int rc = store_query_one(c, "SELECT value FROM park_settings WHERE name ="
-				 " 'logistics_baseline_days'", NULL, 0, &o);
-	*out = 30;
-	if (rc == 0 && pl_parse_i64(pl_json_str(o, "value"), 0, 3650, out))
-		*out = 30;
-	json_decref(o);
+	int rc = store_query_one(c, "SELECT value, updated_at, updated_by FROM park_settings"
+				 " WHERE name = '" LOG_BASELINE_KEY "'", NULL, 0, &o);
+	*days = PARK_BASELINE_DEFAULT;
+	if (rc == 0 && pl_parse_i64(pl_json_str(o, "value"), PARK_BASELINE_MIN,
+				    PARK_BASELINE_MAX, days))
+		*days = PARK_BASELINE_DEFAULT;
+	if (row)
+		*row = o;
+	else
+		json_decref(o);
 	return rc == PL_ENOTFOUND ? 0 : rc;
+}
+
+static int log__baseline(struct store_conn *c, int64_t *out)
+{
+	return log__baseline_row(c, out, NULL);
+}
+
+int park_logistics_baseline_get(struct store_conn *c, json_t **out)
+{
+	json_t *row = NULL;
+	int64_t days;
+	int rc;
+
+	*out = NULL;
+	if ((rc = log__baseline_row(c, &days, &row)))
+		return rc;
+	json_t *at = json_object_get(row, "updated_at"), *by = json_object_get(row, "updated_by");
+	*out = json_pack("{s:I, s:O, s:O}", "baseline_days", (json_int_t)days, "updated_at",
+			 json_is_string(at) ? at : json_null(), "updated_by",
+			 json_is_string(by) ? by : json_null());
+	json_decref(row);
+	return *out ? 0 : PL_EINTERNAL;
+}
+
+/* One sentence into why (may be NULL) for the problem detail. */
+#define LOG_WHY(...)                                    \
+	do {                                            \
+		if (why && whysz)                       \
+			pl_fmt(why, whysz, __VA_ARGS__); \
+	} while (0)
+
+int park_logistics_baseline_put(struct store_conn *c, const struct park_actor *a,
+				const json_t *body, int64_t now_ms, json_t **out, char *why,
+				size_t whysz)
+{
+	const json_t *v = json_object_get(body, "baseline_days");
+	const struct auth_principal *p = a ? a->p : NULL;
+	json_t *before = NULL;
+	char now[PL_TIME_STRLEN], val[24];
+	const char *k;
+	json_t *x;
+	int rc;
+
+	*out = NULL;
+	/* the whole body first: a refused request reads and writes nothing */
+	if (!json_is_object(body)) {
+		LOG_WHY("the body must be a JSON object");
+		return PL_EINVAL;
+	}
+	json_object_foreach((json_t *)body, k, x) {
+		if (strcmp(k, "baseline_days")) {
+			LOG_WHY("unknown field '%.40s'", k);
+			return PL_EINVAL;
+		}
+	}
+	if (!json_is_integer(v) || json_integer_value(v) < PARK_BASELINE_MIN ||
+	    json_integer_value(v) > PARK_BASELINE_MAX) {
+		LOG_WHY("field 'baseline_days' must be a whole number of days from %d to %d",
+			 PARK_BASELINE_MIN, PARK_BASELINE_MAX);
+		return PL_EINVAL;
+	}
+	if (p) {
+		/* a park-wide setting belongs to no enterprise: only the "any"
+		 * scope passes; enterprise-scoped callers see no such object */
+		struct auth_target t = { .enterprise_id = "" };
+		if ((rc = auth_authorize(p, AUTH_A_PARK_DATA_WRITE, &t))) {
+			LOG_WHY(rc == PL_EFORBIDDEN ? "you may not do park.data.write" :
+				 "the logistics baseline is the park's setting");
+			return rc;
+		}
+	}
+	if ((rc = park_logistics_baseline_get(c, &before)))
+		goto out;
+	pl_time_format(now_ms, now);
+	pl_fmt(val, sizeof(val), "%lld", (long long)json_integer_value(v));
+	const char *by = p ? p->name : "system";
+	struct store_param q[] = { SP_TEXT(val), SP_TEXT(now), SP_TEXT(by) };
+	if ((rc = store_exec(c, "INSERT INTO park_settings (name, value, updated_at, updated_by)"
+			     " VALUES ('" LOG_BASELINE_KEY "', ?, ?, ?) ON CONFLICT (name) DO UPDATE"
+			     " SET value = excluded.value, updated_at = excluded.updated_at,"
+			     " updated_by = excluded.updated_by", q, 3, NULL)))
+		goto out;
+	if ((rc = park_logistics_baseline_get(c, out)))
+		goto out;
+	struct store_audit au = {
+		.actor_id = p ? (*p->user_id ? p->user_id : p->token_id) : "system",
+		.actor_name = by, .action = "park.logistics.baseline", .entity = "park_settings",
+		.entity_id = LOG_BASELINE_KEY, .enterprise_id = NULL, .before = before, .after = *out,
+		.request_id = a ? a->request_id : NULL, .ip = a ? a->ip : NULL,
+	};
+	rc = store_audit(c, &au);
+out:
+	if (rc) {
+		json_decref(*out);
+		*out = NULL;
+	}
+	json_decref(before);
+	return rc;
 }
 
 int park_logistics(struct store_conn *c, int64_t from_ms, int64_t to_ms, json_t **out)
@@ -95,19 +207,24 @@ int park_logistics(struct store_conn *c, int64_t from_ms, int64_t to_ms, json_t 
 		double days = round((double)(t - decl) / 864000.0) / 100.0;
 		pl_time_format(decl, ds);
 		pl_time_format(t, rs);
-		json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:s, s:s, s:f, s:s, s:s}",
+		json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:s, s:s, s:f, s:f, s:s, s:s}",
 						      "id", cur_btx, "enterprise_id", cur_ent,
 						      "enterprise_name", ent_name, "declared_at", ds,
-						      "received_at", rs, "days", days, "port", decl_port,
-						      "plant", loc));
+						      "received_at", rs, "days", days, "saved_days",
+						      round(((double)baseline - days) * 100.0) / 100.0,
+						      "port", decl_port, "plant", loc));
 		sum += (double)(t - decl) / 86400000.0;
 		n++;
 	}
 	if (rc < 0)
 		goto out;
 	rc = 0;
-	*out = json_pack("{s:I, s:o, s:I, s:o, s:f}", "baseline_days", (json_int_t)baseline,
+	/* average_saved_days is baseline - average_days, from the unrounded
+	 * average so the two figures add up to the baseline */
+	*out = json_pack("{s:I, s:o, s:o, s:I, s:o, s:f}", "baseline_days", (json_int_t)baseline,
 			 "average_days", n ? json_real(round(sum / (double)n * 100.0) / 100.0) : json_null(),
+			 "average_saved_days", n ? json_real(round(((double)baseline - sum / (double)n) *
+								   100.0) / 100.0) : json_null(),
 			 "count", (json_int_t)n, "shipments", list, "total_days",
 			 round(sum * 100.0) / 100.0);
 	list = NULL;

@@ -20,6 +20,9 @@
  * The runner refuses a list whose versions are not 1, 2, 3, ... in order.
  */
 #include "store/store_int.h"
+/* Migration 18's text (the desk KPI rollup and its triggers) lives with the
+ * desk code that reads it, so the rebuild runs the same statements. */
+#include "desk/rollup_sql.h"
 
 #include <string.h>
 
@@ -703,6 +706,87 @@ static const char M16_PARK_SHARE_SQL[] =
 	" updated_at TEXT NOT NULL,"
 	" updated_by TEXT NOT NULL);\n";
 
+/* Migration 17: the ISA-95 plant model around
+ * the lines (src/line/plant.c, docs/line.md "Plant model"): an enterprise's
+ * sites and their areas, each line in an area, the machines and stations of
+ * a line, and products with their ideal cycle time; a line's plan may name
+ * the product it runs. Existing lines move into one default site and area
+ * per enterprise; their ids are derived from the enterprise id (its first
+ * 25 characters and 'S' or 'A'), so the migration needs no id generator
+ * and is the same on both engines. Every row carries enterprise_id, so a
+ * tenancy check is one lookup. */
+static const char M17_LINE_PLANT_SQL[] =
+	"CREATE TABLE plant_sites ("
+	" id TEXT PRIMARY KEY,"
+	" enterprise_id TEXT NOT NULL REFERENCES enterprises(id),"
+	" code TEXT NOT NULL,"
+	" name TEXT NOT NULL,"
+	" address TEXT,"
+	" created_at TEXT NOT NULL,"
+	" UNIQUE (enterprise_id, code));\n"
+	"CREATE TABLE plant_areas ("
+	" id TEXT PRIMARY KEY,"
+	" site_id TEXT NOT NULL REFERENCES plant_sites(id),"
+	" enterprise_id TEXT NOT NULL REFERENCES enterprises(id),"
+	" code TEXT NOT NULL,"
+	" name TEXT NOT NULL,"
+	" created_at TEXT NOT NULL,"
+	" UNIQUE (site_id, code));\n"
+	"CREATE INDEX plant_areas_enterprise_idx ON plant_areas (enterprise_id);\n"
+	"ALTER TABLE lines ADD COLUMN area_id TEXT REFERENCES plant_areas(id);\n"
+	"CREATE TABLE line_machines ("
+	" id TEXT PRIMARY KEY,"
+	" line_id TEXT NOT NULL REFERENCES lines(id),"
+	" enterprise_id TEXT NOT NULL REFERENCES enterprises(id),"
+	" code TEXT NOT NULL,"
+	" name TEXT NOT NULL,"
+	" kind TEXT NOT NULL,"
+	" position INTEGER NOT NULL CHECK (position BETWEEN 1 AND 999),"
+	" sp_device TEXT,"
+	" created_at TEXT NOT NULL,"
+	" UNIQUE (line_id, code));\n"
+	"CREATE INDEX line_machines_enterprise_idx ON line_machines (enterprise_id);\n"
+	"CREATE TABLE line_products ("
+	" id TEXT PRIMARY KEY,"
+	" enterprise_id TEXT NOT NULL REFERENCES enterprises(id),"
+	" gtin TEXT NOT NULL,"
+	" name TEXT NOT NULL,"
+	" ideal_cycle_ms DOUBLE PRECISION NOT NULL CHECK (ideal_cycle_ms > 0),"
+	" created_at TEXT NOT NULL,"
+	" UNIQUE (enterprise_id, gtin));\n"
+	"ALTER TABLE line_plans ADD COLUMN product_id TEXT REFERENCES line_products(id);\n"
+	"INSERT INTO plant_sites (id, enterprise_id, code, name, address, created_at)"
+	" SELECT substr(enterprise_id, 1, 25) || 'S', enterprise_id, 'default', '默认厂区', NULL, MIN(created_at)"
+	" FROM lines GROUP BY enterprise_id;\n"
+	"INSERT INTO plant_areas (id, site_id, enterprise_id, code, name, created_at)"
+	" SELECT substr(id, 1, 25) || 'A', id, enterprise_id, 'default', '默认车间', created_at"
+	" FROM plant_sites;\n"
+	"UPDATE lines SET area_id = substr(enterprise_id, 1, 25) || 'A' WHERE area_id IS NULL;\n";
+
+/* Migration 19 (src/trace/repo.c note 7,
+ * docs/trace.md "Capture"): fewer b-tree writes per captured event. The
+ * single-column event_id and hash indexes duplicated the UNIQUE
+ * (enterprise_id, event_id) / (enterprise_id, hash) ones, and as hash keys
+ * every insert dirtied a random leaf page of each; lookups by id now go
+ * through the UNIQUE indexes per enterprise. The parent index becomes
+ * partial: only aggregation events have a parent (a tenth of a line's
+ * events), and every query on it names a parent. Indexes only: no data
+ * moves. */
+static const char M19_TRACE_PERF_SQL[] =
+	"DROP INDEX trace_events_event_id_idx;\n"
+	"DROP INDEX trace_events_hash_idx;\n"
+	"DROP INDEX trace_events_parent_idx;\n"
+	"CREATE INDEX trace_events_parent_idx ON trace_events (parent_id, event_time_ms) "
+	"WHERE parent_id IS NOT NULL;\n";
+
+/* Migration 20: the port-to-plant logistics baseline becomes a setting the
+ * park admin edits over the API (src/park/logistics.c, docs/park.md
+ * section 4): each park_settings row records when and by whom it was last
+ * changed (NULL for rows no one has edited; the history is the audit log). */
+static const char M20_PARK_LOGISTICS_SQL[] =
+	"ALTER TABLE park_settings ADD COLUMN updated_at TEXT;\n"
+	"ALTER TABLE park_settings ADD COLUMN updated_by TEXT;\n";
+
 static const struct store__migration migrations[] = {
 	{ 1, "foundation", M1_SQL, M1_SQLITE, M1_PG },
 	{ 2, "desk", M2_DESK_SQL, NULL, NULL },
@@ -720,6 +804,10 @@ static const struct store__migration migrations[] = {
 	{ 14, "desk-perf", M14_DESK_PERF_SQL, NULL, NULL },
 	{ 15, "desk-wechat", M15_DESK_WECHAT_SQL, NULL, NULL },
 	{ 16, "park-share", M16_PARK_SHARE_SQL, NULL, NULL },
+	{ 17, "line-plant", M17_LINE_PLANT_SQL, NULL, NULL },
+	{ 18, "desk-kpi-rollup", DESK_KPI_M18_SQL, DESK_KPI_M18_SQLITE, DESK_KPI_M18_PG },
+	{ 19, "trace-perf-2", M19_TRACE_PERF_SQL, NULL, NULL },
+	{ 20, "park-logistics", M20_PARK_LOGISTICS_SQL, NULL, NULL },
 	/* Append new migrations here: { 2, "name", SQL, SQLITE_SQL, PG_SQL }, */
 };
 

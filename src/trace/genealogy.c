@@ -53,11 +53,30 @@
  *     is one of them) or from an emptying DELETE; either bound beyond the
  *     item's window is clamped to the window, so reading only inside it
  *     loses nothing. IN lists are padded to a few fixed lengths so the
- *     store's prepared-statement cache keeps them. An event's stored
- *     body is parsed only when the event joins the timeline (a chunk reads
- *     rows outside some items' windows; parsing was three quarters of a
- *     unit trace). A recall keeps no timeline, event bodies or edges (it
- *     reports units only).
+ *     store's prepared-statement cache keeps them. A recall keeps no
+ *     timeline, event bodies or edges (it reports units only).
+ *  9. A unit's backward trace stays small (issue 4's 50 ms goal). The
+ *     chunk reads carry no event bodies: the bodies of the events that
+ *     joined the timeline are read once at the end, by primary key
+ *     (walk__bodies), so rows outside an item's window cost no body text.
+ *     And walking backward, a TransformationEvent in which a node other
+ *     than the root is only an input is not applied: it is the lot's
+ *     consumption into other outputs - every other vial filled from the
+ *     batch - which leads forward, to the unit's siblings, gives no
+ *     backward edge and is not the unit's history (note 3's rule for a
+ *     container's other children). A vial late in a 100,000-vial batch
+ *     no longer carries every earlier filling event (550 outputs, ~23 kB
+ *     each) in its timeline. Traced backward itself, the lot still lists
+ *     its consumptions.
+ * 10. A recall probes each container's emptying DELETEs once. Trays are
+ *     reused all through the store, so a chunk's probe (every DELETE of
+ *     its parents inside the chunk's wide window, each checked for
+ *     children) read nearly all of a tray's DELETEs again in every chunk:
+ *     two thirds of a 100,000-unit recall on a 720 k-event store. A
+ *     recall now probes a parent the first time one of its chunks needs
+ *     it, over all time, and keeps what it found for the later chunks (a
+ *     unit's walk keeps the windowed probe: it enters few containers,
+ *     and a probe over all time would read a reused tray's whole life).
  */
 #include "trace_int.h"
 
@@ -204,9 +223,6 @@ struct wev {
 	const char *read_point, *biz_location, *parent;
 	int64_t t;
 	unsigned roles;
-	const char *body;             /* stored JSON text; walks only, NULL in a
-				       * recall. Parsed only when the event joins
-				       * the timeline: most rows read never do */
 };
 
 /* One member of an event: (row, role, id), kept in the order read. */
@@ -241,6 +257,11 @@ struct walk {
 	struct walk_item *q;          /* queue (owned) */
 	size_t qn, qhead, qcap;
 	bool truncated;
+	/* a recall's emptying DELETEs (note 10): parents probed over all
+	 * time, and what they gave (strings interned in strs) */
+	struct smap probed;
+	struct wempty *emp;
+	size_t nemp, empcap;
 };
 
 /* What one chunk read (note 8); everything is released by chunk__free. */
@@ -402,23 +423,18 @@ static void walk__timeline(struct walk *w, const struct wev *ev, const char *nod
 		w->truncated = true;
 		return;
 	}
-	json_t *body = ev->body ? json_loads(ev->body, JSON_DECODE_ANY, NULL) : NULL;
-	if (ev->body && !body)
-		body = json_string(ev->body);
-	json_object_set_new(w->events, ev->row, body ? body : json_null());
+	/* the body is read once the walk is done (walk__bodies, note 9) */
+	json_object_set_new(w->events, ev->row, json_null());
 	pl_time_format(ev->t, tm);
-	json_t *e = json_pack("{s:I, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:s, s:s}",
-			      "time_ms", (json_int_t)ev->t, "time", tm, "event_id", ev->event_id,
+	json_t *e = json_pack("{s:I, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:s, s:s}",
+			      "time_ms", (json_int_t)ev->t, "_row", ev->row, "time", tm,
+			      "event_id", ev->event_id,
 			      "type", walk__jstr(ev->type), "action", walk__jstr(ev->action),
 			      "biz_step", walk__jstr(ev->biz_step),
 			      "disposition", walk__jstr(ev->disposition),
 			      "read_point", walk__jstr(ev->read_point),
 			      "biz_location", walk__jstr(ev->biz_location),
 			      "node", node, "unit", it->unit);
-	/* Inspection verdicts carry their evidence as extension members;
-	 * pass the event's own body so the UI can show images and classes. */
-	if (e && body)
-		json_object_set(e, "event", body);
 	json_array_append_new(w->timeline, e);
 }
 
@@ -471,10 +487,9 @@ static int chunk__events(struct walk *w, struct chunk *ch, size_t from, size_t n
 
 	pl_buf_init(&sql, 64 * 1024);
 	for (int part = 0; part < 2; part++) {
-		pl_buf_printf(&sql, "%sSELECT %s AS node, %s AS role, %s%s FROM %s JOIN trace_events e "
+		pl_buf_printf(&sql, "%sSELECT %s AS node, %s AS role, %s FROM %s JOIN trace_events e "
 			      "ON e.id = x.event_row WHERE %s IN (", part ? " UNION ALL " : "",
 			      part ? "x.epc_class" : "x.epc", "x.role", cols,
-			      w->recall ? "" : ", e.body_json",
 			      part ? "trace_event_qty x" : "trace_event_epcs x",
 			      part ? "x.epc_class" : "x.epc");
 		walk__in(&sql, pn);
@@ -510,10 +525,6 @@ static int chunk__events(struct walk *w, struct chunk *ch, size_t from, size_t n
 		e->biz_location = walk__col(ch->a, r, 10, &oom);
 		e->parent = walk__col(ch->a, r, 11, &oom);
 		if (oom || !e->row || !e->event_id) {
-			rc = PL_ETOOBIG;
-			break;
-		}
-		if (!w->recall && !(e->body = walk__col(ch->a, r, 12, &oom))) {
 			rc = PL_ETOOBIG;
 			break;
 		}
@@ -785,6 +796,12 @@ static void walk__apply(struct walk *w, const struct chunk *ch, const struct wal
 	bool containment = walk__containment(e), add = walk__is(e->action, "ADD");
 	size_t mn = 0, m0 = 0;
 
+	/* note 9: walking back, a lot's other consumptions lead to the unit's
+	 * siblings; they are neither its chain nor its history */
+	if (w->dir == TRACE_WALK_BACKWARD && !it->root &&
+	    walk__is(e->type, "TransformationEvent") && (e->roles & R_INPUT) &&
+	    !(e->roles & R_OUTPUT))
+		return;
 	walk__timeline(w, e, it->node, it, ui);
 	if (containment && (e->roles & R_CHILD) && e->parent && add) {
 		int64_t until = chunk__until(ch, k, j, true);
@@ -835,6 +852,44 @@ static void chunk__free(struct chunk *ch)
 	free(ch->nodes);
 	json_decref(ch->nidx);
 	pl_arena_free(ch->a);
+}
+
+/* A recall probes each parent's emptying DELETEs once, over all time
+ * (note 10): parents already probed leave need_par, the others are probed
+ * over (-inf, +inf). */
+static void walk__emp_filter(struct walk *w, json_t *need_par)
+{
+	const char *key;
+	json_t *v;
+	void *tmp;
+
+	json_object_foreach_safe(need_par, tmp, key, v) {
+		bool added;
+		smap_put(&w->probed, key, strlen(key), 0, &added);
+		if (!added) {
+			json_object_del(need_par, key);
+			continue;
+		}
+		json_array_set_new(v, 0, json_integer(WALK_NINF));
+		json_array_set_new(v, 1, json_integer(WALK_INF));
+	}
+}
+
+/* Keeps what this chunk's probe found in w->emp and gives the chunk every
+ * emptying DELETE the recall has found so far (note 10). */
+static void walk__emp_keep(struct walk *w, struct chunk *ch)
+{
+	for (size_t i = 0; i < ch->nemp; i++) {
+		w->emp = walk__grow(w->emp, &w->empcap, w->nemp, sizeof(*w->emp));
+		w->emp[w->nemp++] = (struct wempty){ walk__intern(w, NULL, ch->emp[i].parent),
+						     walk__intern(w, NULL, ch->emp[i].type),
+						     ch->emp[i].t };
+	}
+	free(ch->emp);
+	ch->emp = pl_calloc(w->nemp ? w->nemp : 1, sizeof(*ch->emp));
+	if (w->nemp)
+		memcpy(ch->emp, w->emp, w->nemp * sizeof(*ch->emp));
+	ch->nemp = ch->empcap = w->nemp;
 }
 
 /* Processes queue items [from, to) (note 8): reads, then items in order. */
@@ -892,11 +947,15 @@ static int walk__chunk(struct walk *w, size_t from, size_t to)
 			}
 		}
 	}
+	if (w->recall)
+		walk__emp_filter(w, need_par);
 	rc = chunk__members(w, &ch, need_rows);
 	if (rc == 0)
 		rc = chunk__empties(w, &ch, need_par);
 	if (rc)
 		goto out;
+	if (w->recall)
+		walk__emp_keep(w, &ch);
 	if (ch.nmem)
 		qsort(ch.mem, ch.nmem, sizeof(*ch.mem), walk__cmp_mem);
 	if (ch.nemp)
@@ -929,6 +988,57 @@ static int walk__cmp_time(const void *a, const void *b)
 	int64_t x = json_integer_value(json_object_get(*(json_t *const *)a, "time_ms"));
 	int64_t y = json_integer_value(json_object_get(*(json_t *const *)b, "time_ms"));
 	return x < y ? -1 : x > y;
+}
+
+/* Reads the stored bodies of the events on the timeline (note 9), WALK_BATCH
+ * rows a query by primary key (the rows were read through the tenant filter
+ * already), into w->events and each timeline entry's "event". */
+static int walk__bodies(struct walk *w)
+{
+	size_t n = json_object_size(w->events), k = 0, i;
+	const char **rows = pl_calloc(n ? n : 1, sizeof(*rows));
+	struct store_param *p = pl_calloc(WALK_BATCH, sizeof(*p));
+	struct pl_buf sql;
+	const char *key;
+	json_t *v, *e;
+	int rc = 0;
+
+	json_object_foreach(w->events, key, v)
+		rows[k++] = key;
+	pl_buf_init(&sql, 16 * 1024);
+	for (size_t from = 0; from < n && rc == 0; from += WALK_BATCH) {
+		size_t m = n - from < WALK_BATCH ? n - from : WALK_BATCH, pn = walk__pad(m);
+		struct store_rows *r = NULL;
+		pl_buf_clear(&sql);
+		pl_buf_puts(&sql, "SELECT id, body_json FROM trace_events WHERE id IN (");
+		walk__in(&sql, pn);
+		pl_buf_puts(&sql, ")");
+		for (size_t j = 0; j < pn; j++)
+			p[j] = SP_TEXT(rows[from + (j < m ? j : m - 1)]);
+		rc = sql.data ? store_query(w->c, sql.data, p, pn, &r) : PL_ETOOBIG;
+		while (rc == 0 && (rc = store_rows_next(r)) == 1) {
+			const char *text = store_rows_text(r, 1);
+			json_t *body = json_loads(text, JSON_DECODE_ANY, NULL);
+			rc = 0;
+			json_object_set_new(w->events, store_rows_text(r, 0),
+					    body ? body : json_string(text));
+		}
+		rc = rc == 0 ? 0 : PL_EDB;
+		store_rows_free(r);
+	}
+	/* Inspection verdicts carry their evidence as extension members;
+	 * each entry carries its event's body so the UI can show images and
+	 * classes. */
+	json_array_foreach(w->timeline, i, e) {
+		json_t *body = json_object_get(w->events, pl_json_str(e, "_row"));
+		if (body && !json_is_null(body))
+			json_object_set(e, "event", body);
+		json_object_del(e, "_row");
+	}
+	pl_buf_release(&sql);
+	free(p);
+	free(rows);
+	return rc;
 }
 
 /* Runs the walk from code; on success w holds the graph. */
@@ -989,6 +1099,8 @@ static int walk__run(struct walk *w, struct store_conn *c, const char *tenant,
 	 * unit record (every event read updates one) */
 	if (recall ? w->units.n == 0 : json_object_size(w->events) == 0)
 		return PL_ENOTFOUND;
+	if (!recall && (rc = walk__bodies(w)) != 0)
+		return rc;
 	/* Timeline in time order; the sort key is internal. */
 	size_t n = json_array_size(w->timeline);
 	json_t **v = pl_calloc(n ? n : 1, sizeof(*v));
@@ -1020,6 +1132,8 @@ static void walk__release(struct walk *w)
 	smap_free(&w->units);
 	smap_free(&w->strs);
 	smap_free(&w->visited);
+	smap_free(&w->probed);
+	free(w->emp);
 	free(w->unit);
 }
 

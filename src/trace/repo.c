@@ -35,6 +35,13 @@
  *     serialised. Member rows go in as multi-row INSERTs (16, 4, 1 rows
  *     per statement: three cached texts per table), a tray's ADD of ten
  *     vials being one statement instead of eleven.
+ *  7. Indexes cost more than rows (migration 19, docs/benchmarks.md): an
+ *     event's hash (and its eventID, which is the hash when the document
+ *     gives none) is a random key, so each index on it dirties a random
+ *     leaf page per event and the WAL carries every such page. Only the
+ *     UNIQUE (enterprise_id, ...) pairs remain, and lookups by eventID or
+ *     hash (trace_repo_event_get, EQ_eventID) probe them once per
+ *     enterprise through "enterprise_id IN (SELECT id FROM enterprises)".
  */
 #include "trace_int.h"
 
@@ -623,6 +630,8 @@ static void repo__where(struct repo_sql *s, const char *tenant, const struct tra
 	repo__in(s, "e.read_point", &q->eq_read_point);
 	repo__in(s, "e.biz_location", &q->eq_biz_location);
 	repo__in(s, "e.transformation_id", &q->eq_transformation_id);
+	if (q->eq_event_id.n) /* through UNIQUE (enterprise_id, event_id): note 7 */
+		pl_buf_puts(&s->sql, " AND e.enterprise_id IN (SELECT id FROM enterprises)");
 	repo__in(s, "e.event_id", &q->eq_event_id);
 	repo__in(s, "e.parent_id", &q->match_parent_id);
 	repo__exists(s, "trace_event_epcs", "epc", "'epc','child'", &q->match_epc);
@@ -809,33 +818,61 @@ static bool repo__is_hex64(const char *s)
 	return n == 64;
 }
 
+/* One lookup of trace_repo_event_get: col is "event_id" or "hash"
+ * (trusted). Goes through UNIQUE (enterprise_id, col) one enterprise at a
+ * time (note 7: there is no single-column index). */
+static int repo__event_by(struct store_conn *c, const char *tenant, const char *col,
+			  const char *value, json_t **row)
+{
+	char sql[512];
+	struct store_param p[] = { SP_TEXT(value), TRACE__VISIBLE_P(tenant) };
+	int rc;
+
+	*row = NULL;
+	pl_fmt(sql, sizeof(sql), "SELECT e.id, e.body_json, e.context_json AS context_text "
+	       "FROM trace_events e WHERE e.enterprise_id IN (SELECT id FROM enterprises) AND "
+	       "e.%s = ? AND " TRACE__VISIBLE_SQL " ORDER BY e.id LIMIT 1", col);
+	rc = store_query_one(c, sql, p, STORE_NP(p), row);
+	return rc == PL_ENOTFOUND ? 0 : rc;
+}
+
 int trace_repo_event_get(struct store_conn *c, const char *tenant, const char *event_id,
 			 json_t **event, json_t **contexts)
 {
 	char hash[TRACE_HASH_STRLEN];
-	json_t *row = NULL;
+	json_t *row = NULL, *by_hash = NULL;
 	int rc;
 
 	*event = NULL;
 	if (contexts)
 		*contexts = NULL;
-	if (repo__is_hex64(event_id))
+	/* the eventID as given, else (64 hex digits) the CBV hash it names;
+	 * both match: the lower row id wins, as one OR query gave */
+	rc = repo__event_by(c, tenant, "event_id", event_id, &row);
+	if (rc == 0 && repo__is_hex64(event_id)) {
 		pl_fmt(hash, sizeof(hash), "ni:///sha-256;%s?ver=CBV2.0", event_id);
-	else
-		pl_strlcpy(hash, "", sizeof(hash));
-	struct store_param p[] = { SP_TEXT(event_id), SP_TEXT(hash), TRACE__VISIBLE_P(tenant) };
-	rc = store_query_one(c, "SELECT e.body_json, e.context_json AS context_text FROM trace_events e WHERE "
-				"(e.event_id = ? OR e.hash = ?) AND " TRACE__VISIBLE_SQL " "
-				"ORDER BY e.id LIMIT 1", p, STORE_NP(p), &row);
+		rc = repo__event_by(c, tenant, "hash", hash, &by_hash);
+		if (rc == 0 && by_hash &&
+		    (!row || strcmp(pl_json_str(by_hash, "id"), pl_json_str(row, "id")) < 0)) {
+			json_decref(row);
+			row = by_hash;
+			by_hash = NULL;
+		}
+	}
+	if (rc == 0 && !row)
+		rc = PL_ENOTFOUND;
 	if (rc)
-		return rc;
+		goto out;
 	*event = json_incref(json_object_get(row, "body_json"));
 	if (contexts) {
 		*contexts = json_array();
 		repo__context_merge(*contexts, pl_json_str(row, "context_text"));
 	}
+	rc = *event ? 0 : PL_EINTERNAL;
+out:
+	json_decref(by_hash);
 	json_decref(row);
-	return *event ? 0 : PL_EINTERNAL;
+	return rc;
 }
 
 int trace_repo_event_types(struct store_conn *c, const char *tenant, json_t **out)

@@ -378,4 +378,69 @@ int vis_plot_knapp_png(const char *path, const double *p_machine, const double *
 		       size_t n, double zone);
 int vis_plot_pod_png(const char *path, const struct vis_eval *e);
 
+/* ------------------------------------------------------- live cameras
+ * GigE Vision / USB3 Vision cameras through Aravis 0.8 (src/vision/
+ * camera.c): open a camera by its Aravis id (or the first one found), fix
+ * it to Mono8 at the product's frame size, and grab frames into the
+ * caller's 8-bit grey planes with a bounded wait per frame.
+ *
+ * Aravis keeps one process-wide list of interfaces and devices. All calls
+ * that touch it (listing, opening) go through a struct vis_cam_sys, whose
+ * mutex serialises them; make one per process (main), share it between
+ * threads, and call vis_cam_shutdown() (arv_shutdown) once, at process
+ * exit, after every camera and the sys are freed. An open struct vis_cam
+ * is used by one thread at a time (its own stream and buffers); different
+ * cameras may grab from different threads at once. */
+#define VIS_CAM_LIST_MAX 64 /* cameras vis_cam_list reports */
+#define VIS_CAM_ID_LEN 128  /* bytes of an Aravis device id, with the NUL */
+struct vis_cam_info {
+	char id[VIS_CAM_ID_LEN];   /* what vis_cam_open takes, e.g. "Aravis-Fake-GV01" */
+	char vendor[64], model[64], serial[64];
+	char address[64];          /* IP for GigE Vision, bus path for USB */
+	char protocol[16];         /* "GigEVision", "USB3Vision", "Fake" */
+};
+struct vis_cam_params {
+	uint32_t width, height;    /* region from the sensor's top left; 0: keep */
+	double exposure_us;        /* > 0: fixed exposure (auto off); 0: keep */
+	unsigned buffers;          /* stream buffers, 2..64; 0: 8 */
+};
+struct vis_cam_sys;
+struct vis_cam;
+struct vis_cam_sys *vis_cam_sys_new(void);
+void vis_cam_sys_free(struct vis_cam_sys *sys);
+/* arv_shutdown(): frees Aravis's interface list. Process exit only. */
+void vis_cam_shutdown(void);
+/* Enables Aravis's in-process "Fake" interface (ids "Fake_1"...), for
+ * tests without a network camera. */
+void vis_cam_enable_fake(struct vis_cam_sys *sys);
+/* Discovers cameras (GigE discovery waits about a second) and fills
+ * out[0..*n), at most max (<= VIS_CAM_LIST_MAX). Always 0. */
+int vis_cam_list(struct vis_cam_sys *sys, struct vis_cam_info *out, size_t max, size_t *n);
+/* Opens camera id (NULL or "": the first one found), sets Mono8 (refused
+ * with PL_EUNSUPPORTED when the camera does not offer it), the region and
+ * exposure of p (PL_EINVAL with the camera's bounds when outside them, or
+ * when the camera rounds them to other values), and creates its stream.
+ * Errors: PL_ENOTFOUND (no such camera), PL_EUNSUPPORTED, PL_EINVAL,
+ * PL_EIO (the camera did not answer). why gets a sentence. On success the
+ * caller owns *out (vis_cam_close). */
+int vis_cam_open(struct vis_cam_sys *sys, const char *id, const struct vis_cam_params *p,
+		 struct vis_cam **out, char *why, size_t whysz);
+/* The open camera's id and frame size. */
+const char *vis_cam_id(const struct vis_cam *c);
+void vis_cam_size(const struct vis_cam *c, uint32_t *w, uint32_t *h);
+/* Starts acquisition, copies the next n complete frames into frames[0..n)
+ * (each allocated by the caller at the camera's size, any stride >= w),
+ * stops acquisition and drops frames left over, so each call sees fresh
+ * frames. Waits at most timeout_ms (1..60000) for each frame. frame_ids
+ * (may be NULL) gets each frame's camera counter. Errors, with why naming
+ * the frame: PL_ETIMEOUT (no frame in time), PL_EIO (incomplete buffer:
+ * missing packets, size mismatch, aborted ...), PL_EUNSUPPORTED (a frame
+ * came in another pixel format than Mono8), PL_EINVAL (a frame or a plane
+ * of another size, or bad arguments). On error the planes' contents are
+ * unspecified and acquisition is stopped. */
+int vis_cam_grab(struct vis_cam *c, struct vis_image *frames, size_t n, unsigned timeout_ms,
+		 uint64_t *frame_ids, char *why, size_t whysz);
+/* Stops acquisition and frees the stream, buffers and camera. NULL ok. */
+void vis_cam_close(struct vis_cam *c);
+
 #endif /* PL_VISION_H */

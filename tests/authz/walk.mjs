@@ -201,6 +201,14 @@ async function main() {
       if (r.status !== 201) throw new Error(`green project create: ${r.status} ${r.text}`);
       GP[e] = r.json.id;
     }
+    // park: each demo enterprise's production-sharing switch as it is, so
+    // the walk's PUTs write back the same value and change nothing.
+    const SHARE = {};
+    for (const e of [E1, E2]) {
+      const r = await req('GET', `/api/v1/park/enterprises/${e}/sharing`, { cookie: admin.cookie });
+      if (r.status !== 200) throw new Error(`park sharing read: ${r.status} ${r.text}`);
+      SHARE[e] = r.json.share_production;
+    }
     const adminBearer = async (role, ent, name = 'walk') => {
       const r = await req('POST', '/api/v1/tokens', { cookie: admin.cookie, csrf: admin.csrf,
         body: { name, role, ...(ent ? { enterprise_id: ent } : {}) } });
@@ -287,6 +295,22 @@ async function main() {
       'POST /api/v1/park/introductions': (c) => ['own', 'other'].map((target) => ({ target, bodyRef: true,
         body: { buyer_id: target === 'own' ? c.own : c.other, supplier_id: target === 'own' ? c.other : c.own,
           note: 'authz walk' } })),
+      // park: an enterprise's registry profile and its sharing switch by id
+      // in the path: the own enterprise (or an assigned one) 200, another
+      // 404 exactly like a missing one; the PUT writes back the value read
+      // above, so the walk leaves the demo as it was.
+      'GET /api/v1/park/enterprises/{id}': (c) => [{ target: 'own', id: c.own },
+        { target: 'other', id: c.other }],
+      'GET /api/v1/park/enterprises/{id}/sharing': (c) => [{ target: 'own', id: c.own },
+        { target: 'other', id: c.other }],
+      'PUT /api/v1/park/enterprises/{id}/sharing': (c) => ['own', 'other'].map((target) => {
+        const id = target === 'own' ? c.own : c.other;
+        return { target, id, body: { share_production: SHARE[id] } };
+      }),
+      // park: the logistics baseline is park-wide, so it belongs to no
+      // caller's enterprise: 'other' (scope any 2xx, own 404, deny 403);
+      // 30 is the demo's value, written back unchanged
+      'PUT /api/v1/park/logistics/baseline': () => [{ target: 'other', body: { baseline_days: 30 } }],
       // desk-wechat: the callback is public and the walk's daemon has no
       // wechat_token, so everyone (anonymous too) gets the 503, never 401/403;
       // a binding names its enterprise in the body (another's is 404)

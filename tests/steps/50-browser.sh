@@ -26,6 +26,9 @@ out=$(mktemp)
   tests/api.test.mjs tests/browser.test.mjs tests/desk.test.mjs tests/trace.test.mjs \
   tests/line.test.mjs tests/green.test.mjs tests/desk-flow.test.mjs \
   tests/park.test.mjs \
+  tests/park-logistics.test.mjs \
+  tests/plant.test.mjs \
+  tests/desk-ui.test.mjs \
   tests/desk-kpi.test.mjs) >"$out" 2>&1
 rc=$?
 p=$(sed -n 's/^# pass \([0-9][0-9]*\)$/\1/p' "$out" | tail -1)

@@ -7,6 +7,7 @@
 #               against the sanitizer-built daemon,
 #   asan-line   the Sparkplug ingest test (35-line.sh) against it,
 #   asan-inspect-node  the inspection node test (36-inspect-node.sh),
+#   asan-inspect-camera  the node on a fake GigE camera (37-inspect-camera.sh),
 #   asan-wechat the WeChat callback test (63-wechat.sh),
 #   asan-report one failure per sanitizer report the daemon wrote.
 # Unit tests report on stderr, where 20-unit.sh counts them as failures.
@@ -47,6 +48,9 @@ BIN=build/asan/parkline bash tests/steps/35-line.sh asan-line || rc=1
 
 # The line-side inspection node and its spool against it.
 BIN=build/asan/parkline bash tests/steps/36-inspect-node.sh asan-inspect-node || rc=1
+
+# The node fed by Aravis's fake GigE camera on loopback (37-inspect-camera.sh).
+BIN=build/asan/parkline bash tests/steps/37-inspect-camera.sh asan-inspect-camera || rc=1
 
 # The WeChat callback (signatures, AES, dedupe) against it.
 BIN=build/asan/parkline bash tests/steps/63-wechat.sh asan-wechat || rc=1

@@ -162,5 +162,26 @@ for m in $modes; do
   esac
 done
 
+# park-story: the same story in headless Chromium (web/tests/demo-story.test.mjs
+# starts its own scripts/run-demo.sh on a free port and stops it): desk,
+# control room, a reject with its image, a trace to the raw lot, the park's
+# figures, screenshots docs/screenshots/demo-*.png. PL_DEMO_STORY=0 skips it.
+if [ "${PL_DEMO_STORY:-1}" != 0 ]; then
+  if scripts/web-build.sh; then
+    sout=$( (cd web && node --test tests/demo-story.test.mjs) 2>&1 ); src=$?
+    sp=$(printf '%s\n' "$sout" | sed -n 's/^# pass \([0-9][0-9]*\)$/\1/p' | tail -1)
+    sf=$(printf '%s\n' "$sout" | sed -n 's/^# fail \([0-9][0-9]*\)$/\1/p' | tail -1)
+    [ -n "$sp" ] || sp=0; [ -n "$sf" ] || sf=1
+    if [ "$src" != 0 ] && [ "$sf" = 0 ]; then sf=1; fi
+    echo "   story (Chromium): $sp passed, $sf failed"
+    if [ "$sf" != 0 ]; then
+      printf '%s\n' "$sout" | grep -n -A12 '^ *not ok' | grep -v duration_ms | head -60
+    fi
+    pass=$((pass + sp)); fail=$((fail + sf))
+  else
+    bad "story: web build failed"
+  fi
+fi
+
 echo "$pass $fail demo" >>"$PL_TALLY"
 [ "$fail" = 0 ]

@@ -7,6 +7,8 @@ export const AREAS = [
   { name: 'desk', crumb: 'nav.desk', icon: 'Service' },
   { name: 'trace', crumb: 'nav.trace', icon: 'Connection' },
   { name: 'line', crumb: 'nav.line', icon: 'Monitor' },
+  // line-plant: the ISA-95 plant model (line.read: no department staff)
+  { name: 'plant', crumb: 'nav.plant', icon: 'Connection', roles: ['park_admin', 'specialist', 'enterprise', 'auditor'] },
   { name: 'park', crumb: 'nav.park', icon: 'OfficeBuilding' },
   { name: 'system', crumb: 'nav.system', icon: 'Setting', roles: ['park_admin'] },
 ]

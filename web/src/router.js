@@ -14,11 +14,13 @@ import DeskView from './views/desk/DeskView.vue'
 import TraceView from './views/trace/TraceView.vue'
 import LineView from './views/line/LineView.vue'
 import ParkView from './views/park/ParkView.vue'
+import PlantView from './views/plant/PlantView.vue' // line-plant: the ISA-95 plant model
 import EnterpriseProfile from './views/park/EnterpriseProfile.vue'
 import { AREAS, safeRedirect } from './nav.js'
 
 // Areas whose pages exist; the others still show the placeholder.
 const AREA_VIEWS = { desk: DeskView, trace: TraceView, line: LineView, park: ParkView }
+AREA_VIEWS.plant = PlantView // line-plant
 
 export function createAppRouter({ session, api }) {
   const router = createRouter({

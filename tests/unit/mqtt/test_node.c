@@ -161,11 +161,27 @@ static void run(const char *name, const struct step *steps)
 		cr_expect_eq(v.stale, s->stale, "%s step %d [%s]: stale %d", name, i, s->tck, v.stale);
 		if (v.cause != MQTT_SP_C_OK)
 			cr_expect_neq(v.detail[0], '\0', "%s step %d: no detail", name, i);
-		/* Every applied DATA metric resolves to its birth's name. */
+		/* Every applied DATA metric resolves to its birth's name, and
+		 * an applied DATA verdict carries exactly that resolution and
+		 * the converted value (one resolution per metric); every other
+		 * verdict carries none. */
+		bool data = v.apply && (s->type == MQTT_SP_NDATA || s->type == MQTT_SP_DDATA);
+		cr_expect_eq(v.bindings != NULL, data, "%s step %d: bindings", name, i);
+		cr_expect_eq(v.values != NULL, data, "%s step %d: values", name, i);
 		for (size_t k = 0; v.apply && k < p.n_metrics; k++) {
 			struct mqtt_sp_binding b;
+			struct mqtt_sp_value val;
 			cr_expect_eq(mqtt_sp_node_resolve(node, t.device, &p.metrics[k], &b), 0,
 				     "%s step %d metric %zu", name, i, k);
+			if (!data)
+				continue;
+			cr_expect(v.bindings[k].name == b.name && v.bindings[k].device == b.device &&
+				  v.bindings[k].datatype == b.datatype && v.bindings[k].index == b.index,
+				  "%s step %d metric %zu: binding", name, i, k);
+			cr_assert_eq(mqtt_sp_value_from_raw(b.datatype, &p.metrics[k].raw, &val), 0);
+			cr_expect(v.values[k].kind == val.kind && v.values[k].i == val.i &&
+				  v.values[k].u == val.u && v.values[k].d == val.d,
+				  "%s step %d metric %zu: value", name, i, k);
 		}
 	}
 	mqtt_sp_node_free(node);

@@ -162,6 +162,66 @@ TENV_TEST(genealogy, tray_reuse_is_time_bounded)
 	env_close(&e);
 }
 
+/* Note 9: walking back from a vial, the batch lot's other fillings (its
+ * consumption into sibling vials, before and after the vial's own) stay
+ * off the timeline, while the lot traced back as the root lists them; and
+ * every timeline entry carries its event's body, read after the walk. */
+TENV_TEST(genealogy, backward_skips_a_lots_other_consumptions)
+{
+	struct env e;
+	struct pl_buf b;
+	struct trace_errors errs;
+	json_t *job = NULL;
+	env_story(&e, d);
+	pl_buf_init(&b, 1 << 20);
+	pl_buf_puts(&b, "{\"@context\":[\"https://ref.gs1.org/standards/epcis/epcis-context.jsonld\"],"
+		    "\"type\":\"EPCISDocument\",\"schemaVersion\":\"2.0\",\"creationDate\":"
+		    "\"2026-03-01T12:00:00Z\",\"epcisBody\":{\"eventList\":[");
+	pl_buf_puts(&b, EV("TransformationEvent", "", "07:30", "\"inputQuantityList\":[{\"epcClass\":\""
+		    LOT_L "\",\"quantity\":1}],\"outputEPCList\":"));
+	b.len--;
+	vials(&b, 31, 40);
+	pl_buf_puts(&b, "},");
+	pl_buf_puts(&b, EV("TransformationEvent", "", "10:00", "\"inputQuantityList\":[{\"epcClass\":\""
+		    LOT_L "\",\"quantity\":1}],\"outputEPCList\":"));
+	b.len--;
+	vials(&b, 41, 50);
+	pl_buf_puts(&b, "}]}}");
+	trace_errors_init(&errs);
+	cr_assert_eq(trace_repo_capture(e.t.c, e.ent[0], "test", b.data, b.len, false, &errs, &job), 0);
+	cr_assert(json_is_true(json_object_get(job, "success")));
+	json_decref(job);
+	trace_errors_release(&errs);
+	pl_buf_release(&b);
+
+	static const struct { const char *code; size_t fillings; } cases[] = {
+		{ VIAL "1", 1 },  /* its own filling only */
+		{ VIAL "35", 1 },
+		{ LOT_L, 3 },     /* the root: all three */
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		json_t *w = NULL;
+		size_t fillings = 0;
+		cr_assert_eq(trace_walk(e.t.c, NULL, cases[i].code, TRACE_WALK_BACKWARD, &w), 0);
+		const json_t *tl = json_object_get(w, "timeline");
+		for (size_t k = 0; k < json_array_size(tl); k++) {
+			const json_t *en = json_array_get(tl, k), *body = json_object_get(en, "event");
+			cr_assert(json_is_object(body), "%s: entry %zu has no body", cases[i].code, k);
+			cr_expect_str_eq(pl_json_str(body, "eventID"), pl_json_str(en, "event_id"));
+			cr_expect_null(json_object_get(en, "_row"));
+			if (json_object_get(body, "outputEPCList"))
+				fillings++;
+		}
+		cr_expect_eq(fillings, cases[i].fillings, "%s: %zu fillings on the timeline",
+			     cases[i].code, fillings);
+		cr_expect_eq(json_array_size(json_object_get(w, "events")), json_array_size(tl),
+			     "%s: events and timeline differ", cases[i].code);
+		cr_assert(has_node(w, LOT_R), "%s: the raw lot is reached", cases[i].code);
+		json_decref(w);
+	}
+	env_close(&e);
+}
+
 TENV_TEST(genealogy, forward_and_recall)
 {
 	struct env e;

@@ -188,6 +188,81 @@ TENV_TEST_OPTS(repo, examples_capture_and_read_back, .timeout = 300)
 
 /* ------------------------------------------------------------ the rules */
 
+/* Migration 19 dropped the single-column event_id and hash indexes: an
+ * event is still found by its eventID and by the 64 hex digits of its CBV
+ * hash, only by those who may see it, and EQ_eventID still selects it. */
+TENV_TEST(repo, event_found_by_id_and_hash_through_unique_indexes)
+{
+	struct env e;
+	char ev[512], hash[TRACE_HASH_STRLEN];
+	env_open(&e, d);
+	pl_fmt(ev, sizeof(ev), "[{\"type\":\"ObjectEvent\",\"eventID\":\"urn:uuid:0c7d1a52-"
+	       "4f2e-4a77-9d2a-1b0c7e0f1901\",\"action\":\"OBSERVE\",\"eventTime\":"
+	       "\"2026-01-01T10:00:00Z\",\"eventTimeZoneOffset\":\"+00:00\",\"epcList\":"
+	       "[\"urn:epc:id:sgtin:0614141.107346.1901\"]}]");
+	char *doc = doc_of(ev), *plain = obs(1902, 3), *doc2 = doc_of(plain);
+	json_t *j = capture(&e, e.ent[0], doc), *j2 = capture(&e, e.ent[0], doc2);
+	json_t *stored = NULL;
+	cr_assert_eq(trace_repo_event_get(e.t.c, e.ent[0], "urn:uuid:0c7d1a52-4f2e-4a77-9d2a-"
+					  "1b0c7e0f1901", &stored, NULL), 0);
+	/* the digest of the stored event's hash (it has an eventID of its own) */
+	json_t *one = json_loads(ev, 0, NULL);
+	json_t *ctx = json_pack("[s]", "https://ref.gs1.org/standards/epcis/epcis-context.jsonld");
+	cr_assert_eq(trace_event_hash(json_array_get(one, 0), ctx, hash), 0);
+	char hex[65];
+	const char *semi = strchr(hash, ';');
+	cr_assert_not_null(semi);
+	pl_strlcpy(hex, semi + 1, sizeof(hex));
+	struct { const char *id; const char *tenant; int want; const char *event_id; } cases[] = {
+		{ "urn:uuid:0c7d1a52-4f2e-4a77-9d2a-1b0c7e0f1901", NULL, 0,
+		  "urn:uuid:0c7d1a52-4f2e-4a77-9d2a-1b0c7e0f1901" },
+		{ hex, e.ent[0], 0, "urn:uuid:0c7d1a52-4f2e-4a77-9d2a-1b0c7e0f1901" },
+		{ hex, NULL, 0, "urn:uuid:0c7d1a52-4f2e-4a77-9d2a-1b0c7e0f1901" },
+		{ hex, e.ent[1], PL_ENOTFOUND, NULL },
+		{ "urn:uuid:0c7d1a52-4f2e-4a77-9d2a-1b0c7e0f1901", e.ent[1], PL_ENOTFOUND, NULL },
+		{ "urn:uuid:0c7d1a52-4f2e-4a77-9d2a-1b0c7e0f1999", NULL, PL_ENOTFOUND, NULL },
+		{ "0000000000000000000000000000000000000000000000000000000000000000", NULL,
+		  PL_ENOTFOUND, NULL },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		json_t *got = NULL;
+		int rc = trace_repo_event_get(e.t.c, cases[i].tenant, cases[i].id, &got, NULL);
+		cr_expect_eq(rc, cases[i].want, "case %zu: %s", i, pl_strerror(rc));
+		if (cases[i].event_id && got)
+			cr_expect_str_eq(pl_json_str(got, "eventID"), cases[i].event_id, "case %zu", i);
+		json_decref(got);
+	}
+	/* EQ_eventID: the owner sees it, the other enterprise does not */
+	struct trace_query q;
+	struct trace_query_error qerr;
+	struct trace_query_param qp = { "EQ_eventID",
+					"urn:uuid:0c7d1a52-4f2e-4a77-9d2a-1b0c7e0f1901" };
+	unsigned char key[TRACE_TOKEN_KEY_BYTES];
+	char tok[TRACE_TOKEN_MAX];
+	json_t *events = NULL, *contexts = NULL;
+	cr_assert_eq(trace_repo_token_key(e.t.c, key), 0);
+	struct pl_arena *a = pl_arena_new(1 << 20);
+	cr_assert_eq(trace_query_parse(&qp, 1, key, a, &q, &qerr), 0, "%s", qerr.text);
+	cr_assert_eq(trace_repo_query(e.t.c, e.ent[0], &q, key, a, &events, &contexts, tok), 0);
+	cr_expect_eq(json_array_size(events), 1);
+	json_decref(events);
+	json_decref(contexts);
+	cr_assert_eq(trace_repo_query(e.t.c, e.ent[1], &q, key, a, &events, &contexts, tok), 0);
+	cr_expect_eq(json_array_size(events), 0, "another enterprise's event by EQ_eventID");
+	json_decref(events);
+	json_decref(contexts);
+	pl_arena_free(a);
+	json_decref(ctx);
+	json_decref(one);
+	json_decref(stored);
+	json_decref(j);
+	json_decref(j2);
+	free(doc);
+	free(doc2);
+	free(plain);
+	env_close(&e);
+}
+
 TENV_TEST(repo, duplicate_capture_stores_once)
 {
 	struct env e;

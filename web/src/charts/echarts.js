@@ -3,10 +3,13 @@
 // chart types and components we draw: adding a chart type means adding it
 // here.
 import * as echarts from 'echarts/core'
-import { BarChart, GraphChart, LineChart } from 'echarts/charts'
-import { GridComponent, LegendComponent, TooltipComponent } from 'echarts/components'
+import { BarChart, CustomChart, GraphChart, LineChart } from 'echarts/charts'
+import { AriaComponent, GridComponent, LegendComponent, MarkLineComponent, TooltipComponent } from 'echarts/components'
 import { CanvasRenderer } from 'echarts/renderers'
 
-echarts.use([BarChart, GraphChart, LineChart, GridComponent, LegendComponent, TooltipComponent, CanvasRenderer])
+// CustomChart, MarkLineComponent and AriaComponent: the green channel's
+// Gantt chart (views/desk/GreenGantt.vue)
+echarts.use([BarChart, CustomChart, GraphChart, LineChart, AriaComponent, GridComponent, LegendComponent,
+  MarkLineComponent, TooltipComponent, CanvasRenderer])
 
 export default echarts

@@ -53,6 +53,7 @@ MODS_fuzz_park_csv      := core park
 MODS_fuzz_vis_decode    := core vision
 MODS_fuzz_vis_config    := core vision
 MODS_fuzz_anomaly_model := core vision
+MODS_fuzz_vis_golden    := core vision
 
 TARGETS := $(basename $(notdir $(wildcard fuzz/fuzz_*.c)))
 

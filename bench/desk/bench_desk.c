@@ -14,7 +14,9 @@
  *   kpi-month    the KPI report by month over the last 12 months
  *                (desk_report_kpi, group=month), as the park admin;
  *   kpi-1month   the KPI report of one month by specialist, as the admin;
- *   kpi-own      one specialist's own monthly report over 12 months;
+ *   kpi-own      one specialist's own monthly report over 12 months
+ *                (kpi-month and kpi-own take their as_of correction from
+ *                migration 21's counts per due day, kpi-1month live);
  *   *-scan       each report again by the reference scan
  *                (desk_report_kpi_scan: what the report ran before the
  *                rollup of migration 18), on the same data and as_of; the

@@ -6,6 +6,8 @@
  *   parkline inspect eval DIR            a simulated set -> accuracy report
  *   parkline inspect eval --simulate N   the same, rendered in memory
  *   parkline inspect knapp --units N     Knapp-style re-inspection report
+ *   parkline inspect golden --simulate N --model FILE   learn a golden model
+ *   parkline inspect golden --good DIR --model FILE     ... from good units
  *   parkline inspect cameras             cameras Aravis sees (inspect_cam.c)
  *
  * A unit directory holds vVV-fF.png (or .jpg / .pgm) for every view VV and
@@ -40,6 +42,8 @@ static const char inspect_usage[] =
 	"       parkline inspect eval DIR [--report OUT.md] [--jobs N] [--verbose]\n"
 	"       parkline inspect eval --simulate N [--seed S] [--defect-rate R] [sim options]\n"
 	"       parkline inspect knapp --units N [--passes P] [--seed S] [--report OUT.md] [sim options]\n"
+	"       parkline inspect golden (--simulate N [--seed S] [sim options] | --good DIR)\n"
+	"                               --model FILE [--k K]\n"
 	"       parkline inspect run --inbox DIR --spool DIR --out DIR --url URL  (see inspect run --help)\n"
 	"       parkline inspect run --camera ID[,ID...] --inbox DIR ...  the node fed by cameras (Aravis)\n"
 	"       parkline inspect cameras [--fake]  lists the GigE Vision / USB3 Vision cameras Aravis sees\n"
@@ -55,13 +59,26 @@ static const char inspect_usage[] =
 	"       the machine's reject-zone efficiency. With --report OUT.md it also\n"
 	"       writes OUT-knapp.png and OUT-pod.png (plots) and links them.\n"
 	"\n"
+	"golden learns the static appearance of good units per view (mean and\n"
+	"       spread of the body in container coordinates) from N good simulated\n"
+	"       units or every unit-*/ of DIR (all taken as good) and writes it to\n"
+	"       FILE; K (default 6) is how many spreads a deviation must exceed.\n"
+	"       unit, eval, knapp and run take --golden FILE to use it: static marks\n"
+	"       beyond the learnt spread become glass_crack, glass_scratch or\n"
+	"       cosmetic reasons. Without --golden nothing changes.\n"
+	"\n"
 	"sim options: --um-per-px U --width W --height H --views V --frames F\n"
-	"             --product FILE --jobs N (default 2)\n";
+	"             --product FILE --jobs N (default 2)\n"
+	"             --cosmetic-rate R  share of defective units rendered with a\n"
+	"                                cosmetic mark instead (default 0)\n";
 
 #define USAGE(...) cli_usage_error("inspect", inspect_usage, __VA_ARGS__)
 
 struct opts {
 	const char *product, *overlay, *report;
+	const char *golden_path, *model, *good;
+	const struct vis_golden *golden; /* loaded from golden_path; read-only */
+	double cosmetic_rate, k_golden;
 	int64_t jobs, sim_units, seed, passes, knapp_units;
 	double rate;
 	bool verbose;
@@ -108,6 +125,14 @@ static int cmd_unit(const char *dir, const struct opts *o)
 		fprintf(stderr, "parkline inspect: product: %s\n", why);
 		return 1;
 	}
+	struct vis_golden *gm = NULL;
+	if (o->golden_path) {
+		if (cli_vis_load_golden("parkline inspect", o->golden_path, &cfg, &gm)) {
+			vis_ctx_free(ctx);
+			return 1;
+		}
+		vis_ctx_set_golden(ctx, gm, why, sizeof(why));
+	}
 	vis_result_init(&res);
 	n = (size_t)cfg.views * cfg.frames;
 	frames = pl_calloc(n, sizeof(*frames));
@@ -127,6 +152,7 @@ static int cmd_unit(const char *dir, const struct opts *o)
 	free(frames);
 	vis_result_release(&res);
 	vis_ctx_free(ctx);
+	vis_golden_free(gm);
 	return rc;
 }
 
@@ -165,8 +191,11 @@ static void *worker_main(void *arg)
 	char path[4096];
 
 	vis_result_init(&res);
+	if (jb->o->golden) /* checked against cfg when loaded */
+		vis_ctx_set_golden(ctx, jb->o->golden, NULL, 0);
 	if (!jb->units) {
 		sim = vis_sim_new(cfg, NULL, 0);
+		vis_sim_set_cosmetic_rate(sim, jb->o->cosmetic_rate);
 		for (size_t i = 0; i < n; i++)
 			vis_image_alloc(&frames[i], cfg->width, cfg->height);
 	}
@@ -278,6 +307,8 @@ static int cmd_eval(const char *dir, const struct opts *o)
 	size_t nu = 0, cap = 0;
 	int rc = 1;
 	int64_t t0 = pl_time_mono_ns();
+	struct opts og = *o; /* o plus the loaded golden model */
+	struct vis_golden *gm = NULL;
 
 	memset(&jb, 0, sizeof(jb));
 	pl_buf_init(&md, 1 << 20);
@@ -329,8 +360,13 @@ static int cmd_eval(const char *dir, const struct opts *o)
 		fprintf(stderr, "parkline inspect: product: %s\n", why);
 		goto out;
 	}
+	if (o->golden_path) {
+		if (cli_vis_load_golden("parkline inspect", o->golden_path, &cfg, &gm))
+			goto out;
+		og.golden = gm;
+	}
 	jb.cfg = &cfg;
-	jb.o = o;
+	jb.o = &og;
 	atomic_init(&jb.next, 0);
 	pthread_mutex_init(&jb.out_mu, NULL);
 	run_workers(&jb, &total);
@@ -340,7 +376,14 @@ static int cmd_eval(const char *dir, const struct opts *o)
 	pl_buf_printf(&md, "Product: %u views x %u frames of %ux%u px at %.1f um/px. ",
 		      cfg.views, cfg.frames, cfg.width, cfg.height, cfg.um_per_px);
 	if (!dir)
-		pl_buf_printf(&md, "Set: seed %lld, defect rate %.3f. ", (long long)o->seed, o->rate);
+		pl_buf_printf(&md, "Set: seed %lld, defect rate %.3f%s. ", (long long)o->seed, o->rate,
+			      o->cosmetic_rate > 0 ? " (with cosmetic marks)" : "");
+	if (gm) {
+		struct vis_golden_info gi;
+		vis_golden_info(gm, &gi);
+		pl_buf_printf(&md, "Golden model: %u good units, k %.1f, median spread %.2f grey. ",
+			      gi.n_train, gi.k_sigma, gi.spread_median);
+	}
 	pl_buf_printf(&md, "Wall time %.1f s with %lld job(s).\n\n", secs, (long long)o->jobs);
 	if (vis_eval_markdown(&total, &md))
 		goto out;
@@ -350,6 +393,7 @@ out:
 		free(units[i]);
 	free(units);
 	pl_buf_release(&md);
+	vis_golden_free(gm);
 	return rc;
 }
 
@@ -358,7 +402,7 @@ out:
  * human inspectors from USP <1790>-style qualification data, p_manual by
  * particle size: 0.05 below 100 um, 0.40 for 100-150, 0.70 for 150-200,
  * 0.90 for 200-300, 0.97 above; 0.99 for fill, cap and crack defects,
- * 0.60 for scratches. The reject zone is p_manual >= 0.7, as in the
+ * 0.60 for scratches and cosmetic marks. The reject zone is p_manual >= 0.7, as in the
  * method; RZE is computed for the model and for the machine on the same
  * units. */
 static double manual_p(const struct vis_sim_truth *t)
@@ -370,6 +414,7 @@ static double manual_p(const struct vis_sim_truth *t)
 		return s < 100 ? 0.05 : s < 150 ? 0.40 : s < 200 ? 0.70 : s < 300 ? 0.90 : 0.97;
 	}
 	case VIS_C_GLASS_SCRATCH:
+	case VIS_C_COSMETIC: /* faint marks: as hard for a person as a scratch */
 		return 0.60;
 	case VIS_C_NONE:
 		return 0.0;
@@ -399,10 +444,17 @@ static int cmd_knapp(const struct opts *o)
 		fprintf(stderr, "parkline inspect: product: %s\n", why);
 		return 1;
 	}
+	struct opts og = *o; /* o plus the loaded golden model */
+	struct vis_golden *gm = NULL;
+	if (o->golden_path) {
+		if (cli_vis_load_golden("parkline inspect", o->golden_path, &cfg, &gm))
+			return 1;
+		og.golden = gm;
+	}
 	memset(&jb, 0, sizeof(jb));
 	pl_buf_init(&md, 4 << 20);
 	jb.cfg = &cfg;
-	jb.o = o;
+	jb.o = &og;
 	jb.n_units = n;
 	jb.passes = (unsigned)o->passes;
 	jb.p_reject = pl_calloc(n, sizeof(double));
@@ -446,7 +498,8 @@ static int cmd_knapp(const struct opts *o)
 		      "(fresh noise, position and particle motion each pass).\n\n"
 		      "Manual reference: a documented model of trained inspectors (not measured): "
 		      "p = 0.05 (<100 um), 0.40 (100-150), 0.70 (150-200), 0.90 (200-300), 0.97 (>300) "
-		      "for particles and fibres; 0.99 for fill, cap and crack defects; 0.60 for scratches. "
+		      "for particles and fibres; 0.99 for fill, cap and crack defects; 0.60 for scratches "
+		      "and cosmetic marks. "
 		      "Reject zone: manual p >= 0.70. FQA is summed over the manual reject zone.\n\n",
 		      cfg.views, cfg.frames, cfg.um_per_px, (unsigned long long)n, (long long)o->seed,
 		      o->rate, (long long)o->passes);
@@ -531,6 +584,124 @@ static int cmd_knapp(const struct opts *o)
 	free(jb.p_reject);
 	free(jb.truths);
 	pl_buf_release(&md);
+	vis_golden_free(gm);
+	return rc;
+}
+
+/* `inspect golden`: learns the golden model from good units, one thread
+ * (rendering dominates; a few dozen units are enough for the spread).
+ * Simulated units are drawn with defect rate 0, so they are good by
+ * construction (bubbles included, as on the line); units from --good DIR
+ * are taken as good as they are - the operator vouches for them. A unit
+ * whose views cannot all be located is skipped with a message. */
+static int cmd_golden(const struct opts *o)
+{
+	struct vis_config cfg;
+	struct vis_golden_trainer *tr = NULL;
+	struct vis_golden *gm = NULL;
+	struct vis_sim *sim = NULL;
+	struct vis_image *frames = NULL;
+	char why[300], path[4096];
+	char **units = NULL;
+	size_t n = 0, nu = 0, cap = 0;
+	uint64_t skipped = 0;
+	int rc = 1;
+
+	if (o->product) {
+		if (cli_vis_load_product("parkline inspect", o->product, &cfg, true))
+			return 1;
+	} else if (o->good) {
+		snprintf(path, sizeof(path), "%s/product.json", o->good);
+		if (cli_vis_load_product("parkline inspect", path, &cfg, false))
+			return 1;
+	} else {
+		vis_config_default(&cfg);
+	}
+	if (!o->good)
+		apply_sim_opts(o, &cfg);
+	tr = vis_golden_trainer_new(&cfg, why, sizeof(why));
+	if (!tr) {
+		fprintf(stderr, "parkline inspect: product: %s\n", why);
+		return 1;
+	}
+	n = (size_t)cfg.views * cfg.frames;
+	frames = pl_calloc(n, sizeof(*frames));
+	if (o->good) {
+		DIR *d = opendir(o->good);
+		struct dirent *de;
+		if (!d) {
+			fprintf(stderr, "parkline inspect: %s: %s\n", o->good, strerror(errno));
+			goto out;
+		}
+		while ((de = readdir(d))) {
+			if (strncmp(de->d_name, "unit-", 5))
+				continue;
+			if (nu == cap) {
+				cap = cap ? 2 * cap : 64;
+				units = pl_realloc(units, cap * sizeof(*units));
+			}
+			snprintf(path, sizeof(path), "%s/%s", o->good, de->d_name);
+			units[nu++] = pl_strdup(path);
+		}
+		closedir(d);
+		qsort(units, nu, sizeof(*units), cmp_str);
+		for (size_t u = 0; u < nu; u++) {
+			struct vis_result res;
+			vis_result_init(&res);
+			int bad = cli_vis_load_unit(units[u], &cfg, frames, &res, NULL);
+			if (bad) {
+				fprintf(stderr, "parkline inspect: %s: %s, skipped\n", units[u],
+					res.n_reasons ? res.reasons[0].detail : "unreadable");
+				skipped++;
+			} else if (vis_golden_trainer_add(tr, frames, n, why, sizeof(why))) {
+				fprintf(stderr, "parkline inspect: %s: %s, skipped\n", units[u], why);
+				skipped++;
+			}
+			vis_result_release(&res);
+			for (size_t i = 0; i < n; i++)
+				vis_image_release(&frames[i]);
+		}
+	} else {
+		sim = vis_sim_new(&cfg, why, sizeof(why));
+		for (size_t i = 0; i < n; i++)
+			vis_image_alloc(&frames[i], cfg.width, cfg.height);
+		for (int64_t u = 0; u < o->sim_units; u++) {
+			struct vis_sim_truth truth;
+			vis_sim_unit(sim, vis_sim_unit_seed((uint64_t)o->seed, (uint64_t)u), 0.0, 0, frames,
+				     n, &truth);
+			if (vis_golden_trainer_add(tr, frames, n, why, sizeof(why))) {
+				fprintf(stderr, "parkline inspect: simulated unit %lld: %s, skipped\n",
+					(long long)u, why);
+				skipped++;
+			}
+		}
+	}
+	if (vis_golden_trainer_finish(tr, o->k_golden, &gm, why, sizeof(why))) {
+		fprintf(stderr, "parkline inspect: %s\n", why);
+		goto out;
+	}
+	if (vis_golden_save(gm, o->model)) {
+		fprintf(stderr, "parkline inspect: cannot write %s\n", o->model);
+		goto out;
+	}
+	struct vis_golden_info gi;
+	vis_golden_info(gm, &gi);
+	printf("golden model %s: %u good units (%llu skipped), %u views x %ux%u model px, "
+	       "k %.1f, median spread %.2f grey levels\n",
+	       o->model, gi.n_train, (unsigned long long)skipped, gi.views, gi.grid_w, gi.grid_h,
+	       gi.k_sigma, gi.spread_median);
+	rc = 0;
+out:
+	for (size_t i = 0; i < nu; i++)
+		free(units[i]);
+	free(units);
+	if (frames)
+		for (size_t i = 0; i < n; i++)
+			vis_image_release(&frames[i]);
+	free(frames);
+	vis_sim_free(sim);
+	vis_golden_free(gm);
+	vis_golden_trainer_free(tr);
 	return rc;
 }
 
@@ -545,6 +716,7 @@ int cli_inspect(int argc, char **argv, char **envp)
 	o.seed = 1;
 	o.rate = 0.1;
 	o.passes = 10;
+	o.k_golden = 6.0;
 	if (argc < 2)
 		return USAGE("a subcommand is required");
 	sub = argv[1];
@@ -558,7 +730,8 @@ int cli_inspect(int argc, char **argv, char **envp)
 		return cli_inspect_cameras(argc, argv, envp);
 	if (!strcmp(sub, "train") || !strcmp(sub, "score") || !strcmp(sub, "bottles"))
 		return cli_inspect_anomaly(argc, argv, envp);
-	if (strcmp(sub, "unit") && strcmp(sub, "eval") && strcmp(sub, "knapp"))
+	if (strcmp(sub, "unit") && strcmp(sub, "eval") && strcmp(sub, "knapp") &&
+	    strcmp(sub, "golden"))
 		return USAGE("unknown subcommand '%s'", sub);
 	for (int i = 2; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -583,6 +756,18 @@ int cli_inspect(int argc, char **argv, char **envp)
 			o.product = v;
 		} else if (!strcmp(a, "--overlay")) {
 			o.overlay = v;
+		} else if (!strcmp(a, "--golden")) {
+			o.golden_path = v;
+		} else if (!strcmp(a, "--model")) {
+			o.model = v;
+		} else if (!strcmp(a, "--good")) {
+			o.good = v;
+		} else if (!strcmp(a, "--k")) {
+			if (cli_parse_double(v, 3, 50, &o.k_golden))
+				return USAGE("--k must be in [3, 50]");
+		} else if (!strcmp(a, "--cosmetic-rate")) {
+			if (cli_parse_double(v, 0, 1, &o.cosmetic_rate))
+				return USAGE("--cosmetic-rate must be in [0, 1]");
 		} else if (!strcmp(a, "--report")) {
 			o.report = v;
 		} else if (!strcmp(a, "--jobs")) {
@@ -625,6 +810,15 @@ int cli_inspect(int argc, char **argv, char **envp)
 			return USAGE("unit needs UNITDIR");
 		return cmd_unit(pos, &o);
 	}
+	if (!strcmp(sub, "golden")) {
+		if (pos || !o.model || !o.sim_units == !o.good)
+			return USAGE("golden needs --model FILE and either --simulate N or --good DIR");
+		if (o.golden_path)
+			return USAGE("golden writes --model; --golden is for unit, eval, knapp and run");
+		return cmd_golden(&o);
+	}
+	if (o.model || o.good)
+		return USAGE("--model and --good are for inspect golden");
 	if (!strcmp(sub, "eval")) {
 		if (!pos == !o.sim_units)
 			return USAGE("eval needs either DIR or --simulate N");

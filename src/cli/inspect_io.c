@@ -48,6 +48,30 @@ int cli_vis_load_product(const char *prog, const char *path, struct vis_config *
 	return rc;
 }
 
+int cli_vis_load_golden(const char *prog, const char *path, const struct vis_config *cfg,
+			struct vis_golden **out)
+{
+	char why[400];
+	struct vis_ctx *ctx = NULL;
+	int rc = vis_golden_load(path, out, why, sizeof(why));
+	if (rc)
+		goto out;
+	/* the context's own check says whether the model fits this product */
+	ctx = vis_ctx_new(cfg, why, sizeof(why));
+	rc = ctx ? vis_ctx_set_golden(ctx, *out, why, sizeof(why)) : PL_EINVAL;
+	if (rc) {
+		vis_golden_free(*out);
+		*out = NULL;
+	}
+out:
+	if (rc && !strncmp(why, path, strlen(path))) /* the reason names the file */
+		fprintf(stderr, "%s: %s\n", prog, why);
+	else if (rc)
+		fprintf(stderr, "%s: %s: %s\n", prog, path, why);
+	vis_ctx_free(ctx);
+	return rc;
+}
+
 int cli_vis_load_unit(const char *dir, const struct vis_config *cfg, struct vis_image *frames,
 		      struct vis_result *res, int64_t *first_mtime_ms)
 {

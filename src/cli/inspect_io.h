@@ -27,6 +27,12 @@ int cli_vis_load_product(const char *prog, const char *path, struct vis_config *
 int cli_vis_load_unit(const char *dir, const struct vis_config *cfg, struct vis_image *frames,
 		      struct vis_result *res, int64_t *first_mtime_ms);
 
+/* Loads the golden model at path (--golden) for product cfg: prints
+ * "<prog>: <path>: <reason>" and returns nonzero when it does not load or
+ * was learnt for another product. The caller owns *out (vis_golden_free). */
+int cli_vis_load_golden(const char *prog, const char *path, const struct vis_config *cfg,
+			struct vis_golden **out);
+
 /* fsync(2) of a file or (dir) a directory by path: 0 or PL_EIO. The node
  * and the camera feeder use it for their rename-based commits. */
 int cli_vis_fsync(const char *path, bool dir);

@@ -113,6 +113,8 @@ static const char run_usage[] =
 	"  --product FILE      product configuration (default INBOX/../product.json,\n"
 	"                      else the built-in 2R vial)\n"
 	"  --threads N         inspection workers, 1..64 (default 2)\n"
+	"  --golden FILE       golden model ('parkline inspect golden'): also report\n"
+	"                      static deviations from good units (glass, cosmetic)\n"
 	"  --gtin GTIN         14-digit GTIN of the vials (default the demo vial's)\n"
 	"  --read-point URI    the inspection station (default the demo line's L1-S3)\n"
 	"  --image-base URL    prefix of image references (default file://OUT/rejects)\n"
@@ -140,6 +142,7 @@ static const char run_usage[] =
 
 struct run_opts {
 	const char *inbox, *spool, *out, *url, *token_file, *product, *read_point, *image_base;
+	const char *golden;       /* --golden FILE, or NULL */
 	char gtin[15];
 	int64_t threads, retry_max_ms;
 	bool once;
@@ -152,6 +155,7 @@ struct run_opts {
 struct run {
 	const struct run_opts *o;
 	struct vis_config cfg;
+	struct vis_golden *golden; /* owned; read-only, shared by the workers; NULL: none */
 	struct vis_spool *spool;  /* owned */
 	struct pl_log log;
 	char token[512];
@@ -591,6 +595,9 @@ static void *worker_main(void *arg)
 	struct vis_ctx *ctx = vis_ctx_new(&r->cfg, NULL, 0);
 	char *name;
 
+	if (r->golden) /* checked against the product when loaded */
+		vis_ctx_set_golden(ctx, r->golden, NULL, 0);
+
 	while ((name = queue_pop(r))) {
 		process_unit(r, ctx, frames, name);
 		queue_done(r, name);
@@ -937,7 +944,7 @@ int cli_inspect_run(int argc, char **argv, char **envp)
 		static const char *const with_value[] = {
 			"--inbox", "--spool", "--out", "--url", "--token-file", "--product", "--threads",
 			"--retry-max-ms", "--gtin", "--read-point", "--image-base", "--camera",
-			"--units", "--frame-timeout-ms", "--exposure-us", NULL,
+			"--units", "--frame-timeout-ms", "--exposure-us", "--golden", NULL,
 		};
 		bool known = false;
 		for (size_t k = 0; with_value[k]; k++)
@@ -963,6 +970,8 @@ int cli_inspect_run(int argc, char **argv, char **envp)
 			o.token_file = v;
 		} else if (!strcmp(a, "--product")) {
 			o.product = v;
+		} else if (!strcmp(a, "--golden")) {
+			o.golden = v;
 		} else if (!strcmp(a, "--threads")) {
 			if (pl_parse_i64(v, 1, 64, &o.threads))
 				return USAGE("--threads must be 1..64");
@@ -1055,6 +1064,8 @@ int cli_inspect_run(int argc, char **argv, char **envp)
 		fprintf(stderr, "parkline inspect run: product: %s\n", why);
 		goto out;
 	}
+	if (o.golden && cli_vis_load_golden("parkline inspect run", o.golden, &r->cfg, &r->golden))
+		goto out;
 	struct stat st;
 	if (stat(o.inbox, &st) || !S_ISDIR(st.st_mode)) {
 		fprintf(stderr, "parkline inspect run: --inbox %s is not a directory\n", o.inbox);
@@ -1124,6 +1135,7 @@ out:
 		close(sfd);
 	if (r) {
 		vis_spool_free(r->spool);
+		vis_golden_free(r->golden); /* the workers are joined by now */
 		for (size_t i = 0; i < r->nq; i++)
 			free(r->queue[i]);
 		free(r->queue);

@@ -1,5 +1,6 @@
 /*
- * rollup_sql.h - the SQL text of the desk's KPI rollup (migration 18): the
+ * rollup_sql.h - the SQL text of the desk's KPI rollup (migration 18, and
+ * migration 21's due-day counts, note 6): the
  * table, the triggers that keep it equal to the requests, and the
  * statement that fills it from scratch. Header-only string macros, so the
  * migration (src/store/migrations.c) and the rebuild (src/desk/rollup.c)
@@ -238,5 +239,65 @@
 	" ELSE " DESK_KPI_RATING_DELETE "; END IF; RETURN NULL; END $$;\n"            \
 	"CREATE TRIGGER ratings_kpi AFTER INSERT OR DELETE OR UPDATE ON ratings"      \
 	" FOR EACH ROW EXECUTE FUNCTION desk_kpi_ratings();\n"
+
+/* ----------------------------------------------------------- migration 21
+ * 6. desk_kpi_due: the as_of correction's counts kept per due day, so the
+ *    park's and a specialist's own report read the buckets after as_of
+ *    instead of every request due after it (rollup.c note 2). One row per
+ *    (specialist_id, due_day, created_day) over the requests with a
+ *    due_at: due_day and created_day are Beijing days (yyyymmdd) of due_at
+ *    and created_at; specialist_id is the request's ('' for NULL) or '*'
+ *    for all, the two coarse grains of note 1 (the finer ones are about as
+ *    many rows as requests, so reading them would gain nothing: those
+ *    reports keep the live read). Leading with specialist_id makes both
+ *    reads one index range. has_due counts the requests, due_resolved
+ *    those resolved now, open_due those neither resolved nor closed: the
+ *    three counts of the correction. The triggers follow note 3 (OLD -1,
+ *    NEW +1, from the trigger's values only) and are never held off by
+ *    desk_kpi_bulk: two small upserts a request are cheap, and the bulk
+ *    path then needs no statement of its own. A plain table on both
+ *    engines: the migration runner's common text runs first. */
+#define DKD_COLS_ "specialist_id, due_day, created_day, has_due, due_resolved, open_due"
+#define DKD_INSERT_(S, FROM)                                                          \
+	"INSERT INTO desk_kpi_due (" DKD_COLS_ ") SELECT "                            \
+	"CASE WHEN gg.g = 0 THEN COALESCE(r.specialist_id, '') ELSE '*' END, "        \
+	DESK_KPI_BJDAY("r.due_at") ", " DESK_KPI_BJDAY("r.created_at") ", SUM(" S ")"  \
+	DKR_S_(S, DKR_RN_) DKR_S_(S, "NOT (" DKR_RN_ ") AND r.state <> 'closed'")       \
+	" FROM " FROM " CROSS JOIN (SELECT 0 AS g UNION ALL SELECT 1 AS g) gg"        \
+	" WHERE r.due_at IS NOT NULL GROUP BY 1, 2, 3"
+#define DKD_UPSERT_                                                                   \
+	" ON CONFLICT (specialist_id, due_day, created_day) DO UPDATE SET "           \
+	"has_due = desk_kpi_due.has_due + excluded.has_due, "                         \
+	"due_resolved = desk_kpi_due.due_resolved + excluded.due_resolved, "          \
+	"open_due = desk_kpi_due.open_due + excluded.open_due"
+/* Every request, from scratch (into an empty table). */
+#define DESK_KPI_DUE_FILL_SQL DKD_INSERT_("1", "requests r")
+#define DKD_APPLY_(ROWS) DKD_INSERT_("r.sgn", "(" ROWS ") r") DKD_UPSERT_
+#define DESK_KPI_DUE_INSERT DKD_APPLY_(DKR_ROW_("NEW", "1"))
+#define DESK_KPI_DUE_UPDATE DKD_APPLY_(DKR_ROW_("OLD", "-1") " UNION ALL " DKR_ROW_("NEW", "1"))
+#define DESK_KPI_DUE_DELETE DKD_APPLY_(DKR_ROW_("OLD", "-1"))
+/* The request columns the due counts depend on. */
+#define DESK_KPI_DUE_COLUMNS "created_at, specialist_id, state, resolved_at, due_at"
+
+#define DESK_KPI_M21_SQL                                                              \
+	"CREATE TABLE desk_kpi_due ("                                                 \
+	" specialist_id TEXT NOT NULL, due_day INTEGER NOT NULL, created_day INTEGER NOT NULL," \
+	" has_due INTEGER NOT NULL, due_resolved INTEGER NOT NULL, open_due INTEGER NOT NULL," \
+	" PRIMARY KEY (specialist_id, due_day, created_day));\n"                      \
+	DESK_KPI_DUE_FILL_SQL ";\n"
+#define DESK_KPI_M21_SQLITE                                                           \
+	"CREATE TRIGGER requests_kpi_due_insert AFTER INSERT ON requests"             \
+	" BEGIN " DESK_KPI_DUE_INSERT "; END;\n"                                      \
+	"CREATE TRIGGER requests_kpi_due_update AFTER UPDATE OF " DESK_KPI_DUE_COLUMNS \
+	" ON requests BEGIN " DESK_KPI_DUE_UPDATE "; END;\n"                          \
+	"CREATE TRIGGER requests_kpi_due_delete AFTER DELETE ON requests"             \
+	" BEGIN " DESK_KPI_DUE_DELETE "; END;\n"
+#define DESK_KPI_M21_PG                                                               \
+	"CREATE FUNCTION desk_kpi_due_requests() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN" \
+	" IF TG_OP = 'INSERT' THEN " DESK_KPI_DUE_INSERT ";"                          \
+	" ELSIF TG_OP = 'UPDATE' THEN " DESK_KPI_DUE_UPDATE ";"                       \
+	" ELSE " DESK_KPI_DUE_DELETE "; END IF; RETURN NULL; END $$;\n"               \
+	"CREATE TRIGGER requests_kpi_due AFTER INSERT OR DELETE OR UPDATE OF "        \
+	DESK_KPI_DUE_COLUMNS " ON requests FOR EACH ROW EXECUTE FUNCTION desk_kpi_due_requests();\n"
 
 #endif /* PL_DESK_ROLLUP_SQL_H */

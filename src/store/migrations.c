@@ -808,6 +808,8 @@ static const struct store__migration migrations[] = {
 	{ 18, "desk-kpi-rollup", DESK_KPI_M18_SQL, DESK_KPI_M18_SQLITE, DESK_KPI_M18_PG },
 	{ 19, "trace-perf-2", M19_TRACE_PERF_SQL, NULL, NULL },
 	{ 20, "park-logistics", M20_PARK_LOGISTICS_SQL, NULL, NULL },
+	/* 21: the KPI report's as_of counts per due day (src/desk/rollup_sql.h note 6). */
+	{ 21, "desk-kpi-due", DESK_KPI_M21_SQL, DESK_KPI_M21_SQLITE, DESK_KPI_M21_PG },
 	/* Append new migrations here: { 2, "name", SQL, SQLITE_SQL, PG_SQL }, */
 };
 

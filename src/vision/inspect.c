@@ -90,6 +90,11 @@
  *    >= 1 mm, are glass_crack when their contrast is strong (>= 16 % of
  *    the local level) and glass_scratch when faint (particles are
  *    <= 500 um); compact ones are particles stuck to the wall.
+ *    Opt-in golden check (vis_ctx_set_golden; see golden_marks below and
+ *    src/vision/golden.c): the same background against per-pixel mean and
+ *    spread learnt from good units, for what the self-model cannot see
+ *    (marks along a column or row, broad faint smudges) and to call
+ *    cosmetic marks cosmetic. Without a model nothing here changes.
  * 10. Decision. Reject when any reason has confidence >= 0.5; the verdict's
  *    confidence is the strongest reason's, or for an accept one minus the
  *    strongest unconfirmed evidence. For rejects an overlay (frame 0 of the
@@ -180,6 +185,7 @@ struct vis_ctx {
 	struct blob blobs[VIS_FRAMES_MAX][BLOBS_MAX];
 	int nblobs[VIS_FRAMES_MAX];
 	struct view_state views[VIS_VIEWS_MAX];
+	const struct vis_golden *golden; /* borrowed, read-only; NULL: no golden check */
 };
 
 struct vis_ctx *vis_ctx_new(const struct vis_config *cfg, char *why, size_t whysz)
@@ -230,6 +236,28 @@ void vis_ctx_free(struct vis_ctx *c)
 const struct vis_config *vis_ctx_config(const struct vis_ctx *c)
 {
 	return &c->cfg;
+}
+
+int vis_ctx_set_golden(struct vis_ctx *c, const struct vis_golden *m, char *why, size_t whysz)
+{
+	struct vis_golden_info in;
+	const struct vis_config *g = &c->cfg;
+	if (m) {
+		vis_golden_info(m, &in);
+		/* exact equality: the model's grid is a function of these */
+		if (in.width != g->width || in.height != g->height || in.views != g->views ||
+		    in.um_per_px != g->um_per_px || in.body_radius_mm != g->body_radius_mm ||
+		    in.base_mm != g->base_mm || in.body_height_mm != g->body_height_mm) {
+			snprintf(why, whysz,
+				 "golden model is for %u views of %ux%u at %g um/px (body r %g, base %g, "
+				 "height %g mm); the product is %u views of %ux%u at %g um/px",
+				 in.views, in.width, in.height, in.um_per_px, in.body_radius_mm, in.base_mm,
+				 in.body_height_mm, g->views, g->width, g->height, g->um_per_px);
+			return PL_EINVAL;
+		}
+	}
+	c->golden = m;
+	return 0;
 }
 
 /* A new flood-fill generation; on wrap-around the stamps are cleared so an
@@ -937,6 +965,20 @@ static bool moving_residue(const struct vis_ctx *c, const struct view_state *vs,
 	return false;
 }
 
+/* Grows the static blob seeded at (x, y) over the residual plane and says
+ * whether it is a candidate mark: big enough, and not what a tracked object
+ * left in the median. Shared by the self-model and the golden check. */
+static bool static_blob(struct vis_ctx *c, const struct view_state *vs, const struct box *bx,
+			int x, int y, int lo, uint32_t gen, struct blob *b)
+{
+	struct flood_acc a;
+	flood(c, NULL, bx, x, y, lo, gen, &a);
+	if (a.n < 2)
+		return false;
+	blob_shape(&a, b);
+	return b->len_px >= c->cfg.particle_min_um / c->cfg.um_per_px && !moving_residue(c, vs, b);
+}
+
 static int static_region(struct vis_ctx *c, struct view_state *vs, int x0, int x1, int y0,
 			 int y1)
 {
@@ -948,7 +990,6 @@ static int static_region(struct vis_ctx *c, struct view_state *vs, int x0, int x
 	int lo = hi / 2;
 	struct box bx = { x0, x1, y0, y1 };
 	uint32_t gen = next_gen(c);
-	double min_len_px = g->particle_min_um / g->um_per_px;
 	for (int y = y0; y < y1; y++) {
 		/* branch-free scan first: most rows hold nothing */
 		const int16_t *rr = c->res + (size_t)y * g->width;
@@ -963,13 +1004,8 @@ static int static_region(struct vis_ctx *c, struct view_state *vs, int x0, int x
 			size_t j = (size_t)y * g->width + x;
 			int r = c->res[j];
 			if ((r > hi || r < -hi) && c->seen[j] != gen) {
-				struct flood_acc a;
 				struct blob b;
-				flood(c, NULL, &bx, x, y, lo, gen, &a);
-				if (a.n < 2)
-					continue;
-				blob_shape(&a, &b);
-				if (b.len_px < min_len_px || moving_residue(c, vs, &b))
+				if (!static_blob(c, vs, &bx, x, y, lo, gen, &b))
 					continue;
 				if (vs->n_static >= STATIC_MAX)
 					return PL_ETOOBIG;
@@ -1021,6 +1057,151 @@ static int static_marks(struct vis_ctx *c, struct view_state *vs)
 	/* empty part: from 0.6 mm above the meniscus to the shoulder */
 	int ya = clampi((int)(vs->dip_y - 0.6 * c->ppm), 0, (int)g->height);
 	return static_region(c, vs, x0, x1, ytop, ya);
+}
+
+/* -------------------------------------------------------- golden marks
+ * Opt-in (a model set with vis_ctx_set_golden): the view's background
+ * against the golden model learnt from good units (golden.c). Per pixel of
+ * the model's region, z = (background - mean) / spread, the model sampled
+ * bilinearly at the located axis and bottom (sub-pixel; the fractions are
+ * the same for every pixel of a view). The residual plane holds 8 z, so
+ * the flood's thresholds are 8 k (seed) and 4 k (grow); deviations under
+ * 3 grey levels are ignored whatever the spread. The band around this
+ * unit's meniscus (0.6 mm above to 0.7 mm under, as for the self-model)
+ * is skipped: the model's spread there depends on the training units'
+ * fills, not on this unit's. Blobs the self-model already found, or where
+ * a tracked object was, are not counted twice. What is left is classified
+ * by shape and contrast relative to the model's level: elongated (axis
+ * ratio >= 2.5) and >= 700 um long is a crack (>= 16 %) or a scratch;
+ * compact and >= 700 um, or faint (< 12 %), is cosmetic (a smudge or print
+ * mark on the outside: broad, low contrast, no particle does that); the
+ * rest are particles on the wall. Views must agree as in decide_static. */
+static int golden_marks(struct vis_ctx *c, struct view_state *vs, unsigned v)
+{
+	const struct vis_config *g = &c->cfg;
+	struct vis__golden_geom gg;
+	size_t w = g->width;
+	int n_self = vs->n_static;
+
+	if (!c->golden || isnan(vs->fill_mm))
+		return 0;
+	vis__golden_geom(g, &gg);
+	const uint16_t *mean = vis__golden_mean(c->golden, v), *spr = vis__golden_spread(c->golden, v);
+	double k = vis__golden_k(c->golden);
+	/* image pixel (x, y) is model pixel (x - ox, y - oy) */
+	double ox = vs->cx - gg.ru * c->ppm, oy = vs->yb - gg.zhi * c->ppm;
+	int x0 = clampi((int)ceil(ox), 0, (int)g->width), y0 = clampi((int)ceil(oy), 0, (int)g->height);
+	int x1 = clampi((int)floor(ox + gg.gw - 1), x0, (int)g->width);
+	int y1 = clampi((int)floor(oy + gg.gh - 1), y0, (int)g->height);
+	double fx = x0 - ox, fy = y0 - oy;
+	int ix = (int)floor(fx), iy = (int)floor(fy);
+	double ax = fx - ix, ay = fy - iy;
+	double w00 = (1 - ax) * (1 - ay), w10 = ax * (1 - ay), w01 = (1 - ax) * ay, w11 = ax * ay;
+	int ya = (int)floor(vs->dip_y - 0.6 * c->ppm), yl = (int)ceil(vs->dip_y + 0.7 * c->ppm);
+	int hi = (int)ceil(8 * k), lo = hi / 2;
+	bool any = false;
+	if (x1 - x0 < 4 || y1 - y0 < 4)
+		return 0;
+	/* float and branch-free: this loop is the check's cost (~1 ms per view
+	 * at 50 um/px); the weights already carry the x64 of the stored units */
+	const float f00 = (float)(w00 / 64), f10 = (float)(w10 / 64), f01 = (float)(w01 / 64),
+		    f11 = (float)(w11 / 64);
+	for (int y = y0; y < y1; y++) {
+		int16_t *rr = c->res + (size_t)y * w;
+		if (y >= ya && y <= yl) {
+			memset(rr + x0, 0, (size_t)(x1 - x0) * sizeof(int16_t));
+			continue;
+		}
+		const uint8_t *row = c->bg + (size_t)y * w;
+		const uint16_t *m0 = mean + (size_t)(iy + y - y0) * gg.gw + (size_t)ix - (size_t)x0;
+		const uint16_t *s0 = spr + (size_t)(iy + y - y0) * gg.gw + (size_t)ix - (size_t)x0;
+		const uint16_t *m1 = m0 + gg.gw, *s1 = s0 + gg.gw;
+		int rowmax = 0;
+		for (int x = x0; x < x1; x++) {
+			float mu = f00 * m0[x] + f10 * m0[x + 1] + f01 * m1[x] + f11 * m1[x + 1];
+			float sd = f00 * s0[x] + f10 * s0[x + 1] + f01 * s1[x] + f11 * s1[x + 1];
+			float d = (float)row[x] - mu;
+			float zf = 8.0f * d / sd;
+			zf = zf > 4000.0f ? 4000.0f : zf < -4000.0f ? -4000.0f : zf;
+			int z = (d < 3.0f && d > -3.0f) ? 0 : (int)zf;
+			rr[x] = (int16_t)z;
+			z = z < 0 ? -z : z;
+			rowmax = z > rowmax ? z : rowmax;
+		}
+		any |= rowmax > hi;
+	}
+	if (!any)
+		return 0;
+	struct box bx = { x0, x1, y0, y1 };
+	uint32_t gen = next_gen(c);
+	for (int y = y0; y < y1; y++)
+		for (int x = x0; x < x1; x++) {
+			size_t j = (size_t)y * w + x;
+			int r = c->res[j];
+			struct blob b;
+			if ((r <= hi && r >= -hi) || c->seen[j] == gen ||
+			    !static_blob(c, vs, &bx, x, y, lo, gen, &b))
+				continue;
+			/* Found by the self-model too: not a second mark. The self-model
+			 * calls every long faint mark a scratch; a compact, broad one by
+			 * the golden residual (axis ratio < 2, >= 700 um) is a smudge,
+			 * so the golden check renames it cosmetic. */
+			bool dup = false;
+			for (int i = 0; i < n_self && !dup; i++) {
+				struct sblob *o = &vs->stat[i];
+				double rr = 0.5 * b.len_px + 0.5 * o->len_um / g->um_per_px + 0.25 * c->ppm;
+				dup = hypot(o->px - b.x, o->py - b.y) < rr;
+				if (dup && o->cls == VIS_C_GLASS_SCRATCH && b.elong < 2 &&
+				    b.len_px * g->um_per_px >= 700)
+					o->cls = VIS_C_COSMETIC;
+			}
+			if (dup)
+				continue;
+			if (vs->n_static >= STATIC_MAX)
+				return PL_ETOOBIG;
+			/* contrast in grey levels around the centroid, relative to the
+			 * model's level there */
+			int bxi = clampi((int)lround(b.x), x0 + 1, x1 - 2);
+			int byi = clampi((int)lround(b.y), y0 + 1, y1 - 2);
+			size_t q = (size_t)(iy + byi - y0) * gg.gw + (size_t)(ix + bxi - x0);
+			double level = mean[q] / 64.0, dev = 0;
+			for (int dy = -1; dy <= 1; dy++)
+				for (int dx = -1; dx <= 1; dx++)
+					dev = fmax(dev, fabs(c->bg[(size_t)(byi + dy) * w + bxi + dx] -
+							      mean[q + (size_t)((ptrdiff_t)dy * gg.gw + dx)] / 64.0));
+			struct sblob *s = &vs->stat[vs->n_static++];
+			s->z = (vs->yb - b.y) / c->ppm;
+			s->u = (b.x - vs->cx) / c->ppm;
+			s->len_um = b.len_px * g->um_per_px;
+			s->rel = dev / fmax(8.0, level);
+			s->peak = b.peak;
+			s->elong = b.elong;
+			s->px = b.x;
+			s->py = b.y;
+			if (b.elong >= 2.5 && s->len_um >= 700)
+				s->cls = s->rel >= 0.16 ? VIS_C_GLASS_CRACK : VIS_C_GLASS_SCRATCH;
+			else if (s->len_um >= 700 || s->rel < 0.12)
+				s->cls = VIS_C_COSMETIC;
+			else
+				s->cls = VIS_C_PARTICLE;
+		}
+	return 0;
+}
+
+int vis__view_background(struct vis_ctx *c, const struct vis_image *fr, double *cx, double *yb,
+			 const uint8_t **bg, char *why, size_t whysz)
+{
+	struct view_state vs = { 0 };
+	struct box capb, bodyb;
+	int rc = locate(c, &fr[0], &vs, why, whysz);
+	if (rc)
+		return rc;
+	work_boxes(c, &vs, &capb, &bodyb);
+	background(c, fr, c->cfg.frames, &bodyb);
+	*cx = vs.cx;
+	*yb = vs.yb;
+	*bg = c->bg;
+	return 0;
 }
 
 /* ----------------------------------------------------------- decision */
@@ -1175,7 +1356,11 @@ static void decide_static(struct vis_ctx *c, struct vis_result *res)
 			if (views < 2)
 				continue;
 			enum vis_class cls = VIS_C_PARTICLE;
-			if (votes[VIS_C_GLASS_CRACK] + votes[VIS_C_GLASS_SCRATCH] > votes[VIS_C_PARTICLE])
+			/* cosmetic votes only come from the golden check (opt-in) */
+			if (votes[VIS_C_COSMETIC] > votes[VIS_C_PARTICLE] &&
+			    votes[VIS_C_COSMETIC] > votes[VIS_C_GLASS_CRACK] + votes[VIS_C_GLASS_SCRATCH])
+				cls = VIS_C_COSMETIC;
+			else if (votes[VIS_C_GLASS_CRACK] + votes[VIS_C_GLASS_SCRATCH] > votes[VIS_C_PARTICLE])
 				cls = votes[VIS_C_GLASS_CRACK] >= votes[VIS_C_GLASS_SCRATCH]
 					      ? VIS_C_GLASS_CRACK : VIS_C_GLASS_SCRATCH;
 			const struct sblob *b = &c->views[bestv].stat[besti];
@@ -1431,6 +1616,8 @@ int vis_inspect(struct vis_ctx *c, const struct vis_image *frames, size_t n, str
 		}
 		if (rc == 0)
 			rc = static_marks(c, vs);
+		if (rc == 0)
+			rc = golden_marks(c, vs, v);
 		if (rc) {
 			snprintf(why, sizeof(why), "view %u: more candidate objects than the tables hold", v);
 			vis_result_set_uninspectable(res, (int)v, why);

@@ -41,7 +41,11 @@
  *    must pass), fill too low or high, missing cap (the bare stopper), cap
  *    tilted 4-12 degrees, cracks (jagged dark lines with a glint) and
  *    scratches (faint straight lines) on the outside of the wall, seen
- *    only from the front. A defective unit has exactly one defect, so its
+ *    only from the front. Opt-in (vis_sim_set_cosmetic_rate, default 0):
+ *    a share of the defective units carry a cosmetic mark instead - a
+ *    faint (6-14 %), broad (0.8-2.5 mm) mottled smudge on the outside of
+ *    the glass, drawn from its own random stream so that at rate 0 every
+ *    unit is byte-identical to before. A defective unit has exactly one defect, so its
  *    class is the truth for the confusion matrix; any unit may also have
  *    bubbles.
  * 7. Determinism. Everything about the physical unit (defect, size, fill,
@@ -64,6 +68,7 @@ struct vis_sim {
 	float *t_unit;       /* w*h transmission of the unit, no jitter */
 	float *t_view;       /* w*h transmission of one view */
 	float *t_frame;      /* w*h one frame before noise */
+	double cosmetic_rate; /* share of defective units given a cosmetic mark; 0 default */
 };
 
 struct vis_sim *vis_sim_new(const struct vis_config *cfg, char *why, size_t whysz)
@@ -111,6 +116,14 @@ void vis_sim_free(struct vis_sim *s)
 	free(s->t_view);
 	free(s->t_frame);
 	free(s);
+}
+
+int vis_sim_set_cosmetic_rate(struct vis_sim *s, double rate)
+{
+	if (!(rate >= 0 && rate <= 1))
+		return PL_EINVAL;
+	s->cosmetic_rate = rate;
+	return 0;
 }
 
 uint64_t vis_sim_unit_seed(uint64_t seed, uint64_t i)
@@ -262,7 +275,7 @@ static void pick_particle_size(struct vis__rng *r, struct vis_sim_object *o)
 
 /* The physical unit: what is wrong with it, from rng(unit_seed) only. */
 static void choose_unit(const struct vis_config *c, uint64_t unit_seed, double rate,
-			struct vis_sim_truth *t)
+			double cosmetic_rate, struct vis_sim_truth *t)
 {
 	struct vis__rng r = { unit_seed };
 	double nominal = 0.5 * (c->fill_min_mm + c->fill_max_mm);
@@ -279,7 +292,26 @@ static void choose_unit(const struct vis_config *c, uint64_t unit_seed, double r
 	struct vis_sim_object *o = &t->objects[0];
 	o->shape_seed = vis__rng_next(&r);
 	o->angle = vis__rng_range(&r, 0, VIS_PI);
-	if (defective) {
+	/* Cosmetic marks (opt-in) come from a stream of their own, so with
+	 * cosmetic_rate 0 every draw below - and every existing unit - is the
+	 * same as before the class existed. */
+	struct vis__rng cr = { unit_seed ^ 0x3c6ef372fe94f82bULL };
+	bool cosmetic = defective && cosmetic_rate > 0 && vis__rng_unit(&cr) < cosmetic_rate;
+	if (defective && cosmetic) {
+		/* a faint smudge or print mark on the outside of the glass: broad
+		 * (0.8-2.5 mm), low contrast (6-14 %), static, seen from the front */
+		t->reject = true;
+		o->kind = VIS_K_COSMETIC; o->cls = VIS_C_COSMETIC;
+		o->contrast = vis__rng_range(&cr, 0.06, 0.14);
+		o->size_um = vis__rng_range(&cr, 800, 2500);
+		o->angle = vis__rng_range(&cr, 0, VIS_PI);
+		o->shape_seed = vis__rng_next(&cr);
+		t->cls = o->cls;
+		o->r_mm = c->body_radius_mm;
+		o->theta = vis__rng_range(&cr, 0, 2 * VIS_PI);
+		o->z_mm[0] = vis__rng_range(&cr, c->base_mm + 2.0, c->body_height_mm - 3.0);
+		t->n_objects = 1;
+	} else if (defective) {
 		t->reject = true;
 		/* class weights (sum 1): particles 46 %, the rest 9 % each */
 		if (pick < 0.22) {
@@ -353,7 +385,8 @@ static void place_moving(const struct vis_config *c, struct vis_sim_truth *t, st
 	double omega = vis__rng_range(r, 0.15, 0.5) * (vis__rng_unit(r) < 0.5 ? -1 : 1);
 	for (size_t i = 0; i < t->n_objects; i++) {
 		struct vis_sim_object *o = &t->objects[i];
-		if (o->kind == VIS_K_CRACK || o->kind == VIS_K_SCRATCH || o->kind == VIS_K_STUCK) {
+		if (o->kind == VIS_K_CRACK || o->kind == VIS_K_SCRATCH || o->kind == VIS_K_STUCK ||
+		    o->kind == VIS_K_COSMETIC) {
 			for (unsigned f = 0; f < c->frames; f++) {
 				o->z_mm[f] = o->z_mm[0];
 				o->th[f] = o->theta;
@@ -391,7 +424,7 @@ static bool project(const struct vis_config *c, const struct vis_sim_object *o, 
 	double rin = c->body_radius_mm - c->wall_mm;
 	double s = sin(o->th[f] - phi), co = cos(o->th[f] - phi);
 	double u;
-	if (o->kind == VIS_K_CRACK || o->kind == VIS_K_SCRATCH) {
+	if (o->kind == VIS_K_CRACK || o->kind == VIS_K_SCRATCH || o->kind == VIS_K_COSMETIC) {
 		if (co < 0.25)
 			return false; /* marks on the far side are not drawn */
 		u = c->body_radius_mm * s;
@@ -500,6 +533,35 @@ static void draw_line(struct canvas *cv, const struct vis_sim_object *o, double 
 	}
 }
 
+/* A cosmetic mark: a soft ellipse (axes len x 0.6 len, the across-axis one
+ * scaled by fore), its opacity mottled by two low-frequency waves so it
+ * looks like a smear, not a disc; soft-edged over a quarter of its size. */
+static void draw_smudge(struct canvas *cv, const struct vis_sim_object *o, double px, double py,
+			double len, double fore)
+{
+	struct vis__rng r = { o->shape_seed };
+	double p1 = vis__rng_range(&r, 0, 6.3), p2 = vis__rng_range(&r, 0, 6.3);
+	double a = 0.5 * len, b = 0.3 * len, ca = cos(o->angle), sa = sin(o->angle);
+	int ext = (int)ceil(a + 2);
+	for (int y = (int)floor(py) - ext; y <= (int)ceil(py) + ext; y++) {
+		if (y < 0 || y >= (int)cv->h)
+			continue;
+		for (int x = (int)floor(px) - ext; x <= (int)ceil(px) + ext; x++) {
+			if (x < 0 || x >= (int)cv->w)
+				continue;
+			double dx = (x - px) / fore, dy = y - py;
+			double s = dx * ca + dy * sa, t = -dx * sa + dy * ca;
+			double q = sqrt((s * s) / (a * a) + (t * t) / (b * b));
+			double cov = clamp01((1 - q) * 4);
+			if (cov <= 0)
+				continue;
+			double mot = 0.75 + 0.25 * sin(s / a * 5 + p1) * cos(t / b * 4 + p2);
+			float *tp = &cv->t[(size_t)y * cv->w + x];
+			*tp = (float)(*tp * (1 - o->contrast * cov * mot));
+		}
+	}
+}
+
 static void draw_object(const struct vis_config *c, struct canvas *cv,
 			const struct vis_sim_object *o, unsigned f, double phi)
 {
@@ -516,6 +578,10 @@ static void draw_object(const struct vis_config *c, struct canvas *cv,
 		break;
 	case VIS_K_SCRATCH:
 		draw_line(cv, o, px, py, len, 1.0, 0);
+		break;
+	case VIS_K_COSMETIC:
+		/* foreshortened towards the silhouette like the glass it sits on */
+		draw_smudge(cv, o, px, py, len, fmax(0.3, cos(o->th[f] - phi)));
 		break;
 	default:
 		draw_blob(cv, o, px, py);
@@ -545,7 +611,7 @@ void vis_sim_plan(const struct vis_sim *s, uint64_t unit_seed, double rate,
 		  struct vis_sim_truth *truth)
 {
 	struct vis__rng r;
-	choose_unit(&s->cfg, unit_seed, rate, truth);
+	choose_unit(&s->cfg, unit_seed, rate, s->cosmetic_rate, truth);
 	truth->n_frames = s->cfg.frames;
 	r.s = unit_seed ^ 0x9e3779b97f4a7c15ULL;
 	vis__rng_next(&r);
@@ -587,7 +653,7 @@ int vis_sim_unit(struct vis_sim *s, uint64_t unit_seed, double defect_rate, unsi
 	for (size_t i = 0; i < n; i++)
 		if (!frames[i].px || frames[i].w != w || frames[i].h != h)
 			return PL_EINVAL;
-	choose_unit(c, unit_seed, defect_rate, truth);
+	choose_unit(c, unit_seed, defect_rate, s->cosmetic_rate, truth);
 	truth->n_frames = c->frames;
 	r.s = unit_seed ^ (0x9e3779b97f4a7c15ULL * (pass + 1));
 	vis__rng_next(&r);
@@ -633,7 +699,8 @@ int vis_sim_unit(struct vis_sim *s, uint64_t unit_seed, double defect_rate, unsi
 		}
 		for (size_t i = 0; i < truth->n_objects; i++) {
 			enum vis_sim_kind k = truth->objects[i].kind;
-			if (k == VIS_K_CRACK || k == VIS_K_SCRATCH || k == VIS_K_STUCK)
+			if (k == VIS_K_CRACK || k == VIS_K_SCRATCH || k == VIS_K_STUCK ||
+			    k == VIS_K_COSMETIC)
 				draw_object(c, &cv, &truth->objects[i], 0, phi);
 		}
 		for (unsigned f = 0; f < c->frames; f++) {
@@ -643,7 +710,8 @@ int vis_sim_unit(struct vis_sim *s, uint64_t unit_seed, double defect_rate, unsi
 			fc.t = s->t_frame;
 			for (size_t i = 0; i < truth->n_objects; i++) {
 				enum vis_sim_kind k = truth->objects[i].kind;
-				if (k != VIS_K_CRACK && k != VIS_K_SCRATCH && k != VIS_K_STUCK)
+				if (k != VIS_K_CRACK && k != VIS_K_SCRATCH && k != VIS_K_STUCK &&
+				    k != VIS_K_COSMETIC)
 					draw_object(c, &fc, &truth->objects[i], f, phi);
 			}
 			/* expose: back-light times transmission, plus noise */
@@ -676,7 +744,7 @@ int vis_sim_unit(struct vis_sim *s, uint64_t unit_seed, double defect_rate, unsi
 
 /* ---------------------------------------------------------------- JSON */
 static const char *const kind_names[] = {
-	"dark", "bright", "fibre", "stuck", "bubble", "crack", "scratch",
+	"dark", "bright", "fibre", "stuck", "bubble", "crack", "scratch", "cosmetic",
 };
 
 json_t *vis_sim_truth_to_json(const struct vis_sim_truth *t)

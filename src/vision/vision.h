@@ -211,7 +211,7 @@ int vis_inspect(struct vis_ctx *ctx, const struct vis_image *frames, size_t n,
 #define VIS_SIM_DEFECTS_MAX 4
 enum vis_sim_kind {
 	VIS_K_DARK, VIS_K_BRIGHT, VIS_K_FIBRE, VIS_K_STUCK, VIS_K_BUBBLE,
-	VIS_K_CRACK, VIS_K_SCRATCH,
+	VIS_K_CRACK, VIS_K_SCRATCH, VIS_K_COSMETIC,
 };
 struct vis_sim_object {
 	enum vis_sim_kind kind;
@@ -363,6 +363,80 @@ int vis_anomaly_auroc(const double *scores, const int *labels, size_t n, double 
  * with position, brightness and noise varying by seed. defect: 0 good,
  * 1 dark spot, 2 scratch, 3 missing cap. out is allocated by the call. */
 int vis_anomaly_demo_bottle(uint64_t seed, int defect, uint32_t size, struct vis_image *out);
+
+/* ------------------------------------------------------ golden model
+ * Opt-in (src/vision/golden.c): per view, the static appearance of good
+ * units - per pixel, in container coordinates (u mm across the axis, z mm
+ * above the bottom, over the body's central 75 % from the base to the
+ * shoulder), the mean and spread of the per-view median background - learnt
+ * from good units. A context given a model (vis_ctx_set_golden) also
+ * reports static deviations beyond the learnt spread as glass_crack,
+ * glass_scratch or cosmetic (and compact strong ones as particles on the
+ * wall); without one, vis_inspect is unchanged. The model is read-only once
+ * built or loaded: share it between threads and contexts freely; it must
+ * outlive every context it is set on. Memory: 4 bytes per model pixel per
+ * view (about 9 MB for 22 views at 50 um/px, 37 MB at 25 um/px). */
+#define VIS_GOLDEN_VERSION 1
+#define VIS_GOLDEN_TRAIN_MIN 8       /* fewer good units give no spread */
+#define VIS_GOLDEN_TRAIN_MAX 100000
+#define VIS_GOLDEN_FILE_MAX (128u << 20) /* bytes of a model file */
+
+struct vis_golden;         /* opaque; read-only once built */
+struct vis_golden_trainer; /* opaque; one thread */
+
+/* A trainer for units of cfg (copied). NULL with why when cfg fails
+ * vis_config_check. Memory: 8 bytes per model pixel per view. */
+struct vis_golden_trainer *vis_golden_trainer_new(const struct vis_config *cfg, char *why,
+						  size_t whysz);
+void vis_golden_trainer_free(struct vis_golden_trainer *tr);
+/* Adds one good unit (frames as for vis_inspect, borrowed). PL_EINVAL when
+ * n is wrong, a frame is missing or of another size, or a view's container
+ * cannot be located (why says which); nothing is learnt from such a unit.
+ * PL_ETOOBIG past VIS_GOLDEN_TRAIN_MAX units. */
+int vis_golden_trainer_add(struct vis_golden_trainer *tr, const struct vis_image *frames, size_t n,
+			   char *why, size_t whysz);
+/* Builds the model: mean, and spread = the largest standard deviation in
+ * each pixel's 3x3 neighbourhood (absorbs sub-pixel misregistration at
+ * edges), at least 1 grey level. k_sigma in [3, 50] is stored with it: a
+ * deviation must exceed k_sigma spreads. PL_EINVAL with fewer than
+ * VIS_GOLDEN_TRAIN_MIN units. On success the caller owns *out. */
+int vis_golden_trainer_finish(struct vis_golden_trainer *tr, double k_sigma,
+			      struct vis_golden **out, char *why, size_t whysz);
+void vis_golden_free(struct vis_golden *m);
+
+struct vis_golden_info {
+	uint32_t width, height;   /* frame size */
+	unsigned views;
+	uint32_t grid_w, grid_h;  /* model pixels per view */
+	double um_per_px, body_radius_mm, base_mm, body_height_mm;
+	uint32_t n_train;         /* good units learnt */
+	double k_sigma;
+	double spread_median;     /* median spread over all model pixels, grey levels */
+};
+void vis_golden_info(const struct vis_golden *m, struct vis_golden_info *out);
+
+/* Versioned binary format (little-endian, CRC-32 at the end; layout in
+ * golden.c). *buf is the caller's (free). */
+int vis_golden_save_mem(const struct vis_golden *m, uint8_t **buf, size_t *len);
+int vis_golden_save(const struct vis_golden *m, const char *path);
+/* Parses and validates (magic, version, sizes against the length, every
+ * value in range, CRC): PL_EPARSE (corrupt or truncated), PL_EUNSUPPORTED
+ * (other version), PL_ETOOBIG (over VIS_GOLDEN_FILE_MAX or a size cap),
+ * PL_EIO (file). On failure *out is NULL and why says what is wrong. */
+int vis_golden_load_mem(const void *buf, size_t len, struct vis_golden **out, char *why,
+			size_t whysz);
+int vis_golden_load(const char *path, struct vis_golden **out, char *why, size_t whysz);
+
+/* Uses m (borrowed; NULL switches the check off) for the context's later
+ * units. PL_EINVAL with why when m was learnt for another frame size,
+ * view count, scale or container geometry. */
+int vis_ctx_set_golden(struct vis_ctx *ctx, const struct vis_golden *m, char *why, size_t whysz);
+
+/* Simulator option: the share of defective units (those drawn by
+ * defect_rate) that carry a cosmetic mark - a faint smudge on the outside
+ * of the glass - instead of their usual defect; 0 (the default) renders
+ * every unit exactly as before. PL_EINVAL outside [0, 1]. */
+int vis_sim_set_cosmetic_rate(struct vis_sim *sim, double rate);
 
 /* -------------------------------------------------------- Knapp plots
  * PNG plots of the Knapp-style report (src/vision/plot.c), 800 x 420 RGB

@@ -64,4 +64,31 @@ static inline double vis__glass_radius(const struct vis_config *c, double z)
 	return c->neck_radius_mm;
 }
 
+/* The golden model's grid (golden.c) in container coordinates, fixed by the
+ * configuration: model pixel (i, j) is at u = -ru + i / ppm mm across the
+ * axis and z = zhi - j / ppm mm above the bottom. */
+struct vis__golden_geom {
+	double ppm, ru, zlo, zhi;
+	uint32_t gw, gh;
+};
+void vis__golden_geom(const struct vis_config *c, struct vis__golden_geom *g);
+/* View v's mean and spread planes (gw x gh, grey levels x 64). */
+const uint16_t *vis__golden_mean(const struct vis_golden *m, unsigned v);
+const uint16_t *vis__golden_spread(const struct vis_golden *m, unsigned v);
+double vis__golden_k(const struct vis_golden *m);
+/* Model-file helpers (golden.c; the anomaly model's format is the same
+ * kind): CRC-32 (IEEE, as zlib's crc32); read at most cap bytes of path
+ * (*len = cap + 1 tells "over the cap"; the caller frees *buf; PL_EIO with
+ * why); write n bytes (PL_EIO). */
+uint32_t vis__crc32(const uint8_t *p, size_t n);
+int vis__file_read(const char *path, size_t cap, uint8_t **buf, size_t *len, char *why,
+		   size_t whysz);
+int vis__file_write(const char *path, const uint8_t *b, size_t n);
+/* inspect.c, for the golden trainer: locates one view (frames fr[0..F))
+ * and computes its median background over the body. *bg points into the
+ * context (valid until its next use), row stride cfg.width. PL_EINVAL with
+ * why when the container is not found. */
+int vis__view_background(struct vis_ctx *c, const struct vis_image *fr, double *cx, double *yb,
+			 const uint8_t **bg, char *why, size_t whysz);
+
 #endif

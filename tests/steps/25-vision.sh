@@ -10,6 +10,9 @@
 #   - a truncated frame makes the unit uninspectable (exit 4) with the
 #     decoder's reason, a missing frame too, and the process carries on
 #   - bad arguments exit 2
+#   - golden model: learnt from a directory of good units, good units of
+#     another set pass with it, simulated cosmetic marks are caught and
+#     called cosmetic, a truncated or mismatched model is refused
 # Small frames (50 um/px, 512x768, 8 views) keep it to a few seconds.
 set -uo pipefail
 cd "$PL_ROOT"
@@ -91,6 +94,31 @@ if [ $rc = 4 ] && grep -q 'junk.png.*uninspectable' "$an/out.txt" && grep -q 'go
 else bad "unreadable image: rc $rc $(cat "$an/out.txt")"; fi
 "$bin" inspect train --good "$an/good" >/dev/null 2>&1; [ $? = 2 ] && ok || bad "train without --model should exit 2"
 "$bin" inspect train --good "$an/good" --model "$an/x.bin" --target-frr 2 >/dev/null 2>&1; [ $? = 2 ] && ok || bad "--target-frr 2 should exit 2"
+
+# golden model (issue 5 item 2): learn from a directory of good units,
+# good units of another set still pass with it, simulated cosmetic marks
+# are caught and called cosmetic, a damaged or mismatched model is refused
+gd="$tmp/golden"
+mkdir -p "$gd"
+gsim=(--um-per-px 50 --width 512 --height 768 --views 8)
+"$bin" simulate vials --out "$gd/good" --units 10 --seed 11 --defect-rate 0 "${gsim[@]}" >/dev/null && ok || bad "simulate good units"
+"$bin" inspect golden --good "$gd/good" --model "$gd/g.bin" >"$gd/train.txt"; rc=$?
+if [ $rc = 0 ] && grep -q '10 good units (0 skipped)' "$gd/train.txt"; then ok; else bad "inspect golden (rc $rc) $(cat "$gd/train.txt")"; fi
+"$bin" simulate vials --out "$gd/test" --units 3 --seed 12 --defect-rate 0 "${gsim[@]}" >/dev/null && ok || bad "simulate test units"
+for u in "$gd"/test/unit-*; do
+  "$bin" inspect unit "$u" --golden "$gd/g.bin" >"$tmp/out.json"; rc=$?
+  [ $rc = 0 ] && ok || bad "good $(basename "$u") with golden: rc $rc $(cat "$tmp/out.json")"
+done
+"$bin" inspect eval --simulate 6 --seed 13 --defect-rate 1 --cosmetic-rate 1 --jobs 1 "${gsim[@]}" --golden "$gd/g.bin" >"$gd/eval.md"; rc=$?
+if [ $rc = 0 ] && grep -q '^| cosmetic | 6 | 100.0 %' "$gd/eval.md" && grep -q 'Golden model: 10 good units' "$gd/eval.md"; then ok
+else bad "cosmetic units with golden (rc $rc): $(grep '^| cosmetic' "$gd/eval.md")"; fi
+head -c 4000 "$gd/g.bin" >"$gd/trunc.bin"
+"$bin" inspect unit "$gd/test/unit-00000" --golden "$gd/trunc.bin" >/dev/null 2>"$gd/err.txt"; rc=$?
+if [ $rc = 1 ] && grep -q 'truncated' "$gd/err.txt"; then ok; else bad "truncated golden model: rc $rc $(cat "$gd/err.txt")"; fi
+"$bin" inspect eval --simulate 1 --um-per-px 50 --width 512 --height 768 --views 6 --golden "$gd/g.bin" >/dev/null 2>"$gd/err.txt"; rc=$?
+if [ $rc = 1 ] && grep -q 'golden model is for 8 views' "$gd/err.txt"; then ok; else bad "mismatched golden model: rc $rc $(cat "$gd/err.txt")"; fi
+"$bin" inspect golden --simulate 5 >/dev/null 2>&1; [ $? = 2 ] && ok || bad "golden without --model should exit 2"
+"$bin" inspect eval --simulate 1 --cosmetic-rate 2 >/dev/null 2>&1; [ $? = 2 ] && ok || bad "--cosmetic-rate 2 should exit 2"
 
 echo "   vision-e2e: $pass passed, $fail failed"
 echo "$pass $fail vision-e2e" >>"$PL_TALLY"

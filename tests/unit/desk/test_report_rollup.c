@@ -15,10 +15,13 @@
  * whole answer) for many ranges (single days, partial months at either
  * end, several months, a year boundary), every grouping, five principals
  * and several as_of values, including as_of exactly at a stored deadline
- * (where due counts it and overdue does not). Then the rollup rebuilt from
+ * (where due counts it and overdue does not), at the Beijing day start
+ * around it (the edge of migration 21's due-day buckets) and after every
+ * deadline. Then the rollup rebuilt from
  * scratch must answer the same.
  *
- * The mutation cases drop one trigger and play the same history: the
+ * The mutation cases drop one trigger (migration 18's or 21's) and play
+ * the same history: the
  * comparison must then find a difference, so a write path the rollup
  * missed cannot pass unnoticed.
  */
@@ -207,6 +210,8 @@ out:
 static const int readers[] = { ADMIN, SPEC1, SPEC2, TAX };
 #define NREADERS (sizeof(readers) / sizeof(readers[0]))
 
+#define NASOF 7
+
 /* Compares the two paths for every range, group, reader and as_of; returns
  * the number of differences (printing the first few). */
 static int compare_all(struct fx *f, uint64_t *s, int64_t now, int64_t first, int *checked)
@@ -239,8 +244,11 @@ static int compare_all(struct fx *f, uint64_t *s, int64_t now, int64_t first, in
 	}
 
 	/* as_of: the history's now, a random earlier time, exactly a stored
-	 * deadline, and just before it. */
-	int64_t asofs[4] = { now, first + pick(s, now - first + 1), now, now };
+	 * deadline and just before it, the start of that deadline's Beijing day
+	 * (the edge of a due-day bucket, migration 21) and just before it, and
+	 * after every deadline (no bucket left to read). */
+	int64_t asofs[NASOF] = { now, first + pick(s, now - first + 1), now, now, now, now,
+				 now + 60 * DAY };
 	json_t *dues = NULL;
 	cr_assert_eq(store_query_json(f->t.c, "SELECT due_at FROM requests WHERE due_at IS NOT NULL "
 				      "ORDER BY due_at", NULL, 0, 100000, &dues), 0);
@@ -249,13 +257,15 @@ static int compare_all(struct fx *f, uint64_t *s, int64_t now, int64_t first, in
 					(int64_t)json_array_size(dues))), "due_at");
 		cr_assert_eq(pl_time_parse(t, &asofs[2]), 0);
 		asofs[3] = asofs[2] - 1;
+		asofs[4] = desk_day_start_ms(desk_day_from_ms(asofs[2]));
+		asofs[5] = asofs[4] - 1;
 	}
 	json_decref(dues);
 
 	for (size_t r = 0; r < nr; r++)
 		for (int g = 0; g < 3; g++)
 			for (size_t w = 0; w < NREADERS; w++)
-				for (size_t k = 0; k < 4; k++) {
+				for (size_t k = 0; k < NASOF; k++) {
 					struct desk_report_query q = { .group = (enum desk_report_group)g,
 								       .from_day = ranges[r][0],
 								       .to_day = ranges[r][1] };
@@ -396,6 +406,9 @@ static const struct {
 } drops[] = {
 	{ "DROP TRIGGER ratings_kpi_insert", "DROP TRIGGER ratings_kpi ON ratings" },
 	{ "DROP TRIGGER requests_kpi_update", "DROP TRIGGER requests_kpi ON requests" },
+	/* migration 21's due-day counts */
+	{ "DROP TRIGGER requests_kpi_due_insert", "DROP TRIGGER requests_kpi_due ON requests" },
+	{ "DROP TRIGGER requests_kpi_due_update", "DROP TRIGGER requests_kpi_due ON requests" },
 };
 
 static void t_missing_trigger_is_caught(struct fx *f)

@@ -37,7 +37,11 @@ for t in $(find "$build/tests/unit" -type f -executable -name 'test_*' | sort); 
     printf '%s\n' "$out" | grep -E -A12 'ERROR: (Address|Leak|Thread)Sanitizer|runtime error:' | head -60
     f=$((f + san))
   fi
-  if [ "$f" != 0 ]; then printf '%s\n' "$out" | grep -v '^\[----\]' | tail -30; fi
+  # a failure shows each failed assertion with its message, then the verdicts
+  if [ "$f" != 0 ]; then
+    printf '%s\n' "$out" | grep -a -A1 'Assertion Failed' | grep -v '^--$' | head -40
+    printf '%s\n' "$out" | grep -a -v '^\[----\]' | tail -30
+  fi
   echo "   ${t#$build/tests/unit/}: $p passed, $f failed"
   pass=$((pass + p)); fail=$((fail + f))
 done

@@ -15,23 +15,13 @@
  *   - a loaded model's facts are in range (k, spread median, grid).
  */
 #include "vision/vision.h"
+#include "vision/vision_int.h" /* vis__crc32: the files' own checksum */
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "fuzz.h"
-
-static uint32_t crc32_ieee(const uint8_t *p, size_t n)
-{
-	uint32_t c = 0xFFFFFFFFu;
-	for (size_t i = 0; i < n; i++) {
-		c ^= p[i];
-		for (int k = 0; k < 8; k++)
-			c = (c >> 1) ^ (0xEDB88320u & (0u - (c & 1u)));
-	}
-	return ~c;
-}
 
 static void one(const uint8_t *data, size_t size)
 {
@@ -68,7 +58,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size >= 4) {
 		uint8_t *c = malloc(size);
 		memcpy(c, data, size);
-		uint32_t crc = crc32_ieee(c, size - 4);
+		uint32_t crc = vis__crc32(c, size - 4);
 		for (int i = 0; i < 4; i++)
 			c[size - 4 + i] = (uint8_t)(crc >> (8 * i));
 		one(c, size);

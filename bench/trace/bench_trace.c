@@ -331,9 +331,14 @@ static int floor_insert(sqlite3 *db, sqlite3_stmt *st[4], const struct flat *f, 
 			if (r->epcs[k].role == TRACE_ROLE_PARENT)
 				parent = r->epcs[k].epc;
 		pl_id_new(rid);
+		/* an event keyed by its hash keeps "ni:" and its row id as
+		 * event_id, as capture stores it (src/trace/repo.c note 9) */
+		char hash_id[PL_ID_LEN + 8];
+		pl_fmt(hash_id, sizeof(hash_id), "ni:%s", rid);
 		sqlite3_stmt *s = st[0];
 		sqlite3_reset(s);
-		BIND_T(s, 1, rid); BIND_T(s, 2, tenant); BIND_T(s, 3, r->event_id);
+		BIND_T(s, 1, rid); BIND_T(s, 2, tenant);
+		BIND_T(s, 3, strcmp(r->event_id, r->hash) ? r->event_id : hash_id);
 		BIND_T(s, 4, r->hash); BIND_T(s, 5, job); BIND_T(s, 6, r->type);
 		BIND_T(s, 7, r->action); sqlite3_bind_int64(s, 8, r->event_time_ms);
 		BIND_T(s, 9, r->tz_offset); BIND_T(s, 10, BULK_RECORD_TIME);

@@ -70,7 +70,10 @@ static const char inspect_usage[] =
 	"sim options: --um-per-px U --width W --height H --views V --frames F\n"
 	"             --product FILE --jobs N (default 2)\n"
 	"             --cosmetic-rate R  share of defective units rendered with a\n"
-	"                                cosmetic mark instead (default 0)\n";
+	"                                cosmetic mark instead (default 0)\n"
+	"             --dark-field N     N views, evenly spaced, lit dark-field (default 0)\n"
+	"             --flake-rate R     share of bright particles rendered as glass\n"
+	"                                flakes, faint in back-light (default 0)\n";
 
 #define USAGE(...) cli_usage_error("inspect", inspect_usage, __VA_ARGS__)
 
@@ -78,7 +81,8 @@ struct opts {
 	const char *product, *overlay, *report;
 	const char *golden_path, *model, *good;
 	const struct vis_golden *golden; /* loaded from golden_path; read-only */
-	double cosmetic_rate, k_golden;
+	double cosmetic_rate, k_golden, flake_rate;
+	int64_t dark_field; /* --dark-field N; -1: as the product says */
 	int64_t jobs, sim_units, seed, passes, knapp_units;
 	double rate;
 	bool verbose;
@@ -100,6 +104,10 @@ static void apply_sim_opts(const struct opts *o, struct vis_config *cfg)
 		cfg->frames = (unsigned)o->frames;
 	if (cfg->min_views_agree > cfg->views)
 		cfg->min_views_agree = cfg->views;
+	/* N >= views: every view dark, which the caller's vis_config_check
+	 * then refuses with its own sentence */
+	if (o->dark_field >= 0 && vis_config_set_dark_field(cfg, (unsigned)o->dark_field))
+		cfg->dark_field_mask = cfg->views >= 32 ? UINT32_MAX : (1u << cfg->views) - 1;
 }
 
 static int cmd_unit(const char *dir, const struct opts *o)
@@ -196,6 +204,7 @@ static void *worker_main(void *arg)
 	if (!jb->units) {
 		sim = vis_sim_new(cfg, NULL, 0);
 		vis_sim_set_cosmetic_rate(sim, jb->o->cosmetic_rate);
+		vis_sim_set_flake_rate(sim, jb->o->flake_rate);
 		for (size_t i = 0; i < n; i++)
 			vis_image_alloc(&frames[i], cfg->width, cfg->height);
 	}
@@ -375,9 +384,13 @@ static int cmd_eval(const char *dir, const struct opts *o)
 	pl_buf_printf(&md, "## Inspection accuracy: %s\n\n", dir ? dir : "in-memory simulated set");
 	pl_buf_printf(&md, "Product: %u views x %u frames of %ux%u px at %.1f um/px. ",
 		      cfg.views, cfg.frames, cfg.width, cfg.height, cfg.um_per_px);
+	if (cfg.dark_field_mask)
+		pl_buf_printf(&md, "Dark-field views: %d of them. ",
+			      __builtin_popcount(cfg.dark_field_mask));
 	if (!dir)
-		pl_buf_printf(&md, "Set: seed %lld, defect rate %.3f%s. ", (long long)o->seed, o->rate,
-			      o->cosmetic_rate > 0 ? " (with cosmetic marks)" : "");
+		pl_buf_printf(&md, "Set: seed %lld, defect rate %.3f%s%s. ", (long long)o->seed, o->rate,
+			      o->cosmetic_rate > 0 ? " (with cosmetic marks)" : "",
+			      o->flake_rate > 0 ? " (with glass flakes)" : "");
 	if (gm) {
 		struct vis_golden_info gi;
 		vis_golden_info(gm, &gi);
@@ -619,6 +632,14 @@ static int cmd_golden(const struct opts *o)
 	}
 	if (!o->good)
 		apply_sim_opts(o, &cfg);
+	if (cfg.dark_field_mask) {
+		/* the golden check runs in back-lit views only; a model learnt
+		 * from the same product without dark_field_views serves it */
+		fprintf(stderr, "parkline inspect: golden: learn the model from back-lit units "
+				"(the product without dark_field_views); it is used in the "
+				"back-lit views only\n");
+		return 1;
+	}
 	tr = vis_golden_trainer_new(&cfg, why, sizeof(why));
 	if (!tr) {
 		fprintf(stderr, "parkline inspect: product: %s\n", why);
@@ -708,7 +729,7 @@ out:
 int cli_inspect(int argc, char **argv, char **envp)
 {
 	(void)envp;
-	struct opts o = { 0 };
+	struct opts o = { .dark_field = -1 };
 	const char *sub, *pos = NULL;
 	int64_t iv;
 
@@ -801,6 +822,12 @@ int cli_inspect(int argc, char **argv, char **envp)
 		} else if (!strcmp(a, "--frames")) {
 			if (pl_parse_i64(v, 2, VIS_FRAMES_MAX, &o.frames))
 				return USAGE("--frames must be 2..20");
+		} else if (!strcmp(a, "--dark-field")) {
+			if (pl_parse_i64(v, 0, VIS_VIEWS_MAX - 1, &o.dark_field))
+				return USAGE("--dark-field must be 0..31");
+		} else if (!strcmp(a, "--flake-rate")) {
+			if (cli_parse_double(v, 0, 1, &o.flake_rate))
+				return USAGE("--flake-rate must be in [0, 1]");
 		} else {
 			return USAGE("unknown option '%s'", a);
 		}

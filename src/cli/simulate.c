@@ -4,6 +4,7 @@
  *
  * Layout of DIR (the unit manifest `parkline inspect` reads):
  *   DIR/product.json             the struct vis_config the units were made with
+ *                                (with dark_field_views when any view is dark-field)
  *   DIR/unit-00000/vVV-fF.png    view VV (00..), frame F, 8-bit grey PNG
  *   DIR/unit-00000/truth.json    ground truth (vis_sim_truth_to_json)
  * Units are a pure function of (--seed, unit index, product), so a set can
@@ -29,7 +30,8 @@ static const char simulate_usage[] =
 	"       parkline simulate desk --url http://HOST:PORT [options]  (see simulate desk --help)\n"
 	"\n"
 	"Renders vial units as the 22 cameras of an inspection hood see them\n"
-	"(back-lit, 8-bit grey PNG), with a JSON ground-truth sidecar per unit.\n"
+	"(back-lit, or dark-field where asked; 8-bit grey PNG), with a JSON\n"
+	"ground-truth sidecar per unit.\n"
 	"\n"
 	"options:\n"
 	"  --out DIR           output directory (created; must be empty or new)\n"
@@ -39,7 +41,13 @@ static const char simulate_usage[] =
 	"  --um-per-px U       scale (default 25)\n"
 	"  --width W --height H  frame size in px (default 1024 x 1536)\n"
 	"  --views V --frames F  cameras and frames per camera (default 22 x 3)\n"
-	"  --product FILE      start from this product.json instead of the defaults\n";
+	"  --product FILE      start from this product.json instead of the defaults\n"
+	"  --dark-field N      make N views, evenly spaced, dark-field (lit from below:\n"
+	"                      black field, glass, meniscus and particles bright)\n"
+	"  --dark-field-views LIST  these views dark-field instead (\"0,11\" or \"none\");\n"
+	"                      recorded in product.json as dark_field_views\n"
+	"  --flake-rate R      share of bright particles that are thin glass flakes,\n"
+	"                      nearly invisible in back-light (default 0)\n";
 
 static int write_json(const char *path, json_t *j)
 {
@@ -79,7 +87,9 @@ int cli_simulate(int argc, char **argv, char **envp)
 	char why[256], path[4096];
 	/* flags that override the product, applied after --product is read */
 	double o_um = 0;
-	int64_t o_w = 0, o_h = 0, o_v = 0, o_f = 0;
+	int64_t o_w = 0, o_h = 0, o_v = 0, o_f = 0, o_dark = -1;
+	const char *o_dark_list = NULL;
+	double flake = 0;
 
 	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
 		fputs(simulate_usage, stdout);
@@ -127,6 +137,14 @@ int cli_simulate(int argc, char **argv, char **envp)
 		} else if (!strcmp(a, "--frames")) {
 			if (pl_parse_i64(v, 2, VIS_FRAMES_MAX, &o_f))
 				return cli_usage_error("simulate", simulate_usage, "--frames must be 2..20");
+		} else if (!strcmp(a, "--dark-field")) {
+			if (pl_parse_i64(v, 0, VIS_VIEWS_MAX - 1, &o_dark))
+				return cli_usage_error("simulate", simulate_usage, "--dark-field must be 0..31");
+		} else if (!strcmp(a, "--dark-field-views")) {
+			o_dark_list = v;
+		} else if (!strcmp(a, "--flake-rate")) {
+			if (cli_parse_double(v, 0, 1, &flake))
+				return cli_usage_error("simulate", simulate_usage, "--flake-rate must be in [0, 1]");
 		} else {
 			return cli_usage_error("simulate", simulate_usage, "unknown option '%s'", a);
 		}
@@ -150,11 +168,17 @@ int cli_simulate(int argc, char **argv, char **envp)
 		cfg.frames = (unsigned)o_f;
 	if (cfg.min_views_agree > cfg.views)
 		cfg.min_views_agree = cfg.views;
+	if (o_dark >= 0 && vis_config_set_dark_field(&cfg, (unsigned)o_dark))
+		return cli_usage_error("simulate", simulate_usage, "--dark-field must be below --views (%u)",
+				       cfg.views);
+	if (o_dark_list && vis_config_parse_dark_field(&cfg, o_dark_list, why, sizeof(why)))
+		return cli_usage_error("simulate", simulate_usage, "--dark-field-views: %s", why);
 	sim = vis_sim_new(&cfg, why, sizeof(why));
 	if (!sim) {
 		fprintf(stderr, "parkline simulate: product: %s\n", why);
 		return 1;
 	}
+	vis_sim_set_flake_rate(sim, flake); /* checked above */
 	if (mkdir(out, 0777) && errno != EEXIST) {
 		fprintf(stderr, "parkline simulate: %s: %s\n", out, strerror(errno));
 		goto out;

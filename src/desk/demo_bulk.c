@@ -22,13 +22,15 @@
  * 3. Times use minute clocks (the calendar is not consulted): a normal
  *    request is due about a week after 签收, urgent in 24 h, critical in
  *    2 h, which is what the working-day SLA amounts to on average.
- * 4. The KPI rollup (migration 18) is kept by row triggers, which would
- *    cost a million trigger runs and, on PostgreSQL, several dead rollup
- *    rows per request. So the call holds them off (a desk_kpi_bulk row,
- *    never committed: rollup_sql.h note 5) and adds its own requests at
- *    the end with one grouped statement over the requests numbered DM-
- *    with ids from the call's start on (ids begin with their creation
- *    time). Two calls must therefore not overlap in time on one store.
+ * 4. The KPI rollup (migration 18) and the due-day counts (migration 21)
+ *    are kept by row triggers, which would cost millions of trigger runs
+ *    and, on PostgreSQL, several dead rows per request. So the call holds
+ *    them off (a desk_kpi_bulk row, never committed: rollup_sql.h notes 5
+ *    and 7; migration 24 added the hold to migration 21's triggers) and
+ *    adds its own requests to both tables at the end, with one grouped
+ *    statement each over the requests numbered DM- with ids from the
+ *    call's start on (ids begin with their creation time). Two calls must
+ *    therefore not overlap in time on one store.
  */
 #include "desk/report.h"
 #include "desk/rollup_sql.h"
@@ -360,8 +362,11 @@ int desk_demo_bulk(struct store_conn *c, int64_t n, int64_t from_ms, int64_t to_
 		*made += (int64_t)fill;
 	}
 	struct store_param lp[] = { SP_TEXT(lo) };
+	/* The marker goes first: the two statements below then write the
+	 * tables the triggers keep, and must not be held themselves. */
 	if ((rc = store_exec(c, "DELETE FROM desk_kpi_bulk", NULL, 0, NULL)) ||
-	    (rc = store_exec(c, DESK_KPI_ADD_BULK_SQL, lp, 1, NULL)))
+	    (rc = store_exec(c, DESK_KPI_ADD_BULK_SQL, lp, 1, NULL)) ||
+	    (rc = store_exec(c, DESK_KPI_DUE_ADD_BULK_SQL, lp, 1, NULL)))
 		goto out;
 	/* On failure the caller rolls back, which removes the marker too. */
 out:

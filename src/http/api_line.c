@@ -376,7 +376,7 @@ int http__h_line_ingest(struct http_req *r)
 	struct store_conn *c = NULL;
 	json_t *line = NULL, *arr, *p, *tile = NULL, *events = NULL;
 	struct ingest_pt *pts = NULL;
-	struct line_point *run = NULL;
+	struct line_point *run = NULL, *old = NULL;
 	struct line_live_point *live = NULL;
 	size_t n, i, accepted = 0, late = 0, nlive = 0;
 	int64_t now = pl_time_now_ms();
@@ -435,11 +435,14 @@ int http__h_line_ingest(struct http_req *r)
 		goto out;
 	run = pl_malloc(LINE_BLOCK_POINTS_MAX * sizeof(*run));
 	live = pl_malloc(n * sizeof(*live));
-	/* one run per metric: drop what is not after the stored newest point
-	 * (late: the same rule as the MQTT ingest), keep the last of equal
-	 * timestamps, write blocks of at most LINE_BLOCK_POINTS_MAX */
+	old = pl_malloc(n * sizeof(*old));
+	/* one run per metric, sorted by time: of equal timestamps the last
+	 * given wins and counts once; points after the stored newest take
+	 * the fast path (blocks of at most LINE_BLOCK_POINTS_MAX, appended),
+	 * the rest are late and merged into the stored blocks (repo.c NOTES 3,
+	 * the same rule as the MQTT ingest) */
 	for (i = 0; i < n;) {
-		size_t j = i, k = 0;
+		size_t j = i, k = 0, nold = 0;
 		char sid[PL_ID_LEN + 1];
 		int64_t last_t;
 		while (j < n && !strcmp(pts[j].metric, pts[i].metric))
@@ -449,14 +452,10 @@ int http__h_line_ingest(struct http_req *r)
 			goto out;
 		}
 		for (size_t x = i; x < j; x++) {
+			if (x + 1 < j && pts[x + 1].t == pts[x].t)
+				continue; /* duplicate time: the later one wins */
 			if (pts[x].t <= last_t) {
-				late++;
-				continue;
-			}
-			if (k && run[k - 1].t == pts[x].t) { /* duplicate time: the later one wins */
-				run[k - 1].v = pts[x].v;
-				live[nlive - 1].v = pts[x].v;
-				late++;
+				old[nold++] = (struct line_point){ pts[x].t, pts[x].v };
 				continue;
 			}
 			run[k++] = (struct line_point){ pts[x].t, pts[x].v };
@@ -474,6 +473,14 @@ int http__h_line_ingest(struct http_req *r)
 			rc = http_fail(r, rc, NULL, "storing the points failed: %s", pl_strerror(rc));
 			goto out;
 		}
+		/* late points are stored, not replayed into live state: machine
+		 * state and alarms move forward in time only (docs/line.md) */
+		if (nold && (rc = line_repo_points_merge(c, sid, old, nold, NULL))) {
+			rc = http_fail(r, rc, NULL, "merging late points failed: %s", pl_strerror(rc));
+			goto out;
+		}
+		accepted += nold;
+		late += nold;
 		i = j;
 	}
 	if ((rc = store_commit(c))) {
@@ -497,6 +504,7 @@ out:
 	json_decref(tile);
 	json_decref(events);
 	free(live);
+	free(old);
 	free(run);
 	free(pts);
 	json_decref(line);

@@ -238,7 +238,7 @@ int http__h_plant_plan_put(struct http_req *r)
 		rc = http_fail(r, rc, NULL, "reading the plan failed: %s", pl_strerror(rc));
 		goto out;
 	}
-	if ((rc = line_plan_put(c, r->params[0], r->json, &after, why, sizeof(why)))) {
+	if ((rc = line_plan_put(c, r->params[0], r->json, pl_time_now_ms(), &after, why, sizeof(why)))) {
 		rc = plant__fail(r, rc, LINE_PLANT_LINE, why);
 		goto out;
 	}

@@ -228,6 +228,7 @@ static const struct pl_json_field spec_plant_plan[] = {
 	{ "product", S, false, 100 },
 	{ "ideal_cycle_ms", PL_JT_NUMBER, false, 0 },
 	{ "calendar", PL_JT_OBJECT, true, 0 },
+	{ "effective_from", PL_JT_ANY, false, 0 }, /* ms or RFC 3339: line_plan_put */
 	{ NULL, 0, false, 0 },
 };
 const struct http_route http__routes[] = {

@@ -49,6 +49,9 @@
  *    write wins, so a re-sent QoS 1 message is idempotent), and write the
  *    result back as one or more blocks of at most LINE_BLOCK_POINTS_MAX,
  *    in the same transaction. Blocks never overlap in time for one series.
+ *    The store side is line_repo_points_merge (src/line/repo.h; repo.c
+ *    NOTES 3 says which block a late point joins); both ingest paths use
+ *    it, so late points are merged, not dropped.
  * 4. Decoding is defensive (blocks come from the database, which anyone
  *    with access can edit): every read is bounds-checked, a count above
  *    the cap or bits past the end are PL_EPARSE, never a crash.

@@ -26,6 +26,16 @@
  * 5. Limits: a line's rules are loaded per apply (capped at
  *    LINE_RULES_MAX); reports read at most LINE_QUERY_POINTS_MAX points per
  *    counter and LINE_REASONS_MAX reject reasons.
+ * 6. Plans have a history (line_plan_versions, migration 23): a report
+ *    cuts its window at every plan change inside it (at most
+ *    LINE_OEE_PIECES_MAX pieces) and takes each piece's planned time from
+ *    that piece's calendar, its counts into that piece (an increment
+ *    belongs to the piece of its later point), and performance as
+ *    sum(count x ideal cycle) / actual production time, so a product
+ *    changeover mid-shift is weighed right and a plan changed today leaves
+ *    last week's reports as they were. A window that starts before the
+ *    first version uses the first; a plan row without any version (written
+ *    by hand) is used as it is.
  */
 #include "line/live.h"
 #include "line/repo.h"
@@ -36,6 +46,7 @@
 #define LINE_RULES_MAX 200
 #define LINE_REASONS_MAX 100
 #define LINE_LOG_ROWS_MAX 20000
+#define LINE_OEE_PIECES_MAX 16 /* plan versions in force during one report (NOTES 6) */
 #define DAY_MS (86400 * 1000LL)
 
 static const char *const kind_names[] = { "high", "low", "roc", "stale" };
@@ -143,24 +154,95 @@ struct plan {
 	struct line_calendar cal;
 };
 
-static int plan_load(struct store_conn *c, const char *line_id, struct plan *pl)
+/* Fills pl from a row (product, ideal_cycle_ms, calendar). */
+static int plan_row(struct store_rows *r, struct plan *pl)
 {
-	struct store_rows *r = NULL;
-	struct store_param p[] = { SP_TEXT(line_id) };
-	int rc = store_query(c, "SELECT product, ideal_cycle_ms, calendar FROM line_plans WHERE line_id = ?",
-			     p, 1, &r);
-	if (rc)
-		goto out;
-	if ((rc = store_rows_next(r)) <= 0) {
-		rc = rc < 0 ? rc : PL_ENOTFOUND;
-		goto out;
-	}
 	pl_strlcpy(pl->product, store_rows_text(r, 0), sizeof(pl->product));
 	pl->ideal_cycle_ms = store_rows_real(r, 1);
-	rc = calendar_parse(store_rows_text(r, 2), &pl->cal);
-out:
+	return calendar_parse(store_rows_text(r, 2), &pl->cal);
+}
+
+/* The first row of sql (bound to p) into pl; PL_ENOTFOUND when none. */
+static int plan_query(struct store_conn *c, const char *sql, const struct store_param *p,
+		      size_t np, struct plan *pl)
+{
+	struct store_rows *r = NULL;
+	int rc = store_query(c, sql, p, np, &r);
+	if (rc == 0) {
+		rc = store_rows_next(r);
+		rc = rc < 0 ? rc : rc == 0 ? PL_ENOTFOUND : plan_row(r, pl);
+	}
 	store_rows_free(r);
 	return rc;
+}
+
+/* The plan in force at t (NOTES 6): the newest version from at or before
+ * t, else the oldest one (t predates the history), else the plan itself
+ * (a line_plans row written without a version). */
+static int plan_load(struct store_conn *c, const char *line_id, int64_t t, struct plan *pl)
+{
+	struct store_param p[] = { SP_TEXT(line_id), SP_INT(t) };
+	int rc = plan_query(c, "SELECT product, ideal_cycle_ms, calendar FROM line_plan_versions"
+			    " WHERE line_id = ? AND valid_from <= ? ORDER BY valid_from DESC LIMIT 1",
+			    p, 2, pl);
+	if (rc == PL_ENOTFOUND)
+		rc = plan_query(c, "SELECT product, ideal_cycle_ms, calendar FROM line_plan_versions"
+				" WHERE line_id = ? ORDER BY valid_from LIMIT 1", p, 1, pl);
+	if (rc == PL_ENOTFOUND)
+		rc = plan_query(c, "SELECT product, ideal_cycle_ms, calendar FROM line_plans"
+				" WHERE line_id = ?", p, 1, pl);
+	return rc;
+}
+
+/* A part of a report's window with one plan in force. */
+struct plan_piece {
+	int64_t from, to;
+	struct plan pl;
+	double good, reject; /* counted inside it */
+};
+
+/* Cuts [from, to) at every plan change inside it (NOTES 6): *n pieces in
+ * time order, the first starting at from. More than max pieces is
+ * PL_ETOOBIG (a window with that many plan changes is asked in parts). */
+static int plan_pieces(struct store_conn *c, const char *line_id, int64_t from, int64_t to,
+		       struct plan_piece *pc, size_t max, size_t *n)
+{
+	struct store_rows *r = NULL;
+	struct store_param p[] = { SP_TEXT(line_id), SP_INT(from), SP_INT(to) };
+	size_t k = 0;
+	int rc;
+
+	*n = 0;
+	/* the versions starting inside the window, newest first */
+	if ((rc = store_query(c, "SELECT product, ideal_cycle_ms, calendar, valid_from"
+			      " FROM line_plan_versions WHERE line_id = ? AND valid_from > ?"
+			      " AND valid_from < ? ORDER BY valid_from DESC LIMIT 64", p, 3, &r)))
+		return rc;
+	while ((rc = store_rows_next(r)) == 1) {
+		if (k + 1 >= max) {
+			rc = PL_ETOOBIG;
+			break;
+		}
+		pc[max - 1 - k].from = store_rows_int(r, 3);
+		if ((rc = plan_row(r, &pc[max - 1 - k].pl)))
+			break;
+		k++;
+	}
+	store_rows_free(r);
+	if (rc < 0) /* a database error, a bad calendar or too many pieces */
+		return rc;
+	/* the plan in force at from, then the changes in time order */
+	struct plan_piece *first = &pc[max - 1 - k];
+	if ((rc = plan_load(c, line_id, from, &first->pl)))
+		return rc;
+	first->from = from;
+	memmove(pc, first, (k + 1) * sizeof(*pc));
+	for (size_t i = 0; i <= k; i++) {
+		pc[i].to = i < k ? pc[i + 1].from : to;
+		pc[i].good = pc[i].reject = 0;
+	}
+	*n = k + 1;
+	return 0;
 }
 
 int line_live_demo_seed(struct store *st, FILE *print_to)
@@ -192,6 +274,10 @@ int line_live_demo_seed(struct store *st, FILE *print_to)
 				     " VALUES (?, ?, ?, ?) ON CONFLICT (line_id) DO NOTHING",
 				     p, STORE_NP(p), &ch)))
 			goto out;
+		if (ch && (rc = store_exec(c, "INSERT INTO line_plan_versions (line_id, valid_from, product,"
+					   " ideal_cycle_ms, calendar) VALUES (?, 0, ?, ?, ?)",
+					   p, STORE_NP(p), NULL)))
+			goto out; /* the demo plan, in force since always */
 		if (ch == 0)
 			continue; /* seeded before: the rules are there too */
 		made++;
@@ -549,13 +635,13 @@ int line_live_alarm_set_request(struct store_conn *c, const char *alarm_id,
 
 /* Sum of the increments of a counter series in [from, to) (NOTES 3). */
 static int counter_delta(struct store_conn *c, const char *series_id, int64_t from, int64_t to,
-			 double *out)
+			 const struct plan_piece *pc, size_t npc, double *out /* [npc] */)
 {
 	struct store_rows *r = NULL;
 	struct line_point *pts = pl_malloc(LINE_BLOCK_POINTS_MAX * sizeof(*pts));
 	bool has_prev = false;
-	double prev = 0, sum = 0;
-	size_t total = 0;
+	double prev = 0;
+	size_t total = 0, k = 0;
 	struct store_param p[] = { SP_TEXT(series_id), SP_INT(from), SP_INT(to) };
 	int rc = store_query(c, "SELECT data FROM line_series_blocks WHERE series_id = ?"
 			     " AND t_last >= ? AND t_first < ? ORDER BY t_first LIMIT 1000",
@@ -575,8 +661,10 @@ static int counter_delta(struct store_conn *c, const char *series_id, int64_t fr
 			double v = pts[i].v;
 			if (!isfinite(v))
 				continue;
+			while (k + 1 < npc && pts[i].t >= pc[k + 1].from)
+				k++; /* an increment counts in the piece of its later point */
 			if (has_prev)
-				sum += v >= prev ? v - prev : v; /* a drop is a reset */
+				out[k] += v >= prev ? v - prev : v; /* a drop is a reset */
 			prev = v;
 			has_prev = true;
 		}
@@ -585,7 +673,6 @@ static int counter_delta(struct store_conn *c, const char *series_id, int64_t fr
 out:
 	store_rows_free(r);
 	free(pts);
-	*out = sum;
 	return rc;
 }
 
@@ -676,7 +763,9 @@ static int cmp_pareto(const void *a, const void *b)
 int line_live_oee(struct store_conn *c, const char *line_id, int64_t from, int64_t to,
 		  int64_t now, json_t **out)
 {
-	struct plan pl;
+	struct plan_piece *pc = pl_calloc(LINE_OEE_PIECES_MAX, sizeof(*pc));
+	size_t npc = 0, nseg = 0;
+	double *d = pl_calloc(LINE_OEE_PIECES_MAX, sizeof(*d));
 	struct planned_seg seg[64];
 	struct store_rows *r = NULL;
 	int64_t dur[LINE_ST_COUNT], pbt = 0, stops = 0;
@@ -692,9 +781,11 @@ int line_live_oee(struct store_conn *c, const char *line_id, int64_t from, int64
 		rc = PL_EINVAL;
 		goto out;
 	}
-	if ((rc = plan_load(c, line_id, &pl)))
+	if ((rc = plan_pieces(c, line_id, from, to, pc, LINE_OEE_PIECES_MAX, &npc)))
 		goto out;
-	size_t nseg = planned_segments(&pl.cal, from, to, seg, 64);
+	/* each piece's planned time by its own calendar (NOTES 6) */
+	for (size_t i = 0; i < npc; i++)
+		nseg += planned_segments(&pc[i].pl.cal, pc[i].from, pc[i].to, seg + nseg, 64 - nseg);
 	for (size_t i = 0; i < nseg; i++) {
 		pbt += seg[i].to - seg[i].from - seg[i].stops;
 		stops += seg[i].stops;
@@ -717,21 +808,29 @@ int line_live_oee(struct store_conn *c, const char *line_id, int64_t from, int64
 		const char *sid = json_string_value(json_array_get(s, 0));
 		const char *m = json_string_value(json_array_get(s, 1));
 		const char *reason = metric_reason(m);
-		double d;
+		double sum = 0;
 		if (rc < 0 || (!metric_good(m) && !metric_reject(m) && !reason))
 			continue;
 		if (reason && json_object_size(reasons) >= LINE_REASONS_MAX)
 			continue;
-		if ((rc = counter_delta(c, sid, from, to, &d)))
+		memset(d, 0, npc * sizeof(*d));
+		if ((rc = counter_delta(c, sid, from, to, pc, npc, d)))
 			break;
+		for (size_t k = 0; k < npc; k++) {
+			sum += d[k];
+			if (metric_good(m))
+				pc[k].good += d[k];
+			else if (metric_reject(m))
+				pc[k].reject += d[k];
+		}
 		if (metric_good(m))
-			good += d;
+			good += sum;
 		else if (metric_reject(m))
-			reject += d;
+			reject += sum;
 		else {
 			json_t *prev = json_object_get(reasons, reason);
 			json_object_set_new(reasons, reason,
-					    json_real(d + (prev ? json_number_value(prev) : 0)));
+					    json_real(sum + (prev ? json_number_value(prev) : 0)));
 		}
 	}
 	json_decref(series);
@@ -766,8 +865,25 @@ int line_live_oee(struct store_conn *c, const char *line_id, int64_t from, int64
 		free(tmp);
 	}
 	int64_t apt = dur[LINE_ST_RUNNING] < pbt ? dur[LINE_ST_RUNNING] : pbt;
+	/* performance weighs each piece's count by its own ideal cycle time:
+	 * handed to line_oee_compute as the count-weighted mean cycle */
+	const struct plan *now_pl = &pc[npc - 1].pl;
+	double ideal_ms = 0;
+	json_t *periods = json_array();
+	for (size_t q = 0; q < npc; q++) {
+		char pf[PL_TIME_STRLEN], pt[PL_TIME_STRLEN];
+		ideal_ms += (pc[q].good + pc[q].reject) * pc[q].pl.ideal_cycle_ms;
+		pl_time_format(pc[q].from, pf);
+		pl_time_format(pc[q].to, pt);
+		json_array_append_new(periods, json_pack("{s:s, s:s, s:s, s:f, s:I, s:I}", "from", pf,
+							 "to", pt, "product", pc[q].pl.product,
+							 "ideal_cycle_ms", pc[q].pl.ideal_cycle_ms,
+							 "good", (json_int_t)pc[q].good,
+							 "reject", (json_int_t)pc[q].reject));
+	}
 	struct line_oee_in in = {
-		.pbt_ms = pbt, .apt_ms = apt, .ideal_cycle_ms = pl.ideal_cycle_ms,
+		.pbt_ms = pbt, .apt_ms = apt,
+		.ideal_cycle_ms = good + reject > 0 ? ideal_ms / (good + reject) : now_pl->ideal_cycle_ms,
 		.produced = (uint64_t)(good + reject), .good = (uint64_t)good,
 	};
 	struct line_oee o;
@@ -775,8 +891,9 @@ int line_live_oee(struct store_conn *c, const char *line_id, int64_t from, int64
 	pl_time_format(from, f);
 	pl_time_format(to, t);
 	*out = json_pack("{s:s, s:s, s:s, s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:o, s:o,"
-			 " s:o, s:O, s:O}",
-			 "from", f, "to", t, "product", pl.product, "ideal_cycle_ms", pl.ideal_cycle_ms,
+			 " s:o, s:O, s:O, s:o}",
+			 "from", f, "to", t, "product", now_pl->product,
+			 "ideal_cycle_ms", now_pl->ideal_cycle_ms,
 			 "planned_busy_ms", (json_int_t)pbt, "planned_stop_ms", (json_int_t)stops,
 			 "actual_production_ms", (json_int_t)apt, "good", (json_int_t)good,
 			 "reject", (json_int_t)reject, "produced", (json_int_t)(good + reject),
@@ -786,9 +903,11 @@ int line_live_oee(struct store_conn *c, const char *line_id, int64_t from, int64
 			 "oee", ok && o.has_performance && o.has_quality ? json_real(o.oee) : json_null(),
 			 "defect_rate", good + reject > 0 ? json_real(reject / (good + reject)) : json_null(),
 			 "downtime_ms", ok ? json_integer((json_int_t)o.downtime_ms) : json_null(),
-			 "reject_pareto", rp, "downtime_pareto", dp);
+			 "reject_pareto", rp, "downtime_pareto", dp, "periods", periods);
 out:
 	store_rows_free(r);
+	free(pc);
+	free(d);
 	json_decref(reasons);
 	json_decref(rp);
 	json_decref(dp);
@@ -800,7 +919,7 @@ int line_live_window_shift(struct store_conn *c, const char *line_id, int64_t sh
 {
 	struct plan pl;
 	struct line_shift_span s;
-	int rc = plan_load(c, line_id, &pl);
+	int rc = plan_load(c, line_id, shift_at, &pl);
 	if (rc)
 		return rc;
 	if ((rc = line_shift_at(&pl.cal, shift_at, &s)))
@@ -824,7 +943,7 @@ int line_live_window_day(struct store_conn *c, const char *line_id, const char *
 	pl_fmt(ts, sizeof(ts), "%sT00:00:00Z", day);
 	if (pl_time_parse(ts, &t))
 		return PL_EINVAL;
-	if ((rc = plan_load(c, line_id, &pl)))
+	if ((rc = plan_load(c, line_id, t, &pl)))
 		return rc;
 	*from = t - (int64_t)pl.cal.utc_offset_min * 60000;
 	*to = *from + DAY_MS;

@@ -368,7 +368,8 @@ out:
 	return rc;
 }
 
-/* Copies a product's name and ideal cycle time into the plans running it. */
+/* Copies a product's name and ideal cycle time into the plans running it
+ * and into every past version of them (migration 23). */
 static int product_to_plans(struct store_conn *c, const char *product_id)
 {
 	json_t *pr = NULL;
@@ -380,6 +381,11 @@ static int product_to_plans(struct store_conn *c, const char *product_id)
 				   SP_TEXT(product_id) };
 	rc = store_exec(c, "UPDATE line_plans SET product = ?, ideal_cycle_ms = ? WHERE product_id = ?",
 			p, STORE_NP(p), NULL);
+	/* a product's master data, not a plan change: every version running it
+	 * takes it, so reports over past windows follow the correction too */
+	if (rc == 0)
+		rc = store_exec(c, "UPDATE line_plan_versions SET product = ?, ideal_cycle_ms = ?"
+				" WHERE product_id = ?", p, STORE_NP(p), NULL);
 	json_decref(pr);
 	return rc;
 }
@@ -608,24 +614,92 @@ static void plan_calendar_embed(json_t *row)
 int line_plan_get(struct store_conn *c, const char *line_id, json_t **out)
 {
 	struct store_param p[] = { SP_TEXT(line_id) };
+	json_t *versions = NULL;
 	int rc = store_query_one(c, "SELECT line_id, product, product_id, ideal_cycle_ms,"
 				 " calendar AS calendar_json FROM line_plans WHERE line_id = ?", p, 1, out);
-	if (rc == 0)
-		plan_calendar_embed(*out);
-	return rc;
+	if (rc)
+		return rc;
+	plan_calendar_embed(*out);
+	/* the newest versions first; the first is the plan in force now */
+	rc = store_query_json(c, "SELECT valid_from, product, product_id, ideal_cycle_ms"
+			      " FROM line_plan_versions WHERE line_id = ?"
+			      " ORDER BY valid_from DESC LIMIT 20", /* LINE_PLAN_VERSIONS_SHOWN */
+			      p, 1, LINE_PLAN_VERSIONS_SHOWN, &versions);
+	if (rc) {
+		json_decref(*out);
+		*out = NULL;
+		return rc;
+	}
+	json_t *cur = json_array_get(versions, 0);
+	json_object_set_new(*out, "effective_from",
+			    cur ? json_incref(json_object_get(cur, "valid_from")) : json_integer(0));
+	json_object_set_new(*out, "versions", versions);
+	return 0;
 }
 
-int line_plan_put(struct store_conn *c, const char *line_id, const json_t *body, json_t **out,
-		  char *why, size_t whysz)
+/* The effective_from of a plan put: ms or RFC 3339, from 2000-01-01 to
+ * now + 60 s (clock skew), default now. */
+static int plan_effective_from(const json_t *v, int64_t now, int64_t *out, char *why, size_t whysz)
+{
+	int64_t t = now;
+	if (json_is_integer(v))
+		t = json_integer_value(v);
+	else if (json_is_string(v) && pl_time_parse(json_string_value(v), &t) == 0)
+		;
+	else if (v) {
+		pl_fmt(why, whysz, "'effective_from' must be ms since 1970 or an RFC 3339 time");
+		return PL_EINVAL;
+	}
+	if (t < LINE_PLAN_EPOCH_MS || t > now + 60000) {
+		pl_fmt(why, whysz, "'effective_from' must lie between 2000-01-01 and now");
+		return PL_EINVAL;
+	}
+	*out = t;
+	return 0;
+}
+
+/* Appends the version of a plan put (migration 23): a change may take
+ * effect in the past, but not before a version already stored - history
+ * is not rewritten under later changes (PL_ECONFLICT, why); the same
+ * instant replaces that version. */
+static int plan_version_put(struct store_conn *c, const char *line_id, int64_t from,
+			    const struct store_param *plan /* name, cycle, calendar, product_id */,
+			    char *why, size_t whysz)
+{
+	struct store_param p[] = { SP_TEXT(line_id), SP_INT(from) };
+	json_t *later = NULL;
+	int rc = store_query_one(c, "SELECT valid_from FROM line_plan_versions WHERE line_id = ?"
+				 " AND valid_from > ? ORDER BY valid_from DESC LIMIT 1", p, 2, &later);
+	if (rc == 0) {
+		char at[PL_TIME_STRLEN];
+		pl_time_format(json_integer_value(json_object_get(later, "valid_from")), at);
+		json_decref(later);
+		pl_fmt(why, whysz, "a later plan change exists (in force from %s)", at);
+		return PL_ECONFLICT;
+	}
+	if (rc != PL_ENOTFOUND)
+		return rc;
+	struct store_param v[] = { SP_TEXT(line_id), SP_INT(from), plan[0], plan[1], plan[2], plan[3] };
+	return store_exec(c, "INSERT INTO line_plan_versions (line_id, valid_from, product,"
+			  " ideal_cycle_ms, calendar, product_id) VALUES (?, ?, ?, ?, ?, ?)"
+			  " ON CONFLICT (line_id, valid_from) DO UPDATE SET product = excluded.product,"
+			  " ideal_cycle_ms = excluded.ideal_cycle_ms, calendar = excluded.calendar,"
+			  " product_id = excluded.product_id", v, STORE_NP(v), NULL);
+}
+
+int line_plan_put(struct store_conn *c, const char *line_id, const json_t *body, int64_t now,
+		  json_t **out, char *why, size_t whysz)
 {
 	static const struct pfield plan_fields[] = {
 		{ "product_id", PF_AREA, false, PL_ID_LEN }, /* an id or null, checked below */
 		{ "product", PF_NAME, false, LINE_PLANT_NAME_MAX },
 		{ "ideal_cycle_ms", PF_CYCLE, false, 0 },
 		{ "calendar", PF_TEXT, true, 0 },            /* parsed by calendar_from_json */
+		{ "effective_from", PF_TEXT, false, 0 },     /* plan_effective_from */
 		{ NULL, 0, false, 0 },
 	};
 	struct line_calendar cal;
+	int64_t from;
 	struct store_param pid = SP_TEXT(NULL), pname, pcycle;
 	json_t *product = NULL, *caljs = NULL;
 	char ent[PL_ID_LEN + 1];
@@ -642,7 +716,8 @@ int line_plan_put(struct store_conn *c, const char *line_id, const json_t *body,
 	       *vcyc = json_object_get(body, "ideal_cycle_ms");
 	if ((vid && (rc = field_param(&plan_fields[0], vid, &pid, why, whysz))) ||
 	    (vname && (rc = field_param(&plan_fields[1], vname, &pname, why, whysz))) ||
-	    (vcyc && (rc = field_param(&plan_fields[2], vcyc, &pcycle, why, whysz))))
+	    (vcyc && (rc = field_param(&plan_fields[2], vcyc, &pcycle, why, whysz))) ||
+	    (rc = plan_effective_from(json_object_get(body, "effective_from"), now, &from, why, whysz)))
 		return rc;
 	if ((rc = line_plant_owner(c, LINE_PLANT_LINE, line_id, ent)))
 		return rc;
@@ -669,7 +744,9 @@ int line_plan_put(struct store_conn *c, const char *line_id, const json_t *body,
 	caljs = calendar_to_json(&cal);
 	caltext = pl_json_dump(caljs);
 	struct store_param p[] = { SP_TEXT(line_id), pname, pcycle, SP_TEXT(caltext), pid };
-	if ((rc = store_exec(c, "INSERT INTO line_plans (line_id, product, ideal_cycle_ms, calendar, product_id)"
+	/* the version first: its refusal (a later one exists) writes nothing */
+	if ((rc = plan_version_put(c, line_id, from, p + 1, why, whysz)) ||
+	    (rc = store_exec(c, "INSERT INTO line_plans (line_id, product, ideal_cycle_ms, calendar, product_id)"
 			     " VALUES (?, ?, ?, ?, ?) ON CONFLICT (line_id) DO UPDATE SET"
 			     " product = excluded.product, ideal_cycle_ms = excluded.ideal_cycle_ms,"
 			     " calendar = excluded.calendar, product_id = excluded.product_id",
@@ -884,7 +961,9 @@ int line_plant_demo_seed(struct store *st, FILE *print_to)
 					      json_object_get(plan, "ideal_cycle_ms")), product)))
 			goto out;
 		struct store_param pp[] = { SP_TEXT(product), SP_TEXT(line_id) };
-		if ((rc = store_exec(c, "UPDATE line_plans SET product_id = ? WHERE line_id = ?", pp, 2, NULL)))
+		if ((rc = store_exec(c, "UPDATE line_plans SET product_id = ? WHERE line_id = ?", pp, 2, NULL)) ||
+		    (rc = store_exec(c, "UPDATE line_plan_versions SET product_id = ? WHERE line_id = ?"
+				     " AND product_id IS NULL", pp, 2, NULL)))
 			goto out;
 	}
 	if ((rc = store_commit(c)))

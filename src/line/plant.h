@@ -94,7 +94,12 @@ int line_plant_tree(struct store_conn *c, const char *where, const struct store_
 		    size_t np, json_t **out);
 
 /* The plan of a line: {line_id, product, product_id, ideal_cycle_ms,
- * calendar} (new reference). Errors: PL_ENOTFOUND (no plan), PL_EDB. */
+ * calendar, effective_from, versions: [{valid_from, product, product_id,
+ * ideal_cycle_ms}]} (new reference): the plan in force now, when it took
+ * effect (ms UTC; 0: since always) and its history, newest first, at most
+ * LINE_PLAN_VERSIONS_SHOWN. Errors: PL_ENOTFOUND (no plan), PL_EDB. */
+#define LINE_PLAN_VERSIONS_SHOWN 20
+#define LINE_PLAN_EPOCH_MS 946684800000LL /* 2000-01-01: no plan change before */
 int line_plan_get(struct store_conn *c, const char *line_id, json_t **out);
 
 /* Sets the plan of a line from body {product_id?, product?,
@@ -102,12 +107,16 @@ int line_plan_get(struct store_conn *c, const char *line_id, json_t **out);
  * enterprise) gives product and ideal_cycle_ms unless they are given too;
  * without it both are required. calendar is {utc_offset_min, shifts:
  * [{name, start_min, length_min, stops: [{offset_min, length_min}]}]},
- * every member checked and the whole by line_calendar_check. The OEE of
- * every window reads the plan in force now (old reports are not re-cut).
- * *out: the plan as line_plan_get. Errors: PL_EINVAL (why), PL_ENOTFOUND
- * (line), PL_EDB. */
-int line_plan_put(struct store_conn *c, const char *line_id, const json_t *body, json_t **out,
-		  char *why, size_t whysz);
+ * every member checked and the whole by line_calendar_check. The plan
+ * takes effect from effective_from (ms or RFC 3339, 2000-01-01..now + 60 s;
+ * default now): it becomes a version (migration 23) and OEE over any
+ * window uses the versions in force during it, so old reports are not
+ * re-cut by a change made today, and a change dated back corrects them.
+ * *out: the plan as line_plan_get. Errors: PL_EINVAL (why), PL_ECONFLICT
+ * (why: a version later than effective_from exists), PL_ENOTFOUND (line),
+ * PL_EDB. */
+int line_plan_put(struct store_conn *c, const char *line_id, const json_t *body, int64_t now,
+		  json_t **out, char *why, size_t whysz);
 
 /* Seeds the demo plant of demo enterprise 1 (after line_repo_demo_seed and
  * line_live_demo_seed): site 涪陵生产基地 with areas 无菌制剂车间 (the

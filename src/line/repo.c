@@ -13,12 +13,27 @@
  *    loses at most what arrived since the last committed flush.
  * 2. The last value only moves forward: the upsert keeps a stored value
  *    whose time is newer, so a late block cannot roll the cache back.
- * 3. Late points (at or before a series' newest stored point) are refused
- *    by the ingest path before they get here, which keeps blocks of one
- *    series from overlapping in time; merging them in (line.h NOTES 3)
- *    is not done yet.
+ * 3. Late points (at or before a series' newest point) do not take the
+ *    fast path: line_repo_points_merge puts each into its "home" block,
+ *    the stored block with the largest t_first <= t, by decoding it,
+ *    line_points_merge()-ing (an equal t replaces the stored point) and
+ *    re-encoding it in place; a block that grows past
+ *    LINE_BLOCK_POINTS_MAX is split evenly into new rows whose t_first
+ *    lies before the next block's, and points before the first block
+ *    become blocks of their own. So blocks of one series never overlap
+ *    in time (a range query's t_first order is time order, without
+ *    duplicates), and a block's t_first - its key - never changes: the
+ *    ingest worker's open block, newer than every point merged this way
+ *    (src/mqtt/client.c NOTES 4), is never rewritten behind its back.
+ *    Merging into the home block rather than building a block per late
+ *    point keeps one late point from fragmenting a series.
  * 4. SQL is the common subset (store.h); upserts use ON CONFLICT ... DO
  *    UPDATE, which SQLite (>= 3.24) and PostgreSQL both accept.
+ * 5. Rollups (1-minute, 1-hour) are not stored: line_repo_rollups computes
+ *    each bucket from every stored point in it, so a merged late point or
+ *    a replaced duplicate changes its buckets exactly, never by an
+ *    increment (no double count). line_repo_points_merge reports the span
+ *    of buckets it changed, for a future rollup table to re-roll.
  */
 #include "line/repo.h"
 #include "auth/auth.h"
@@ -144,6 +159,34 @@ int line_repo_series_ensure(struct store_conn *c, const char *line_id, const cha
 	return rc;
 }
 
+/* Writes one block row, replacing the row with the same start (NOTES 1). */
+static int repo__block_upsert(struct store_conn *c, const char *series_id, int64_t t_first,
+			      int64_t t_last, size_t count, const struct pl_buf *data)
+{
+	struct store_param pb[] = {
+		SP_TEXT(series_id), SP_INT(t_first), SP_INT(t_last), SP_INT((int64_t)count),
+		SP_BLOB(data->data, data->len),
+	};
+	return store_exec(c, "INSERT INTO line_series_blocks (series_id, t_first, t_last, count, data)"
+			  " VALUES (?, ?, ?, ?, ?) ON CONFLICT (series_id, t_first) DO UPDATE SET"
+			  " t_last = excluded.t_last, count = excluded.count, data = excluded.data",
+			  pb, STORE_NP(pb), NULL);
+}
+
+/* Moves the last value to (t, v) and clears stale, unless a newer one is
+ * stored (NOTES 2); an equal t takes the new value (last write wins). */
+static int repo__last_put(struct store_conn *c, const char *series_id, int64_t t, double v)
+{
+	/* NaN and infinities stay in the block; the cache holds NULL for them
+	 * (SQLite cannot store NaN, and JSON cannot carry it) */
+	struct store_param pl[] = {
+		SP_TEXT(series_id), SP_INT(t), isfinite(v) ? SP_REAL(v) : SP_NULL,
+	};
+	return store_exec(c, "INSERT INTO line_series_last (series_id, t, value, stale) VALUES (?, ?, ?, 0)"
+			  " ON CONFLICT (series_id) DO UPDATE SET t = excluded.t, value = excluded.value,"
+			  " stale = 0 WHERE excluded.t >= line_series_last.t", pl, STORE_NP(pl), NULL);
+}
+
 int line_repo_block_put_enc(struct store_conn *c, const char *series_id,
 			    const struct line_block_enc *e, struct pl_buf *scratch)
 {
@@ -154,26 +197,11 @@ int line_repo_block_put_enc(struct store_conn *c, const char *series_id,
 	scratch->len = 0; /* keep the memory: one flush writes many blocks */
 	if ((rc = line_block_enc_peek(e, scratch)))
 		return rc;
-	struct store_param pb[] = {
-		SP_TEXT(series_id), SP_INT(e->t_first), SP_INT(e->t_last), SP_INT((int64_t)e->count),
-		SP_BLOB(scratch->data, scratch->len),
-	};
-	rc = store_exec(c, "INSERT INTO line_series_blocks (series_id, t_first, t_last, count, data)"
-			" VALUES (?, ?, ?, ?, ?) ON CONFLICT (series_id, t_first) DO UPDATE SET"
-			" t_last = excluded.t_last, count = excluded.count, data = excluded.data",
-			pb, STORE_NP(pb), NULL);
-	if (rc)
+	if ((rc = repo__block_upsert(c, series_id, e->t_first, e->t_last, e->count, scratch)))
 		return rc;
-	/* NaN and infinities stay in the block; the cache holds NULL for them
-	 * (SQLite cannot store NaN, and JSON cannot carry it) */
 	double v;
 	memcpy(&v, &e->v_last, sizeof(v));
-	struct store_param pl[] = {
-		SP_TEXT(series_id), SP_INT(e->t_last), isfinite(v) ? SP_REAL(v) : SP_NULL,
-	};
-	return store_exec(c, "INSERT INTO line_series_last (series_id, t, value, stale) VALUES (?, ?, ?, 0)"
-			  " ON CONFLICT (series_id) DO UPDATE SET t = excluded.t, value = excluded.value,"
-			  " stale = 0 WHERE excluded.t >= line_series_last.t", pl, STORE_NP(pl), NULL);
+	return repo__last_put(c, series_id, e->t_last, v);
 }
 
 int line_repo_block_put(struct store_conn *c, const char *series_id,
@@ -310,4 +338,184 @@ out:
 	}
 	*out = arr;
 	return 0;
+}
+
+/* ------------------------------------------------ late points (NOTES 3) */
+
+/* Writes pts[0..n) (strictly increasing t, n >= 1) as ceil(n /
+ * LINE_BLOCK_POINTS_MAX) blocks of nearly equal size, the first starting
+ * at pts[0].t; *written counts them. buf is scratch. */
+static int repo__blocks_write(struct store_conn *c, const char *series_id,
+			      const struct line_point *pts, size_t n, struct pl_buf *buf,
+			      size_t *written)
+{
+	size_t parts = (n + LINE_BLOCK_POINTS_MAX - 1) / LINE_BLOCK_POINTS_MAX, off = 0;
+	int rc = 0;
+
+	for (size_t k = 0; k < parts && rc == 0; k++) {
+		size_t len = n / parts + (k < n % parts ? 1 : 0);
+		buf->len = 0;
+		if ((rc = line_block_encode(pts + off, len, buf)) == 0 &&
+		    (rc = repo__block_upsert(c, series_id, pts[off].t, pts[off + len - 1].t, len, buf)) == 0)
+			(*written)++;
+		off += len;
+	}
+	return rc;
+}
+
+/* The home block of time t: the stored block with the largest t_first <=
+ * t, decoded whole into a[0..*na) (*na = 0, *first untouched: none). */
+static int repo__home_block(struct store_conn *c, const char *series_id, int64_t t,
+			    int64_t *first, struct line_point *a, size_t *na)
+{
+	struct store_rows *r = NULL;
+	struct store_param p[] = { SP_TEXT(series_id), SP_INT(t) };
+	int rc = store_query(c, "SELECT t_first, data FROM line_series_blocks WHERE series_id = ?"
+			     " AND t_first <= ? ORDER BY t_first DESC LIMIT 1", p, STORE_NP(p), &r);
+	*na = 0;
+	if (rc)
+		goto out;
+	if ((rc = store_rows_next(r)) <= 0)
+		goto out; /* 0: no home, or the error */
+	size_t len = 0;
+	const void *blk = store_rows_blob(r, 1, &len);
+	*first = store_rows_int(r, 0);
+	/* the whole block: the largest t the codec allows is below INT64_MAX */
+	if ((rc = line_block_decode(blk, len, INT64_MIN, INT64_MAX, a, LINE_BLOCK_POINTS_MAX, na)))
+		goto out;
+	if (*na == 0 || a[0].t != *first) {
+		rc = PL_EPARSE; /* the row's key disagrees with its block */
+		*na = 0;
+	}
+out:
+	store_rows_free(r);
+	return rc < 0 ? rc : 0;
+}
+
+/* The t_first of the first block that starts after t; *has = false: none. */
+static int repo__next_block(struct store_conn *c, const char *series_id, int64_t t,
+			    bool *has, int64_t *next)
+{
+	struct store_rows *r = NULL;
+	struct store_param p[] = { SP_TEXT(series_id), SP_INT(t) };
+	int rc = store_query(c, "SELECT t_first FROM line_series_blocks WHERE series_id = ?"
+			     " AND t_first > ? ORDER BY t_first LIMIT 1", p, STORE_NP(p), &r);
+	*has = false;
+	if (rc == 0 && (rc = store_rows_next(r)) == 1) {
+		*has = true;
+		*next = store_rows_int(r, 0);
+	}
+	store_rows_free(r);
+	return rc < 0 ? rc : 0;
+}
+
+int line_repo_points_merge(struct store_conn *c, const char *series_id,
+			   struct line_point *pts, size_t n, struct line_merge_stats *st)
+{
+	struct line_merge_stats s = { 0 };
+	struct line_point *b = NULL, *a = NULL, *out = NULL;
+	struct pl_buf buf;
+	size_t nb = 0;
+	int rc = 0;
+
+	if (n == 0)
+		return PL_EINVAL;
+	for (size_t i = 0; i < n; i++)
+		if (pts[i].t > LINE_TIME_ABS_MAX || pts[i].t < -LINE_TIME_ABS_MAX)
+			return PL_EINVAL;
+	pl_buf_init(&buf, LINE_BLOCK_BYTES_MAX);
+	/* sorted, equal timestamps collapsed to the last one given */
+	b = pl_malloc(n * sizeof(*b));
+	line_points_merge(NULL, 0, pts, n, b, &nb);
+	a = pl_malloc(LINE_BLOCK_POINTS_MAX * sizeof(*a));
+	out = pl_malloc((LINE_BLOCK_POINTS_MAX + nb) * sizeof(*out));
+	s.t_min = b[0].t;
+	s.t_max = b[nb - 1].t;
+	for (size_t i = 0; i < nb;) {
+		size_t na = 0, j = i, m = 0;
+		int64_t first = 0, next = 0;
+		bool has_next;
+		if ((rc = repo__home_block(c, series_id, b[i].t, &first, a, &na)))
+			goto out;
+		/* no home: b[i] lies before every block, and so do the points up
+		 * to the first block, which become blocks of their own */
+		if ((rc = repo__next_block(c, series_id, na ? first : b[i].t, &has_next, &next)))
+			goto out;
+		while (j < nb && (!has_next || b[j].t < next))
+			j++;
+		line_points_merge(a, na, b + i, j - i, out, &m);
+		s.replaced += na + (j - i) - m;
+		s.points += j - i;
+		s.blocks_read += na ? 1 : 0;
+		/* out[0].t = first when there was a home (every b[i..j) >= first):
+		 * the home row is rewritten in place, the rest starts before next */
+		if ((rc = repo__blocks_write(c, series_id, out, m, &buf, &s.blocks_written)))
+			goto out;
+		i = j;
+	}
+	rc = repo__last_put(c, series_id, b[nb - 1].t, b[nb - 1].v);
+out:
+	if (rc == 0 && st)
+		*st = s;
+	free(out);
+	free(a);
+	free(b);
+	pl_buf_release(&buf);
+	return rc;
+}
+
+/* Most blocks one rollup query reads (bounds what PostgreSQL buffers). */
+#define ROLLUP_BLOCKS_MAX 10000
+
+int line_repo_rollups(struct store_conn *c, const char *series_id, int64_t from, int64_t to,
+		      int64_t width_ms, struct line_rollup *out, size_t max, size_t *n)
+{
+	struct store_rows *r = NULL;
+	struct line_point *pts = NULL;
+	struct line_rollup *tmp = NULL;
+	size_t k = 0, blocks = 0;
+	int rc;
+
+	*n = 0;
+	if (width_ms <= 0)
+		return PL_EINVAL;
+	pts = pl_malloc(LINE_BLOCK_POINTS_MAX * sizeof(*pts));
+	tmp = pl_malloc(LINE_BLOCK_POINTS_MAX * sizeof(*tmp));
+	/* blocks never overlap (NOTES 3): t_first order is time order, so a
+	 * bucket split across two blocks is folded with line_rollup_merge */
+	struct store_param p[] = { SP_TEXT(series_id), SP_INT(from), SP_INT(to) };
+	rc = store_query(c, "SELECT data FROM line_series_blocks WHERE series_id = ?"
+			 " AND t_last >= ? AND t_first < ? ORDER BY t_first LIMIT 10001",
+			 p, STORE_NP(p), &r);
+	if (rc)
+		goto out;
+	while ((rc = store_rows_next(r)) == 1) {
+		size_t len = 0, np = 0, nt = 0;
+		const void *blk = store_rows_blob(r, 0, &len);
+		if (++blocks > ROLLUP_BLOCKS_MAX) {
+			rc = PL_ETOOBIG;
+			goto out;
+		}
+		if ((rc = line_block_decode(blk, len, from, to, pts, LINE_BLOCK_POINTS_MAX, &np)) ||
+		    (rc = line_rollup_points(pts, np, width_ms, tmp, LINE_BLOCK_POINTS_MAX, &nt)))
+			goto out;
+		for (size_t i = 0; i < nt; i++) {
+			if (k && out[k - 1].bucket == tmp[i].bucket) {
+				if ((rc = line_rollup_merge(&out[k - 1], &tmp[i])))
+					goto out; /* blocks out of order: corrupt */
+				continue;
+			}
+			if (k == max) {
+				rc = PL_ETOOBIG;
+				goto out;
+			}
+			out[k++] = tmp[i];
+		}
+	}
+out:
+	*n = k;
+	store_rows_free(r);
+	free(tmp);
+	free(pts);
+	return rc < 0 ? rc : 0;
 }

@@ -52,6 +52,44 @@ int line_repo_block_put(struct store_conn *c, const char *series_id,
 int line_repo_block_put_enc(struct store_conn *c, const char *series_id,
 			    const struct line_block_enc *e, struct pl_buf *scratch);
 
+/* What line_repo_points_merge did. */
+struct line_merge_stats {
+	size_t points;          /* distinct late points written (equal t within the input: once) */
+	size_t replaced;        /* of which replaced a stored point of the same t */
+	size_t blocks_read;     /* stored blocks decoded and rewritten */
+	size_t blocks_written;  /* blocks written (more than read: splits, gaps) */
+	int64_t t_min, t_max;   /* the span of the late points: the rollup buckets
+				 * from bucket(t_min) to bucket(t_max) changed */
+};
+
+/* Merges late points pts[0..n) of one series (any order; of equal
+ * timestamps within pts the last wins) into its stored blocks (line.h
+ * NOTES 3, repo.c NOTES 3): a point goes into the block with the largest
+ * t_first <= its t (a point with a stored point's t REPLACES it: last
+ * write wins, so a re-sent message is idempotent), points before the
+ * first block form new blocks of their own; a block that grows past
+ * LINE_BLOCK_POINTS_MAX is split evenly. A block's t_first never changes,
+ * so the ingest worker's open block (keyed by its t_first) is never
+ * touched by a merge of points older than it. The last value moves only
+ * to a point at or after the stored one (an equal t takes the new
+ * value). Call inside the caller's transaction. pts is sorted in place.
+ * st (may be NULL) gets what was done. Work: one or two indexed queries
+ * per block touched, one block decoded and re-encoded each. Errors:
+ * PL_EINVAL (n = 0 or a t outside +-LINE_TIME_ABS_MAX; nothing written),
+ * PL_EPARSE (a stored block is corrupt), PL_EDB. */
+int line_repo_points_merge(struct store_conn *c, const char *series_id,
+			   struct line_point *pts, size_t n, struct line_merge_stats *st);
+
+/* The 1-minute, 1-hour (or any width_ms) rollups of series_id over
+ * [from, to), computed from every stored point in that span (rollups are
+ * not stored: repo.c NOTES 5, so a merge re-rolls its buckets by
+ * construction); give bucket-aligned from/to for whole buckets. out[0..max)
+ * gets them in time order, *n their count. Errors: PL_EINVAL (width_ms <=
+ * 0), PL_ETOOBIG (more than max buckets; out holds the first max),
+ * PL_EPARSE (a corrupt block), PL_EDB. */
+int line_repo_rollups(struct store_conn *c, const char *series_id, int64_t from, int64_t to,
+		      int64_t width_ms, struct line_rollup *out, size_t max, size_t *n);
+
 /* Marks the last values of a line stale (device "" : every series of the
  * line; else only the series of that device). *changed (may be NULL) gets
  * the rows touched. Errors: PL_EDB. */

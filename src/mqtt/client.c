@@ -21,8 +21,22 @@
  *    The lookup is retried at most every LINE_RECHECK_MS, so an unknown
  *    node cannot make every message a query.
  * 4. Late points (not after the series' newest point, in memory or in the
- *    store) are counted ("late") and dropped; a re-sent QoS 1 message is
- *    thereby idempotent. Merging late points into old blocks is not done.
+ *    store) are merged, not dropped, and counted ("late": arrived late,
+ *    merged). The simplest way that keeps the fast path as it is: a late
+ *    point at or after the open block's first point goes INTO the open
+ *    block in memory (inserted in order, or replacing the point of the
+ *    same t), and the encoder is reset only when the point lands inside
+ *    what it already encoded, so the next flush re-encodes that block from
+ *    pts; any older late point waits in the series' `late` list and is
+ *    merged into the stored blocks by line_repo_points_merge in the same
+ *    flush transaction, after the open block is written (repo.c NOTES 3:
+ *    the merge puts it in the block with the largest t_first <= t, never
+ *    in the open block, whose t_first is newer, and never changes a
+ *    block's t_first). Points the store turns out to hold newer ones than
+ *    (a series seen again after a restart) take the same list. Equal t
+ *    replaces (last write wins), so a re-sent QoS 1 message is idempotent.
+ *    Late points are stored but not applied to live state (NOTES 8):
+ *    machine state and alarms only move forward in time.
  * 5. Limits: nodes are found by linear scan, a series by its binding
  *    index (NOTES 9), else a jansson object per node; a flush visits every
  *    series once. QoS 1 messages are
@@ -113,7 +127,7 @@ enum {
 	IC_DECODE,                  /* payload not a valid Sparkplug protobuf */
 	IC_UNKNOWN_LINE,            /* edge node feeds no line */
 	IC_QUEUE_FULL,              /* worker behind: message dropped */
-	IC_LATE,                    /* point not after the series' newest */
+	IC_LATE,                    /* point not after the series' newest: merged (NOTES 4) */
 	IC_BAD_VALUE,               /* timestamp out of range */
 	IC_DB,                      /* a flush failed; retried next time */
 	IC_LIVE,                    /* live state / alarms could not be updated */
@@ -145,6 +159,9 @@ struct ingest_series {
 	size_t cap;                /* points allocated in pts */
 	size_t n_flushed;          /* of which committed */
 	struct line_block_enc enc; /* pts[0..enc.count) encoded (NOTES 9) */
+	struct line_point *late;   /* owned: late points older than the open
+				    * block, merged at the next flush (NOTES 4) */
+	size_t nlate, late_cap;
 };
 
 struct ingest_node {
@@ -580,6 +597,17 @@ static void ingest__enc_reset(struct ingest_series *s)
 	line_block_enc_init(&s->enc);
 }
 
+/* Appends a point to s's late list (grown geometrically; the callers
+ * bound it: at most 2 x LINE_BLOCK_POINTS_MAX). */
+static void ingest__late_push(struct ingest_series *s, int64_t t, double v)
+{
+	if (s->nlate == s->late_cap) {
+		s->late_cap = s->late_cap ? 2 * s->late_cap : 16;
+		s->late = pl_realloc(s->late, s->late_cap * sizeof(*s->late));
+	}
+	s->late[s->nlate++] = (struct line_point){ .t = t, .v = v };
+}
+
 /* Commits every dirty open block and its last value in one transaction
  * (NOTES 2). On failure nothing is forgotten: the next flush retries. */
 static void ingest__flush(struct mqtt_ingest *g)
@@ -598,31 +626,52 @@ static void ingest__flush(struct mqtt_ingest *g)
 	fresh = pl_calloc(g->nseries ? g->nseries : 1, sizeof(*fresh));
 	for (size_t i = 0; i < g->nseries; i++) {
 		struct ingest_series *s = g->series[i];
-		if (s->n == s->n_flushed)
+		/* the encoder lags pts only after a late point went inside it */
+		if (s->n == s->n_flushed && s->enc.count == s->n && s->nlate == 0)
 			continue;
 		if (!s->has_id) {
 			int64_t stored = INT64_MIN;
 			if ((rc = line_repo_series_ensure(c, s->line_id, s->metric, s->id, &stored)))
 				goto out;
 			fresh[i] = s->has_id = true;
-			/* points the store already holds newer ones than: late (NOTES 4) */
+			/* points the store already holds newer ones than: late,
+			 * merged below (NOTES 4) */
 			size_t k = 0;
-			for (size_t j = 0; j < s->n; j++)
-				if (s->pts[j].t > stored)
+			for (size_t j = 0; j < s->n; j++) {
+				if (s->pts[j].t > stored) {
 					s->pts[k++] = s->pts[j];
+				} else {
+					ingest__late_push(s, s->pts[j].t, s->pts[j].v);
+					atomic_fetch_add(&g->rejects[IC_LATE], 1);
+				}
+			}
 			if (k < s->n)
-				atomic_fetch_add(&g->rejects[IC_LATE], s->n - k);
-			g->pending -= s->n - k;
+				ingest__enc_reset(s);
 			s->n = k;
-			if (k == 0)
-				continue;
 		}
-		/* NOTES 9: encode only the points since the last flush */
-		for (size_t j = s->enc.count; j < s->n; j++)
-			if ((rc = line_block_enc_add(&s->enc, s->pts[j].t, s->pts[j].v)))
+		if (s->n > 0 && (s->n != s->n_flushed || s->enc.count != s->n)) {
+			/* NOTES 9: encode only the points since the last flush */
+			for (size_t j = s->enc.count; j < s->n; j++)
+				if ((rc = line_block_enc_add(&s->enc, s->pts[j].t, s->pts[j].v)))
+					goto out;
+			if ((rc = line_repo_block_put_enc(c, s->id, &s->enc, &g->blk)))
 				goto out;
-		if ((rc = line_repo_block_put_enc(c, s->id, &s->enc, &g->blk)))
-			goto out;
+		}
+		if (s->nlate) {
+			rc = line_repo_points_merge(c, s->id, s->late, s->nlate, NULL);
+			/* a corrupt stored block (or a time the codec refuses, which
+			 * ingest__apply's timestamp check rules out) must not stop
+			 * ingest: the flush would fail on it forever */
+			if (rc == PL_EPARSE || rc == PL_EINVAL) {
+				ingest__reject(g, IC_DB, s->metric, "late points could not be merged"
+					       " (a stored block is corrupt); dropped");
+				g->pending -= s->nlate;
+				s->nlate = 0;
+				rc = 0;
+			}
+			if (rc)
+				goto out;
+		}
 	}
 	if ((rc = store_commit(c)))
 		goto out;
@@ -638,6 +687,7 @@ static void ingest__flush(struct mqtt_ingest *g)
 	for (size_t i = 0; i < g->nseries; i++) {
 		struct ingest_series *s = g->series[i];
 		s->n_flushed = s->n;
+		s->nlate = 0; /* merged and committed */
 		if (s->n >= SEAL_POINTS) { /* sealed: the next point opens a new block */
 			s->n = s->n_flushed = 0;
 			ingest__enc_reset(s);
@@ -658,6 +708,68 @@ out:
 	free(fresh);
 	free(first);
 	store_conn_put(c); /* rolls back what is still open */
+}
+
+/* Room for one more point in the open block (below LINE_BLOCK_POINTS_MAX). */
+static void ingest__pts_room(struct ingest_series *s)
+{
+	if (s->n == s->cap) { /* NOTES 9h: a page first, then geometric growth */
+		s->cap = s->cap ? 2 * s->cap : FIRST_POINTS;
+		if (s->cap > LINE_BLOCK_POINTS_MAX)
+			s->cap = LINE_BLOCK_POINTS_MAX;
+		s->pts = pl_realloc(s->pts, s->cap * sizeof(*s->pts));
+	}
+}
+
+/* A late point (NOTES 4): into the open block when it is not older than
+ * the block's first point, else onto the late list for the next flush's
+ * merge. Either list full: flush first (a failed flush drops the point,
+ * counted db_error). Counted "late", and pending like any point. */
+static void ingest__late(struct mqtt_ingest *g, struct ingest_series *s, const char *topic,
+			 int64_t t, double v)
+{
+	if (s->n > 0 && t >= s->pts[0].t) {
+		/* the first point not before t; it exists, as t <= last_t =
+		 * pts[n-1].t. Scanned from the end: a late point is mostly a
+		 * little late, and the block holds at most 4096 points */
+		size_t lo = s->n;
+		while (lo > 0 && s->pts[lo - 1].t >= t)
+			lo--;
+		if (s->pts[lo].t == t) {
+			s->pts[lo].v = v; /* last write wins */
+		} else {
+			if (s->n == LINE_BLOCK_POINTS_MAX) {
+				ingest__flush(g); /* commits; a full block is then sealed */
+				if (s->n == LINE_BLOCK_POINTS_MAX) {
+					ingest__reject(g, IC_DB, topic, "block full and the flush failed;"
+						       " point dropped");
+					return;
+				}
+				ingest__late(g, s, topic, t, v); /* the block moved on: decide again */
+				return;
+			}
+			ingest__pts_room(s);
+			memmove(&s->pts[lo + 1], &s->pts[lo], (s->n - lo) * sizeof(*s->pts));
+			s->pts[lo] = (struct line_point){ .t = t, .v = v };
+			s->n++;
+			if (lo < s->n_flushed)
+				s->n_flushed++; /* not replayed into live state (NOTES 4) */
+		}
+		if (lo < s->enc.count)
+			ingest__enc_reset(s); /* the next flush re-encodes from pts */
+	} else {
+		if (s->nlate >= LINE_BLOCK_POINTS_MAX) {
+			ingest__flush(g);
+			if (s->nlate >= LINE_BLOCK_POINTS_MAX) {
+				ingest__reject(g, IC_DB, topic, "late points waiting and the flush failed;"
+					       " point dropped");
+				return;
+			}
+		}
+		ingest__late_push(s, t, v);
+	}
+	g->pending++;
+	atomic_fetch_add(&g->rejects[IC_LATE], 1);
 }
 
 /* The series of metric key `metric` of node n, created on first sight;
@@ -685,11 +797,14 @@ static struct ingest_series *ingest__series(struct mqtt_ingest *g, struct ingest
 	return s;
 }
 
+static void ingest__late(struct mqtt_ingest *g, struct ingest_series *s, const char *topic,
+			 int64_t t, double v);
+
 static void ingest__point(struct mqtt_ingest *g, struct ingest_series *s, const char *topic,
 			  int64_t t, double v)
 {
 	if (t <= s->last_t) {
-		ingest__reject(g, IC_LATE, topic, "point not after the newest of its series");
+		ingest__late(g, s, topic, t, v);
 		return;
 	}
 	if (s->n == LINE_BLOCK_POINTS_MAX) {
@@ -699,12 +814,7 @@ static void ingest__point(struct mqtt_ingest *g, struct ingest_series *s, const 
 			return;
 		}
 	}
-	if (s->n == s->cap) { /* NOTES 9h: a page first, then geometric growth */
-		s->cap = s->cap ? 2 * s->cap : FIRST_POINTS;
-		if (s->cap > LINE_BLOCK_POINTS_MAX)
-			s->cap = LINE_BLOCK_POINTS_MAX;
-		s->pts = pl_realloc(s->pts, s->cap * sizeof(*s->pts));
-	}
+	ingest__pts_room(s);
 	s->pts[s->n++] = (struct line_point){ .t = t, .v = v };
 	s->last_t = t;
 	g->pending++;
@@ -962,6 +1072,7 @@ static void ingest__free(struct mqtt_ingest *g)
 	for (size_t i = 0; i < g->nseries; i++) {
 		free(g->series[i]->metric);
 		free(g->series[i]->pts);
+		free(g->series[i]->late);
 		line_block_enc_release(&g->series[i]->enc);
 		free(g->series[i]);
 	}

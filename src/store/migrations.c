@@ -779,6 +779,29 @@ static const char M19_TRACE_PERF_SQL[] =
 	"CREATE INDEX trace_events_parent_idx ON trace_events (parent_id, event_time_ms) "
 	"WHERE parent_id IS NOT NULL;\n";
 
+/* Migration 23: a line's plan as a history (src/line/live.c NOTES 6). Each
+ * row is the plan in force from valid_from (ms UTC) until the next row's;
+ * OEE over a window cuts it at every change, so a product changeover
+ * mid-shift weighs each product's count by its own ideal cycle time and a
+ * plan changed today does not re-cut last week's reports. line_plans stays
+ * the plan in force now. The plans existing at migration time become
+ * versions from 0 (since always). product_id is a record, not a foreign
+ * key: a product no plan runs now may be deleted, and old versions keep
+ * its name and cycle time. */
+static const char M23_LINE_PLAN_VERSIONS_SQL[] =
+	"CREATE TABLE line_plan_versions ("
+	" line_id TEXT NOT NULL REFERENCES lines(id),"
+	" valid_from BIGINT NOT NULL,"
+	" product TEXT NOT NULL,"
+	" product_id TEXT,"
+	" ideal_cycle_ms DOUBLE PRECISION NOT NULL CHECK (ideal_cycle_ms > 0),"
+	" calendar TEXT NOT NULL,"
+	" PRIMARY KEY (line_id, valid_from));\n"
+	"CREATE INDEX line_plan_versions_product_idx ON line_plan_versions (product_id)"
+	" WHERE product_id IS NOT NULL;\n"
+	"INSERT INTO line_plan_versions (line_id, valid_from, product, product_id, ideal_cycle_ms, calendar)"
+	" SELECT line_id, 0, product, product_id, ideal_cycle_ms, calendar FROM line_plans;\n";
+
 /* Migration 20: the port-to-plant logistics baseline becomes a setting the
  * park admin edits over the API (src/park/logistics.c, docs/park.md
  * section 4): each park_settings row records when and by whom it was last
@@ -786,6 +809,15 @@ static const char M19_TRACE_PERF_SQL[] =
 static const char M20_PARK_LOGISTICS_SQL[] =
 	"ALTER TABLE park_settings ADD COLUMN updated_at TEXT;\n"
 	"ALTER TABLE park_settings ADD COLUMN updated_by TEXT;\n";
+
+/* Migration 22: an event whose eventID is its CBV hash keeps "ni:" and its
+ * row id in event_id instead of the hash a second time (src/trace/repo.c
+ * note 9): UNIQUE (enterprise_id, event_id) then takes appends, not a
+ * random leaf page per event. Readers take the hash back through
+ * TRACE__EVENT_ID_SQL (src/trace/trace_int.h). Rows only: no index or
+ * table changes, the same statement on both engines. */
+static const char M22_TRACE_EVENT_ID_SQL[] =
+	"UPDATE trace_events SET event_id = 'ni:' || id WHERE event_id = hash;\n";
 
 static const struct store__migration migrations[] = {
 	{ 1, "foundation", M1_SQL, M1_SQLITE, M1_PG },
@@ -811,6 +843,13 @@ static const struct store__migration migrations[] = {
 	/* 21: the KPI report's as_of counts per due day (src/desk/rollup_sql.h note 6). */
 	{ 21, "desk-kpi-due", DESK_KPI_M21_SQL, DESK_KPI_M21_SQLITE, DESK_KPI_M21_PG },
 	/* Append new migrations here: { 2, "name", SQL, SQLITE_SQL, PG_SQL }, */
+	/* 22: hash-keyed events' eventID column (src/trace/repo.c note 9). */
+	{ 22, "trace-event-id", M22_TRACE_EVENT_ID_SQL, NULL, NULL },
+	/* 23: a line's plan history (src/line/live.c NOTES 6). */
+	{ 23, "line-plan-versions", M23_LINE_PLAN_VERSIONS_SQL, NULL, NULL },
+	/* 24: migration 21's triggers held off during bulk generation
+	 * (src/desk/rollup_sql.h note 7). */
+	{ 24, "desk-kpi-due-bulk", DESK_KPI_M24_SQL, DESK_KPI_M24_SQLITE, DESK_KPI_M24_PG },
 };
 
 const struct store__migration *store__migrations(size_t *n)

@@ -476,7 +476,7 @@ static int chunk__events(struct walk *w, struct chunk *ch, size_t from, size_t n
 			 int64_t hi)
 {
 	static const char cols[] =
-		"e.id, e.event_id, e.type, e.action, e.event_time_ms, e.biz_step, "
+		"e.id, " TRACE__EVENT_ID_SQL " AS event_id, e.type, e.action, e.event_time_ms, e.biz_step, "
 		"e.disposition, e.read_point, e.biz_location, e.parent_id";
 	size_t pn = walk__pad(n), np = 2 * (pn + 5);
 	struct store_param *p = pl_calloc(np, sizeof(*p));

@@ -42,6 +42,22 @@
  *     UNIQUE (enterprise_id, ...) pairs remain, and lookups by eventID or
  *     hash (trace_repo_event_get, EQ_eventID) probe them once per
  *     enterprise through "enterprise_id IN (SELECT id FROM enterprises)".
+ *  8. The body is serialised before the lock too (issue 4's capture pass,
+ *     docs/benchmarks.md): with a placeholder recordTime of the same length
+ *     as every real one (REPO_RT_HOLD), whose 24 bytes are overwritten in
+ *     place inside the transaction. The stored text is byte for byte what
+ *     dumping inside gave. When the placeholder is not found exactly once
+ *     in the text (an event quoting it somewhere, or a timestamp of another
+ *     length), the body is dumped inside the transaction as before.
+ *  9. An event whose eventID is its hash (every event a line sends) no
+ *     longer stores the hash twice (migration 22): its event_id column
+ *     holds "ni:" and its row id (TRACE__HASH_ID_SQL), a key that sorts
+ *     after the rows before it, so UNIQUE (enterprise_id, event_id) takes
+ *     an append instead of a random leaf page per event (40 % of the bytes
+ *     a captured event wrote, docs/benchmarks.md). Readers use
+ *     TRACE__EVENT_ID_SQL; lookups by eventID also probe the hash. The rule
+ *     "one eventID, one content" crosses the two forms by two probes
+ *     (repo__id_conflict), which the single UNIQUE index gave before.
  */
 #include "trace_int.h"
 
@@ -50,6 +66,9 @@
 #define REPO_EVENT_ARENA (8u << 20) /* one event's rows: far above any valid event */
 #define REPO_SQL_MAX (1u << 20)     /* a query's SQL text */
 #define REPO_KEY_NAME "page_token_key"
+/* note 8: as long as pl_time_format's "YYYY-MM-DDTHH:MM:SS.mmmZ" */
+#define REPO_RT_HOLD "0000-00-00T00:00:00.000!"
+#define REPO_RT_LEN (sizeof(REPO_RT_HOLD) - 1)
 
 static const char *const repo__role_names[] = {
 	[TRACE_ROLE_EPC] = "epc", [TRACE_ROLE_CHILD] = "child",
@@ -212,13 +231,52 @@ struct repo_prep {
 	struct trace_rows rows;
 	int rc;                      /* trace_event_rows' result */
 	char rid[PL_ID_LEN + 1];
+	char *body;                  /* owned: the stored body with REPO_RT_HOLD, or NULL */
+	char *rt;                    /* where in body the placeholder's bytes are */
 };
+
+/* The stored body: eventID filled in (an absent eventID becomes the hash,
+ * issue 4 item 3) and recordTime set by the repository, never by the
+ * client. A shallow copy: only top-level members are set, so the event's
+ * nested lists are shared, not copied (the copy is dropped before the
+ * event is). */
+static char *repo__body(const json_t *event, const char *event_id, const char *record_time)
+{
+	json_t *body = json_copy((json_t *)event);
+	json_object_set_new(body, "eventID", json_string(event_id));
+	json_object_set_new(body, "recordTime", json_string(record_time));
+	char *s = pl_json_dump(body);
+	json_decref(body);
+	return s;
+}
+
+/* Where the placeholder's bytes are in s when it occurs exactly once as a
+ * member value "recordTime":"...", else NULL (note 8). */
+static char *repo__rt_slot(char *s)
+{
+	static const char key[] = "\"recordTime\":\"" REPO_RT_HOLD "\"";
+	char *at = strstr(s, key), *first = strstr(s, REPO_RT_HOLD);
+
+	if (!at || first != at + strlen("\"recordTime\":\"") || strstr(first + 1, REPO_RT_HOLD))
+		return NULL;
+	return first;
+}
 
 static void repo__prep(struct repo_prep *pr, const json_t *event, const json_t *context)
 {
 	pr->a = pl_arena_new(REPO_EVENT_ARENA);
 	pr->rc = trace_event_rows(event, context, pr->a, &pr->rows);
 	pl_id_new(pr->rid);
+	pr->body = NULL;
+	pr->rt = NULL;
+	if (pr->rc)
+		return;
+	pr->body = repo__body(event, pr->rows.event_id, REPO_RT_HOLD);
+	pr->rt = repo__rt_slot(pr->body);
+	if (!pr->rt) {
+		free(pr->body);
+		pr->body = NULL;
+	}
 }
 
 /* Multi-row INSERTs of an event's member rows (note 6): n rows as
@@ -280,17 +338,46 @@ static void repo__bind_qty(const void *ctx, size_t i, struct store_param *p)
 	p[4] = SP_TEXT(qr->uom);
 }
 
+/* Note 9: whether storing this event would give this tenant two events
+ * with one eventID and different content across the two forms. An event
+ * keyed by its hash H conflicts with a row whose client-given eventID is
+ * H (its content differs, or its eventID would be its hash too); an event
+ * with a client eventID E in the hash's form conflicts with a row keyed
+ * by hash E. Clashes within one form are UNIQUE (enterprise_id, event_id)
+ * violations, as before. */
+static int repo__id_conflict(struct store_conn *c, const char *tenant,
+			     const struct trace_rows *rows, bool hash_keyed, bool *clash)
+{
+	struct store_param p[] = { SP_TEXT(tenant), SP_TEXT(rows->event_id) };
+	json_t *row = NULL;
+	int rc;
+
+	*clash = false;
+	if (!hash_keyed && strncmp(rows->event_id, "ni:///", 6) != 0)
+		return 0; /* no hash has this form: nothing to cross */
+	rc = store_query_one(c, hash_keyed
+			     ? "SELECT e.id FROM trace_events e WHERE e.enterprise_id = ? AND "
+			       "e.event_id = ?"
+			     : "SELECT e.id FROM trace_events e WHERE e.enterprise_id = ? AND "
+			       "e.hash = ? AND " TRACE__HASH_ID_SQL, p, STORE_NP(p), &row);
+	json_decref(row);
+	if (rc == PL_ENOTFOUND)
+		return 0;
+	*clash = rc == 0;
+	return rc;
+}
+
 /* Inserts one event's row and side rows. *dup is set when this tenant
  * already holds an event with the same hash (nothing inserted then). */
 static int repo__insert_event(struct store_conn *c, const char *tenant, const char *job_id,
-			      const json_t *event, const struct repo_prep *pr, const char *ctx_s,
+			      const json_t *event, struct repo_prep *pr, const char *ctx_s,
 			      int64_t now_ms, const char *now, bool *dup,
 			      struct trace_errors *errs, size_t idx)
 {
 	const struct trace_rows *rows = &pr->rows;
 	const char *rid = pr->rid;
-	json_t *body = NULL;
-	char *body_s = NULL;
+	char *body_own = NULL;        /* the body dumped here when prep could not (note 8) */
+	const char *body_s;
 	const char *parent = NULL;
 	int64_t changes = 0;
 	int rc = pr->rc;
@@ -307,25 +394,31 @@ static int repo__insert_event(struct store_conn *c, const char *tenant, const ch
 	for (size_t i = 0; i < rows->n_epcs; i++)
 		if (rows->epcs[i].role == TRACE_ROLE_PARENT)
 			parent = rows->epcs[i].epc;
-	/* The stored body is what queries return: eventID filled in (note 3 of
-	 * the issue: an absent eventID becomes the hash) and recordTime set by
-	 * the repository, never by the client. */
-	/* a shallow copy: only top-level members are set below, so the
-	 * event's nested lists are shared, not copied (the body is dumped and
-	 * the copy dropped before the event is) */
-	body = json_copy((json_t *)event);
-	json_object_set_new(body, "eventID", json_string(rows->event_id));
-	json_object_set_new(body, "recordTime", json_string(now));
-	body_s = pl_json_dump(body);
+	/* The stored body is what queries return (repo__body). */
+	if (pr->rt && strlen(now) == REPO_RT_LEN) {
+		memcpy(pr->rt, now, REPO_RT_LEN);
+		body_s = pr->body;
+	} else {
+		body_s = body_own = repo__body(event, rows->event_id, now);
+	}
+	/* note 9: the eventID column of an event keyed by its hash */
+	bool hash_keyed = !strcmp(rows->event_id, rows->hash), clash;
+	char hash_id[sizeof(TRACE__HASH_ID_PREFIX) + PL_ID_LEN];
+	pl_fmt(hash_id, sizeof(hash_id), TRACE__HASH_ID_PREFIX "%s", rid);
+	rc = repo__id_conflict(c, tenant, rows, hash_keyed, &clash);
+	if (rc)
+		goto out;
 	struct store_param p[] = {
-		SP_TEXT(rid), SP_TEXT(tenant), SP_TEXT(rows->event_id), SP_TEXT(rows->hash),
+		SP_TEXT(rid), SP_TEXT(tenant), SP_TEXT(hash_keyed ? hash_id : rows->event_id),
+		SP_TEXT(rows->hash),
 		SP_TEXT(job_id), SP_TEXT(rows->type), SP_TEXT(rows->action),
 		SP_INT(rows->event_time_ms), SP_TEXT(rows->tz_offset), SP_TEXT(now), SP_INT(now_ms),
 		SP_TEXT(rows->biz_step), SP_TEXT(rows->disposition), SP_TEXT(rows->read_point),
 		SP_TEXT(rows->biz_location), SP_TEXT(parent), SP_TEXT(rows->transformation_id),
 		SP_TEXT(ctx_s), SP_TEXT(body_s),
 	};
-	rc = store_exec(c, "INSERT INTO trace_events (id, enterprise_id, event_id, hash, "
+	rc = clash ? PL_EEXIST
+		   : store_exec(c, "INSERT INTO trace_events (id, enterprise_id, event_id, hash, "
 			   "capture_id, type, action, event_time_ms, tz_offset, record_time, "
 			   "record_time_ms, biz_step, disposition, read_point, biz_location, "
 			   "parent_id, transformation_id, context_json, body_json) VALUES "
@@ -362,8 +455,7 @@ static int repo__insert_event(struct store_conn *c, const char *tenant, const ch
 				   "VALUES (?, ?, ?, ?)", q, 4, NULL);
 	}
 out:
-	free(body_s);
-	json_decref(body);
+	free(body_own);
 	return rc;
 }
 
@@ -408,6 +500,8 @@ int trace__capture_job(struct store_conn *c, const char *tenant, const char *act
 	prep = pl_calloc(nev ? nev : 1, sizeof(*prep));
 	for (size_t i = 0; i < nev; i++)
 		repo__prep(&prep[i], json_array_get(events, i), context);
+	/* the document's @context, serialised once for all its events */
+	ctx_s = context ? pl_json_dump(context) : NULL;
 	if ((rc = store_begin(c)))
 		goto out;
 	if (queued) {
@@ -436,8 +530,6 @@ int trace__capture_job(struct store_conn *c, const char *tenant, const char *act
 	}
 	now_ms = pl_time_now_ms();
 	pl_time_format(now_ms, now);
-	/* the document's @context, serialised once for all its events */
-	ctx_s = context ? pl_json_dump(context) : NULL;
 	for (size_t i = 0; i < nev && !rc; i++) {
 		bool dup;
 		rc = repo__insert_event(c, tenant, id, json_array_get(events, i), &prep[i], ctx_s,
@@ -476,8 +568,10 @@ failed:
 		repo__err(errs, "document: rejected");
 	rc = repo__job_fail(c, tenant, actor, id, created, nev, errs, queued, claimed);
 out:
-	for (size_t i = 0; prep && i < nev; i++)
+	for (size_t i = 0; prep && i < nev; i++) {
 		pl_arena_free(prep[i].a);
+		free(prep[i].body);
+	}
 	free(prep);
 	free(ctx_s);
 	json_decref(doc);
@@ -630,9 +724,17 @@ static void repo__where(struct repo_sql *s, const char *tenant, const struct tra
 	repo__in(s, "e.read_point", &q->eq_read_point);
 	repo__in(s, "e.biz_location", &q->eq_biz_location);
 	repo__in(s, "e.transformation_id", &q->eq_transformation_id);
-	if (q->eq_event_id.n) /* through UNIQUE (enterprise_id, event_id): note 7 */
-		pl_buf_puts(&s->sql, " AND e.enterprise_id IN (SELECT id FROM enterprises)");
-	repo__in(s, "e.event_id", &q->eq_event_id);
+	if (q->eq_event_id.n) {
+		/* through UNIQUE (enterprise_id, event_id) or, for events keyed
+		 * by their hash, UNIQUE (enterprise_id, hash): notes 7 and 9;
+		 * each arm names the enterprise so each can use its index */
+		pl_buf_puts(&s->sql, " AND ((e.enterprise_id IN (SELECT id FROM enterprises)");
+		repo__in(s, "e.event_id", &q->eq_event_id);
+		pl_buf_puts(&s->sql, " AND NOT " TRACE__HASH_ID_SQL ") OR (e.enterprise_id IN "
+				     "(SELECT id FROM enterprises)");
+		repo__in(s, "e.hash", &q->eq_event_id);
+		pl_buf_puts(&s->sql, " AND " TRACE__HASH_ID_SQL "))");
+	}
 	repo__in(s, "e.parent_id", &q->match_parent_id);
 	repo__exists(s, "trace_event_epcs", "epc", "'epc','child'", &q->match_epc);
 	repo__exists(s, "trace_event_epcs", "epc", "'input'", &q->match_input_epc);
@@ -818,20 +920,20 @@ static bool repo__is_hex64(const char *s)
 	return n == 64;
 }
 
-/* One lookup of trace_repo_event_get: col is "event_id" or "hash"
- * (trusted). Goes through UNIQUE (enterprise_id, col) one enterprise at a
- * time (note 7: there is no single-column index). */
+/* One lookup of trace_repo_event_get: col is a trusted condition on
+ * "e.event_id = ?" or "e.hash = ?". Goes through UNIQUE (enterprise_id,
+ * ...) one enterprise at a time (note 7: there is no single-column index). */
 static int repo__event_by(struct store_conn *c, const char *tenant, const char *col,
 			  const char *value, json_t **row)
 {
-	char sql[512];
+	char sql[1024];
 	struct store_param p[] = { SP_TEXT(value), TRACE__VISIBLE_P(tenant) };
 	int rc;
 
 	*row = NULL;
 	pl_fmt(sql, sizeof(sql), "SELECT e.id, e.body_json, e.context_json AS context_text "
 	       "FROM trace_events e WHERE e.enterprise_id IN (SELECT id FROM enterprises) AND "
-	       "e.%s = ? AND " TRACE__VISIBLE_SQL " ORDER BY e.id LIMIT 1", col);
+	       "%s AND " TRACE__VISIBLE_SQL " ORDER BY e.id LIMIT 1", col);
 	rc = store_query_one(c, sql, p, STORE_NP(p), row);
 	return rc == PL_ENOTFOUND ? 0 : rc;
 }
@@ -846,12 +948,16 @@ int trace_repo_event_get(struct store_conn *c, const char *tenant, const char *e
 	*event = NULL;
 	if (contexts)
 		*contexts = NULL;
-	/* the eventID as given, else (64 hex digits) the CBV hash it names;
-	 * both match: the lower row id wins, as one OR query gave */
-	rc = repo__event_by(c, tenant, "event_id", event_id, &row);
+	/* the eventID as given (a client's in event_id, or one in the hash's
+	 * form kept as the hash: note 9), else (64 hex digits) the CBV hash it
+	 * names; both match: the lower row id wins, as one OR query gave */
+	rc = repo__event_by(c, tenant, "e.event_id = ? AND NOT " TRACE__HASH_ID_SQL, event_id,
+			    &row);
+	if (rc == 0 && !row && !strncmp(event_id, "ni:///", 6))
+		rc = repo__event_by(c, tenant, "e.hash = ? AND " TRACE__HASH_ID_SQL, event_id, &row);
 	if (rc == 0 && repo__is_hex64(event_id)) {
 		pl_fmt(hash, sizeof(hash), "ni:///sha-256;%s?ver=CBV2.0", event_id);
-		rc = repo__event_by(c, tenant, "hash", hash, &by_hash);
+		rc = repo__event_by(c, tenant, "e.hash = ?", hash, &by_hash);
 		if (rc == 0 && by_hash &&
 		    (!row || strcmp(pl_json_str(by_hash, "id"), pl_json_str(row, "id")) < 0)) {
 			json_decref(row);

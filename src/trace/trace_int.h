@@ -61,6 +61,15 @@ const char *trace__ns_lookup(const json_t *ctx, const char *key,
 	"WHERE vx.event_row = e.id AND vx.dir IN ('s','d') AND vp.enterprise_id = ?))"
 #define TRACE__VISIBLE_P(t) SP_TEXT(t), SP_TEXT(t), SP_TEXT(t)
 
+/* How an event whose eventID is its CBV hash keeps trace_events.event_id
+ * (migration 22, repo.c note 9): "ni:" and the row id, a key that sorts
+ * after the row's predecessors, instead of the hash again (a random key).
+ * TRACE__HASH_ID_SQL is true for such a row, TRACE__EVENT_ID_SQL is the
+ * row's eventID either way. Callers alias trace_events as e. */
+#define TRACE__HASH_ID_PREFIX "ni:"
+#define TRACE__HASH_ID_SQL "e.event_id = ('ni:' || e.id)"
+#define TRACE__EVENT_ID_SQL "CASE WHEN " TRACE__HASH_ID_SQL " THEN e.hash ELSE e.event_id END"
+
 /* Validates and stores one document as capture job id (repo.c, NOTES 1
  * and 2). queued: the job row and its trace_capture_queue row already exist
  * (queue.c); the queue row is deleted in the transaction that stores the

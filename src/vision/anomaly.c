@@ -59,7 +59,6 @@
  */
 #include "vision/vision_int.h"
 
-#include <errno.h>
 #include <float.h>
 
 #define NFEAT 2
@@ -515,19 +514,6 @@ int vis_anomaly_auroc(const double *scores, const int *labels, size_t n, double 
 
 /* ---------------------------------------------------------- file format */
 
-/* CRC-32 (IEEE 802.3, reflected 0xEDB88320), bit by bit: a model is at most
- * 1 MiB and read once, so a table is not worth its (global) space. */
-static uint32_t crc32_ieee(const uint8_t *p, size_t n)
-{
-	uint32_t c = 0xFFFFFFFFu;
-	for (size_t i = 0; i < n; i++) {
-		c ^= p[i];
-		for (int k = 0; k < 8; k++)
-			c = (c >> 1) ^ (0xEDB88320u & (0u - (c & 1u)));
-	}
-	return ~c;
-}
-
 static void put_u32(uint8_t *p, uint32_t v)
 {
 	for (int i = 0; i < 4; i++)
@@ -591,7 +577,7 @@ int vis_anomaly_model_save_mem(const struct vis_anomaly_model *m, uint8_t **buf,
 		put_f32(p, m->mean[j]);
 	for (size_t j = 0; j < row; j++, p += 4)
 		put_f32(p, m->var[j]);
-	put_u32(p, crc32_ieee(b, n - 4));
+	put_u32(p, vis__crc32(b, n - 4));
 	*buf = b;
 	*len = n;
 	return 0;
@@ -601,18 +587,8 @@ int vis_anomaly_model_save(const struct vis_anomaly_model *m, const char *path)
 {
 	uint8_t *b;
 	size_t n;
-	int rc = 0;
 	vis_anomaly_model_save_mem(m, &b, &n);
-	FILE *f = fopen(path, "wb");
-	if (!f) {
-		rc = PL_EIO;
-		goto out;
-	}
-	if (fwrite(b, 1, n, f) != n)
-		rc = PL_EIO;
-	if (fclose(f))
-		rc = PL_EIO;
-out:
+	int rc = vis__file_write(path, b, n);
 	free(b);
 	return rc;
 }
@@ -662,7 +638,7 @@ int vis_anomaly_model_load_mem(const void *vbuf, size_t len, struct vis_anomaly_
 			need);
 		return PL_EPARSE;
 	}
-	if (crc32_ieee(b, len - 4) != get_u32(b + len - 4)) {
+	if (vis__crc32(b, len - 4) != get_u32(b + len - 4)) {
 		why_set(why, whysz, "model checksum does not match (damaged file)");
 		return PL_EPARSE;
 	}
@@ -703,26 +679,13 @@ int vis_anomaly_model_load_mem(const void *vbuf, size_t len, struct vis_anomaly_
 int vis_anomaly_model_load(const char *path, struct vis_anomaly_model **out, char *why,
 			   size_t whysz)
 {
-	uint8_t *b = NULL;
-	size_t n = 0;
-	int rc;
+	uint8_t *b;
+	size_t n;
 	*out = NULL;
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		why_set(why, whysz, "%s: %s", path, strerror(errno));
-		return PL_EIO;
-	}
-	/* one byte past the cap tells "too big" from "exactly the cap" */
-	b = pl_malloc((size_t)VIS_ANOM_FILE_MAX + 1);
-	n = fread(b, 1, (size_t)VIS_ANOM_FILE_MAX + 1, f);
-	if (ferror(f)) {
-		why_set(why, whysz, "%s: read error", path);
-		rc = PL_EIO;
-		goto out;
-	}
+	int rc = vis__file_read(path, VIS_ANOM_FILE_MAX, &b, &n, why, whysz);
+	if (rc)
+		return rc;
 	rc = vis_anomaly_model_load_mem(b, n, out, why, whysz);
-out:
-	fclose(f);
 	free(b);
 	return rc;
 }

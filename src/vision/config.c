@@ -7,6 +7,7 @@
  */
 #include "vision/vision.h"
 
+#include <errno.h>
 #include <math.h>
 
 static const char *const class_names[VIS_C__COUNT] = {
@@ -114,12 +115,98 @@ int vis_config_check(const struct vis_config *c, char *why, size_t whysz)
 		bad = "a threshold is out of range";
 	else if (c->min_views_agree < 1 || c->min_views_agree > c->views)
 		bad = "min_views_agree must be in [1, views]";
+	else if (c->views < 32 && (c->dark_field_mask >> c->views))
+		bad = "dark_field_views: a view index is not below views";
+	else if (c->views == 32 ? c->dark_field_mask == UINT32_MAX
+				: c->dark_field_mask == (1u << c->views) - 1)
+		bad = "dark_field_views: at least one view must stay back-lit "
+		      "(fill, cap and glass are measured there)";
 	if (bad) {
 		if (why && whysz)
 			pl_strlcpy(why, bad, whysz);
 		return PL_EINVAL;
 	}
 	return 0;
+}
+
+bool vis_config_dark_field(const struct vis_config *c, unsigned v)
+{
+	return v < VIS_VIEWS_MAX && (c->dark_field_mask >> v & 1u);
+}
+
+int vis_config_set_dark_field(struct vis_config *c, unsigned n)
+{
+	uint32_t m = 0;
+	if (n >= c->views)
+		return PL_EINVAL;
+	for (unsigned k = 0; k < n; k++)
+		m |= 1u << (k * c->views / n);
+	c->dark_field_mask = m;
+	return 0;
+}
+
+int vis_config_parse_dark_field(struct vis_config *c, const char *list, char *why, size_t whysz)
+{
+	struct vis_config t = *c;
+	const char *p = list;
+	t.dark_field_mask = 0;
+	if (strcmp(list, "none")) {
+		for (;;) {
+			char *end;
+			errno = 0;
+			long v = strtol(p, &end, 10);
+			if (end == p || errno || v < 0 || v >= (long)t.views || (*end && *end != ',')) {
+				snprintf(why, whysz, "dark-field views must be indices 0..%u, comma-separated: '%s'",
+					 t.views - 1, list);
+				return PL_EINVAL;
+			}
+			if (t.dark_field_mask >> v & 1u) {
+				snprintf(why, whysz, "dark-field view %ld is listed twice", v);
+				return PL_EINVAL;
+			}
+			t.dark_field_mask |= 1u << v;
+			if (!*end)
+				break;
+			p = end + 1;
+		}
+	}
+	if (vis_config_check(&t, why, whysz))
+		return PL_EINVAL;
+	*c = t;
+	return 0;
+}
+
+/* "dark_field_views": an array of distinct view indices 0..31 (whether
+ * each is below views is vis_config_check's job, after every member is
+ * read, since "views" may come later in the object). */
+static int dark_field_from_json(const json_t *v, uint32_t *mask, struct pl_json_error *err)
+{
+	size_t i;
+	json_t *e;
+	uint32_t m = 0;
+	if (!json_is_array(v) || json_array_size(v) > VIS_VIEWS_MAX)
+		goto bad;
+	json_array_foreach(v, i, e) {
+		if (!json_is_integer(e) || json_integer_value(e) < 0 ||
+		    json_integer_value(e) >= VIS_VIEWS_MAX)
+			goto bad;
+		uint32_t bit = 1u << json_integer_value(e);
+		if (m & bit) {
+			snprintf(err->text, sizeof(err->text),
+				 "dark_field_views: view %lld is listed twice",
+				 (long long)json_integer_value(e));
+			goto out;
+		}
+		m |= bit;
+	}
+	*mask = m;
+	return 0;
+bad:
+	pl_strlcpy(err->text, "dark_field_views must be an array of view indices 0..31",
+		   sizeof(err->text));
+out:
+	pl_strlcpy(err->field, "dark_field_views", sizeof(err->field));
+	return PL_EINVAL;
 }
 
 /* One table drives both JSON directions, so a new field cannot be
@@ -164,6 +251,14 @@ json_t *vis_config_to_json(const struct vis_config *c)
 		}
 		json_object_set_new(o, cfg_fields[i].name, v);
 	}
+	/* only when set: a back-lit-only product's JSON is as it always was */
+	if (c->dark_field_mask) {
+		json_t *arr = json_array();
+		for (unsigned v = 0; v < VIS_VIEWS_MAX; v++)
+			if (c->dark_field_mask >> v & 1u)
+				json_array_append_new(arr, json_integer(v));
+		json_object_set_new(o, "dark_field_views", arr);
+	}
 	return o;
 }
 
@@ -182,6 +277,11 @@ int vis_config_from_json(const json_t *obj, struct vis_config *c, struct pl_json
 	}
 	json_object_foreach((json_t *)obj, key, v) {
 		size_t i;
+		if (!strcmp(key, "dark_field_views")) {
+			if (dark_field_from_json(v, &c->dark_field_mask, err))
+				return PL_EINVAL;
+			continue;
+		}
 		for (i = 0; i < N_CFG_FIELDS; i++)
 			if (!strcmp(key, cfg_fields[i].name))
 				break;

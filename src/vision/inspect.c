@@ -105,6 +105,33 @@
  *    configured frame size, so memory per unit does not depend on content.
  *    Work is O(pixels in the container's box x frames) plus O(blobs^2) per
  *    frame pair with blobs capped.
+ * 12. Dark-field views (cfg.dark_field_mask; none by default, and then
+ *    nothing here runs). Lit from below at a low angle, the camera sees a
+ *    black field and what scatters: glass edges, the meniscus and every
+ *    object, bright - transparent particles and glass flakes that barely
+ *    show in back-light included. Steps change as follows. Locate: the
+ *    same profiles, but the first rise above a quarter of the way from the
+ *    field to the profile's peak (edge_crossing). Fill (4), cap (5) and
+ *    the static checks (9: self-model and golden) are back-light
+ *    measurements and are skipped, except that the self-model (9) still
+ *    runs: a particle stuck to the wall is bright and static on the black
+ *    field, and so is a crack or scratch - but brightness cannot tell
+ *    those two apart, so a dark-field glass mark is a neutral vote that
+ *    counts as an agreeing view while the back-lit views name the class
+ *    (glass_crack when no back-lit view saw it). The golden check is
+ *    back-lit only. Fill and cap medians and the "no surface"
+ *    rule count back-lit views only (vis_config_check keeps at least
+ *    one). The back-lit views are therefore inspected first, and a
+ *    dark-field view's liquid region ends where the back-lit views'
+ *    median fill puts the surface (none: it looks for nothing). Moving
+ *    objects (6, 7): the same temporal median and |frame - background|
+ *    blobs, with the polarity inverted - the ghost rule drops tracks
+ *    darker than the background (where a bright object was in the
+ *    median), not brighter, and a bubble is a rising track (> 0.2
+ *    mm/frame; its bright ring gives no bright-centre hint). The ghost
+ *    rule of note 7 (bright blobs are not objects) thus holds for
+ *    back-lit views only. Agreement (8) is unchanged and counts
+ *    dark-field tracks like any other: same height, same instant.
  */
 /* The pixel loops below are written to vectorise (no branches, unsigned
  * bytes); GCC's -O2 cost model ("very cheap") refuses most of them, so this
@@ -152,9 +179,10 @@ struct sblob {
 
 struct view_state {
 	bool located;
+	bool dark;           /* dark-field view (note 12) */
 	double cx, yb;       /* axis column, bottom row (px) */
 	double fill_mm;      /* NAN when no meniscus */
-	double dip_y;        /* meniscus row */
+	double dip_y;        /* meniscus row; -1 when none (dark-field: from the back-lit fill) */
 	double cap_top_mm;   /* NAN when not measured */
 	double tilt_deg;
 	double sigma;
@@ -293,11 +321,16 @@ static int clampi(int v, int lo, int hi)
 	return v < lo ? lo : v > hi ? hi : v;
 }
 
-/* First crossing below half of the start level along a profile, sub-pixel;
- * dir +1 or -1. Returns -1 when none. */
-static double half_crossing(const double *p, int n, int start, int dir)
+/* First crossing along a profile from start (dir +1 or -1), sub-pixel;
+ * -1 when none. Back-light: below half of the start level. Dark-field
+ * (note 12), where the field is black and the glass bright: above a
+ * quarter of the way from the start level to the profile's peak - a
+ * quarter, not a half, because a bright particle in frame 0 may outshine
+ * the wall line and a quarter of its peak still lies under the line; -1
+ * also when nothing rises 8 grey levels above the field. */
+static double edge_crossing(const double *p, int n, int start, int dir, bool dark)
 {
-	double lvl = 0;
+	double lvl = 0, peak = 0;
 	int k = 0;
 	for (int i = 0; i < 6; i++) {
 		int j = start + dir * i;
@@ -308,13 +341,22 @@ static double half_crossing(const double *p, int n, int start, int dir)
 	}
 	if (!k)
 		return -1;
-	lvl = 0.5 * lvl / k;
+	lvl /= k;
+	if (dark) {
+		for (int i = 0; i < n; i++)
+			peak = fmax(peak, p[i]);
+		if (peak - lvl < 8)
+			return -1;
+		lvl += 0.25 * (peak - lvl);
+	} else {
+		lvl *= 0.5;
+	}
 	for (int i = start; i >= 0 && i < n; i += dir) {
-		if (p[i] < lvl) {
+		if (dark ? p[i] > lvl : p[i] < lvl) {
 			int prev = i - dir;
 			if (prev < 0 || prev >= n)
 				return i;
-			double t = (p[prev] - lvl) / (p[prev] - p[i] + 1e-9);
+			double t = (p[prev] - lvl) / (p[prev] - p[i] + (dark ? -1e-9 : 1e-9));
 			return prev + dir * t;
 		}
 	}
@@ -337,7 +379,8 @@ static int locate(struct vis_ctx *c, const struct vis_image *im, struct view_sta
 			s += im->px[(size_t)y * im->stride + x];
 		prof[x] = s / 8.0;
 	}
-	double xl = half_crossing(prof, w, 0, 1), xr = half_crossing(prof, w, w - 1, -1);
+	double xl = edge_crossing(prof, w, 0, 1, vs->dark);
+	double xr = edge_crossing(prof, w, w - 1, -1, vs->dark);
 	double width_mm = (xr - xl) / c->ppm, want = 2 * g->body_radius_mm;
 	if (xl < 0 || xr < 0 || fabs(width_mm - want) > 0.15 * want) {
 		snprintf(why, whysz, "no container in view (edge width %.1f mm, expected %.1f)",
@@ -352,7 +395,7 @@ static int locate(struct vis_ctx *c, const struct vis_image *im, struct view_sta
 			s += im->px[(size_t)y * im->stride + clampi(x, 0, w - 1)];
 		prof[y] = s / 8.0;
 	}
-	double yb = half_crossing(prof, h, h - 1, -1);
+	double yb = edge_crossing(prof, h, h - 1, -1, vs->dark);
 	if (yb < 0 || fabs(yb - yb_nom) > 3.0 * c->ppm) {
 		snprintf(why, whysz, "container bottom not found near row %.0f", yb_nom);
 		return PL_EINVAL;
@@ -732,7 +775,7 @@ static int moving(struct vis_ctx *c, const struct vis_image *fr, struct view_sta
 	unsigned nf = g->frames;
 
 	vs->n_tracks = 0;
-	if (isnan(vs->fill_mm))
+	if (vs->dip_y < 0) /* no liquid surface (a dark-field view: none in the back-lit views) */
 		return 0;
 	r.x0 = clampi((int)(vs->cx - 0.82 * rin), 0, (int)g->width);
 	r.x1 = clampi((int)(vs->cx + 0.82 * rin) + 1, 0, (int)g->width);
@@ -881,11 +924,16 @@ static int moving(struct vis_ctx *c, const struct vis_image *fr, struct view_sta
 		 * objects are dark or dark-rimmed), or blobs that do not move by
 		 * half their size. Neither is a moving object: drop the track. */
 		double mv = hypot(t->bx[f1] - t->bx[f0], t->by[f1] - t->by[f0]);
-		if (t->bright > 0.6 || mv < 0.5 * t->size_um / g->um_per_px) {
+		/* In a dark-field view the polarity is inverted (note 12): objects
+		 * scatter and are bright, and a ghost is darker than the median. */
+		bool ghost_polarity = vs->dark ? t->bright < 0.4 : t->bright > 0.6;
+		if (ghost_polarity || mv < 0.5 * t->size_um / g->um_per_px) {
 			t->cls = VIS_C_NONE;
 			continue;
 		}
-		if (t->vz > 0.2 || (t->vz > 0.1 && t->bright > 0.08))
+		/* rising is a bubble; the bright-centre hint is back-light only
+		 * (in dark-field every object is bright; a bubble is a ring) */
+		if (t->vz > 0.2 || (!vs->dark && t->vz > 0.1 && t->bright > 0.08))
 			t->cls = VIS_C_BUBBLE;
 		else if (t->elong >= 2.5 && t->size_um >= 150)
 			t->cls = VIS_C_FIBRE;
@@ -1047,7 +1095,7 @@ static int static_marks(struct vis_ctx *c, struct view_state *vs)
 	int ytop = clampi((int)(vs->yb - (g->body_height_mm - 0.6) * c->ppm), 0, (int)g->height);
 	int rc;
 	vs->n_static = 0;
-	if (isnan(vs->fill_mm))
+	if (vs->dip_y < 0) /* no surface: no fill in back-light, none known in dark-field */
 		return 0;
 	/* liquid: up to 0.7 mm under the meniscus line (its band and the
 	 * bubbles resting under it are not marks) */
@@ -1056,7 +1104,16 @@ static int static_marks(struct vis_ctx *c, struct view_state *vs)
 		return rc;
 	/* empty part: from 0.6 mm above the meniscus to the shoulder */
 	int ya = clampi((int)(vs->dip_y - 0.6 * c->ppm), 0, (int)g->height);
-	return static_region(c, vs, x0, x1, ytop, ya);
+	if ((rc = static_region(c, vs, x0, x1, ytop, ya)))
+		return rc;
+	/* Note 12: on the black field of a dark-field view whatever scatters
+	 * is bright, so contrast cannot tell a crack from a scratch; there a
+	 * glass mark is a neutral vote (NONE): it counts as a view that agrees,
+	 * and the back-lit views' votes name it (decide_static). */
+	for (int i = 0; vs->dark && i < vs->n_static; i++)
+		if (vs->stat[i].cls != VIS_C_PARTICLE)
+			vs->stat[i].cls = VIS_C_NONE;
+	return 0;
 }
 
 /* -------------------------------------------------------- golden marks
@@ -1356,6 +1413,10 @@ static void decide_static(struct vis_ctx *c, struct vis_result *res)
 			if (views < 2)
 				continue;
 			enum vis_class cls = VIS_C_PARTICLE;
+			/* only dark-field glass marks (neutral votes, note 12): glass */
+			if (votes[VIS_C_NONE] && !votes[VIS_C_PARTICLE] && !votes[VIS_C_COSMETIC] &&
+			    !votes[VIS_C_GLASS_CRACK] && !votes[VIS_C_GLASS_SCRATCH])
+				votes[VIS_C_GLASS_CRACK] = 1;
 			/* cosmetic votes only come from the golden check (opt-in) */
 			if (votes[VIS_C_COSMETIC] > votes[VIS_C_PARTICLE] &&
 			    votes[VIS_C_COSMETIC] > votes[VIS_C_GLASS_CRACK] + votes[VIS_C_GLASS_SCRATCH])
@@ -1387,8 +1448,10 @@ static void decide_fill_cap(struct vis_ctx *c, struct vis_result *res, double *w
 	const struct vis_config *g = &c->cfg;
 	double fills[VIS_VIEWS_MAX], caps[VIS_VIEWS_MAX], maxtilt = 0;
 	int nf = 0, nc = 0, tv = 0;
+	unsigned nbl = 0; /* back-lit views: the only ones that measure fill and cap */
 	for (unsigned v = 0; v < g->views; v++) {
 		struct view_state *vs = &c->views[v];
+		nbl += !vs->dark;
 		if (!isnan(vs->fill_mm))
 			fills[nf++] = vs->fill_mm;
 		if (!isnan(vs->cap_top_mm))
@@ -1401,15 +1464,15 @@ static void decide_fill_cap(struct vis_ctx *c, struct vis_result *res, double *w
 	struct view_state *v0 = &c->views[0];
 	struct vis_reason rs = { 0 };
 	rs.view = -1;
-	if (2 * nf <= (int)g->views) {
+	if (2 * nf <= (int)nbl) {
 		rs.cls = VIS_C_FILL_LOW;
 		rs.confidence = 0.7;
-		rs.n_views = g->views - (unsigned)nf;
+		rs.n_views = nbl - (unsigned)nf;
 		rs.px_x = (int)lround(v0->cx);
 		rs.px_y = (int)lround(v0->yb - 0.5 * g->body_height_mm * c->ppm);
 		rs.px_r = (int)lround(g->body_radius_mm * c->ppm);
 		snprintf(rs.detail, sizeof(rs.detail), "no liquid surface in %u of %u views (empty?)",
-			 rs.n_views, g->views);
+			 rs.n_views, nbl);
 		vis_result_add(res, &rs);
 	} else {
 		double fill = median_of(fills, nf);
@@ -1563,6 +1626,60 @@ static void make_overlay(struct vis_ctx *c, const struct vis_image *frames, stru
 	res->overlay_view = view;
 }
 
+/* Steps 2-9 for view v (frames fr[0..F)). A dark-field view (note 12)
+ * takes its liquid surface from bl_fill, the back-lit views' median fill
+ * (NAN: none, and it looks for nothing). Returns 0, or 1 when the unit
+ * became uninspectable (res says why). */
+static int inspect_view(struct vis_ctx *c, const struct vis_image *fr, unsigned v, double bl_fill,
+			struct vis_result *res)
+{
+	const struct vis_config *g = &c->cfg;
+	struct view_state *vs = &c->views[v];
+	char why[160];
+	vs->dark = vis_config_dark_field(g, v);
+	vs->n_tracks = 0;
+	vs->n_static = 0;
+	vs->fill_mm = NAN;
+	vs->dip_y = -1;
+	vs->cap_top_mm = NAN;
+	vs->tilt_deg = 0;
+	if (locate(c, &fr[0], vs, why, sizeof(why))) {
+		char msg[200];
+		snprintf(msg, sizeof(msg), "view %u: %s", v, why);
+		vis_result_set_uninspectable(res, (int)v, msg);
+		return 1;
+	}
+	struct box capb, bodyb;
+	work_boxes(c, vs, &capb, &bodyb);
+	if (vs->dark) {
+		/* fill, cap and glass are judged in back-light only */
+		background(c, fr, g->frames, &bodyb);
+		if (!isnan(bl_fill))
+			vs->dip_y = vs->yb - (bl_fill - g->meniscus_offset_mm) * c->ppm;
+	} else {
+		background(c, fr, g->frames, &capb);
+		background(c, fr, g->frames, &bodyb);
+		measure_fill(c, vs);
+		measure_cap(c, &fr[0], vs);
+	}
+	int rc = moving(c, fr, vs);
+	if (rc == 0 && vs->sigma > 25) {
+		snprintf(why, sizeof(why), "view %u: noise sigma %.1f grey levels is far above a camera's", v, vs->sigma);
+		vis_result_set_uninspectable(res, (int)v, why);
+		return 1;
+	}
+	if (rc == 0)
+		rc = static_marks(c, vs);
+	if (rc == 0 && !vs->dark)
+		rc = golden_marks(c, vs, v);
+	if (rc) {
+		snprintf(why, sizeof(why), "view %u: more candidate objects than the tables hold", v);
+		vis_result_set_uninspectable(res, (int)v, why);
+		return 1;
+	}
+	return 0;
+}
+
 int vis_inspect(struct vis_ctx *c, const struct vis_image *frames, size_t n, struct vis_result *res)
 {
 	const struct vis_config *g = &c->cfg;
@@ -1588,40 +1705,29 @@ int vis_inspect(struct vis_ctx *c, const struct vis_image *frames, size_t n, str
 			return 0;
 		}
 	}
-	for (unsigned v = 0; v < g->views; v++) {
-		struct view_state *vs = &c->views[v];
-		const struct vis_image *fr = &frames[(size_t)v * g->frames];
-		vs->n_tracks = 0;
-		vs->n_static = 0;
-		vs->fill_mm = NAN;
-		vs->cap_top_mm = NAN;
-		vs->tilt_deg = 0;
-		if (locate(c, &fr[0], vs, why, sizeof(why))) {
-			char msg[200];
-			snprintf(msg, sizeof(msg), "view %u: %s", v, why);
-			vis_result_set_uninspectable(res, (int)v, msg);
-			return 0;
+	/* Back-lit views first: they measure the fill, whose median bounds the
+	 * liquid region of the dark-field views (note 12). */
+	for (int pass = 0; pass < 2; pass++) {
+		double bl_fill = NAN;
+		if (pass == 1 && !g->dark_field_mask)
+			break;
+		if (pass == 1) {
+			double fills[VIS_VIEWS_MAX];
+			int nf = 0, nbl = 0;
+			for (unsigned v = 0; v < g->views; v++)
+				if (!vis_config_dark_field(g, v)) {
+					nbl++;
+					if (!isnan(c->views[v].fill_mm))
+						fills[nf++] = c->views[v].fill_mm;
+				}
+			if (2 * nf > nbl)
+				bl_fill = median_of(fills, nf);
 		}
-		struct box capb, bodyb;
-		work_boxes(c, vs, &capb, &bodyb);
-		background(c, fr, g->frames, &capb);
-		background(c, fr, g->frames, &bodyb);
-		measure_fill(c, vs);
-		measure_cap(c, &fr[0], vs);
-		int rc = moving(c, fr, vs);
-		if (rc == 0 && vs->sigma > 25) {
-			snprintf(why, sizeof(why), "view %u: noise sigma %.1f grey levels is far above a camera's", v, vs->sigma);
-			vis_result_set_uninspectable(res, (int)v, why);
-			return 0;
-		}
-		if (rc == 0)
-			rc = static_marks(c, vs);
-		if (rc == 0)
-			rc = golden_marks(c, vs, v);
-		if (rc) {
-			snprintf(why, sizeof(why), "view %u: more candidate objects than the tables hold", v);
-			vis_result_set_uninspectable(res, (int)v, why);
-			return 0;
+		for (unsigned v = 0; v < g->views; v++) {
+			if (vis_config_dark_field(g, v) != (pass == 1))
+				continue;
+			if (inspect_view(c, &frames[(size_t)v * g->frames], v, bl_fill, res))
+				return 0;
 		}
 	}
 	decide_fill_cap(c, res, &weak);

@@ -48,7 +48,24 @@
  *    unit is byte-identical to before. A defective unit has exactly one defect, so its
  *    class is the truth for the confusion matrix; any unit may also have
  *    bubbles.
- * 7. Determinism. Everything about the physical unit (defect, size, fill,
+ * 7. Dark-field views (vis_config.dark_field_mask; none by default, and
+ *    then nothing below runs, so a back-lit-only unit is byte-identical to
+ *    before). The light comes from below at a low angle; the camera sees a
+ *    black field and only what scatters: grey = 3 + stray + 230 * S(u,z)
+ *    + noise, with a smooth stray-light glow of up to 5 grey levels. S is
+ *    rendered like T (once per unit, blurred, shifted by the view's
+ *    jitter): the outer wall as a bright line just inside the silhouette,
+ *    a fainter line at the inner wall, the thick base lit strongly (the
+ *    light enters there), the meniscus as a thin bright line where the
+ *    surface meets the light, faint haze in the liquid, shoulder and neck
+ *    edges, the stopper and cap faintly lit. Objects add light instead of
+ *    absorbing it: transparent particles (and glass flakes, whatever
+ *    their back-light contrast) brightest, opaque ones and fibres less,
+ *    bubbles as bright rings, stuck particles bright and static, cracks
+ *    bright glints, scratches bright lines, smudges a faint glow.
+ *    Glass flakes (opt-in, vis_sim_set_flake_rate): a share of the bright
+ *    particles drawn with 4-9 % back-light contrast from their own stream.
+ * 8. Determinism. Everything about the physical unit (defect, size, fill,
  *    cap) comes from rng(unit_seed); everything about one imaging pass
  *    (jitter, noise, where the particles happen to be) from
  *    rng(unit_seed, pass). Same inputs, same bytes, on any machine that
@@ -69,6 +86,8 @@ struct vis_sim {
 	float *t_view;       /* w*h transmission of one view */
 	float *t_frame;      /* w*h one frame before noise */
 	double cosmetic_rate; /* share of defective units given a cosmetic mark; 0 default */
+	double flake_rate;   /* share of bright particles that are glass flakes; 0 default */
+	float *s_unit;       /* w*h dark-field scatter of the unit; NULL without dark views */
 };
 
 struct vis_sim *vis_sim_new(const struct vis_config *cfg, char *why, size_t whysz)
@@ -87,6 +106,8 @@ struct vis_sim *vis_sim_new(const struct vis_config *cfg, char *why, size_t whys
 	s->t_unit = pl_malloc(n * sizeof(float));
 	s->t_view = pl_malloc(n * sizeof(float));
 	s->t_frame = pl_malloc(n * sizeof(float));
+	if (cfg->dark_field_mask)
+		s->s_unit = pl_malloc(n * sizeof(float));
 	double cx = cfg->width * 0.5, cy = cfg->height * 0.5;
 	double r2max = cx * cx + cy * cy;
 	for (uint32_t y = 0; y < cfg->height; y++)
@@ -115,6 +136,7 @@ void vis_sim_free(struct vis_sim *s)
 	free(s->t_unit);
 	free(s->t_view);
 	free(s->t_frame);
+	free(s->s_unit);
 	free(s);
 }
 
@@ -123,6 +145,14 @@ int vis_sim_set_cosmetic_rate(struct vis_sim *s, double rate)
 	if (!(rate >= 0 && rate <= 1))
 		return PL_EINVAL;
 	s->cosmetic_rate = rate;
+	return 0;
+}
+
+int vis_sim_set_flake_rate(struct vis_sim *s, double rate)
+{
+	if (!(rate >= 0 && rate <= 1))
+		return PL_EINVAL;
+	s->flake_rate = rate;
 	return 0;
 }
 
@@ -265,6 +295,46 @@ static double t_vial(const struct vis_config *c, const struct scene *sc, double 
 	return 1 + (t - 1) * cov;
 }
 
+/* Dark-field scatter at (u, z) in mm (note 7): 0 where the field is
+ * black, about 0.5 for the brightest glass. The cap zone reuses t_cap's
+ * shapes: what blocks the back-light is what the low light grazes. */
+static double s_vial(const struct vis_config *c, const struct scene *sc, double u, double z)
+{
+	double a = fabs(u), sv;
+
+	if (z > c->neck_top_mm - 0.5) {
+		double tc = t_cap(c, sc, u, z);
+		if (tc >= 0)
+			return 0.07 * (1 - tc);
+	}
+	double R = vis__glass_radius(c, z);
+	if (R <= 0 || a >= R + sc->px_mm)
+		return 0;
+	double rho = a / R;
+	if (z < c->base_mm) {
+		/* the light enters through the thick bottom: the brightest glass */
+		sv = 0.42 + 0.10 * gbell(z - c->base_mm * 0.45, 0.12) + 0.08 * gbell(rho - 0.9, 0.06);
+	} else if (z > c->body_height_mm) {
+		sv = 0.02 + 0.30 * gbell(rho - 0.95, 0.05) + 0.03 * gbell(rho - 0.3, 0.25);
+	} else {
+		double rin = R - c->wall_mm;
+		double climb = exp((a - rin) / 0.9);
+		double zs = sc->fill + 0.5 * climb;
+		bool liquid = z < zs;
+		double re = liquid ? 0.90 : 0.87;
+		/* outer wall line just inside the silhouette, fainter inner wall */
+		sv = 0.42 * gbell(rho - 0.985, 0.015) + 0.16 * gbell(rho - re, 0.012);
+		sv += liquid ? 0.012 : 0.004; /* haze */
+		/* the meniscus: a thin bright line where the surface meets the light */
+		if (rho < re + 0.02)
+			sv += 0.28 * gbell(z - zs, 0.06);
+		/* draw lines in the tubing glass scatter a little */
+		sv *= 1 + 0.08 * sin(u * 9.1 + sc->streak[0]) + 0.05 * sin(u * 17.0 + sc->streak[1]);
+	}
+	double cov = clamp01((R - a) / sc->px_mm + 0.5);
+	return sv * cov;
+}
+
 /* -------------------------------------------------------------- defects */
 static void pick_particle_size(struct vis__rng *r, struct vis_sim_object *o)
 {
@@ -275,7 +345,7 @@ static void pick_particle_size(struct vis__rng *r, struct vis_sim_object *o)
 
 /* The physical unit: what is wrong with it, from rng(unit_seed) only. */
 static void choose_unit(const struct vis_config *c, uint64_t unit_seed, double rate,
-			double cosmetic_rate, struct vis_sim_truth *t)
+			double cosmetic_rate, double flake_rate, struct vis_sim_truth *t)
 {
 	struct vis__rng r = { unit_seed };
 	double nominal = 0.5 * (c->fill_min_mm + c->fill_max_mm);
@@ -320,6 +390,10 @@ static void choose_unit(const struct vis_config *c, uint64_t unit_seed, double r
 		} else if (pick < 0.30) {
 			o->kind = VIS_K_BRIGHT; o->cls = VIS_C_PARTICLE;
 			o->contrast = vis__rng_range(&r, 0.2, 0.5);
+			/* a glass flake (opt-in): its own stream, r is untouched */
+			struct vis__rng fr = { unit_seed ^ 0xa54ff53a5f1d36f1ULL };
+			if (flake_rate > 0 && vis__rng_unit(&fr) < flake_rate)
+				o->contrast = vis__rng_range(&fr, 0.04, 0.09);
 		} else if (pick < 0.40) {
 			o->kind = VIS_K_FIBRE; o->cls = VIS_C_FIBRE;
 			o->contrast = vis__rng_range(&r, 0.3, 0.7);
@@ -415,6 +489,7 @@ struct canvas {
 	uint32_t w, h;
 	double cx, yb;     /* axis column and bottom row (px) of this view */
 	double ppm;
+	bool dark;         /* dark-field: t is scatter, objects add light */
 };
 
 /* Projected position of an object in a view; false when not visible. */
@@ -455,6 +530,19 @@ static void draw_blob(struct canvas *cv, const struct vis_sim_object *o, double 
 			double dx = x - px, dy = y - py, d = sqrt(dx * dx + dy * dy);
 			double ph = atan2(dy, dx);
 			float *t = &cv->t[(size_t)y * cv->w + x];
+			if (cv->dark) {
+				/* note 7: scatter adds; a bubble is a bright ring */
+				if (o->kind == VIS_K_BUBBLE) {
+					double ring = clamp01(0.5 + (0.22 * a + 0.5 - fabs(d - 0.78 * a)));
+					*t += (float)((0.25 + 0.4 * o->contrast) * ring);
+					continue;
+				}
+				double rr = a * (1 + 0.22 * sin(3 * ph + p1) + 0.12 * sin(5 * ph + p2)) / 1.25;
+				double cov = clamp01(rr - d + 0.5);
+				double gain = o->kind == VIS_K_BRIGHT ? 0.70 : 0.20 + 0.25 * o->contrast;
+				*t += (float)(gain * cov);
+				continue;
+			}
 			if (o->kind == VIS_K_BUBBLE) {
 				double ring = clamp01(0.5 + (0.22 * a + 0.5 - fabs(d - 0.78 * a)));
 				double cdx = dx, cdy = dy + 0.25 * a;
@@ -526,6 +614,14 @@ static void draw_line(struct canvas *cv, const struct vis_sim_object *o, double 
 			}
 			double cov = clamp01(wpx * 0.5 - d + 0.5);
 			float *t = &cv->t[(size_t)y * cv->w + x];
+			if (cv->dark) {
+				/* fibres and scratches scatter along their length,
+				 * a crack's faces glint */
+				double gain = o->kind == VIS_K_CRACK ? 0.65
+					      : o->kind == VIS_K_SCRATCH ? 0.35 : 0.20 + 0.40 * o->contrast;
+				*t += (float)(gain * cov);
+				continue;
+			}
 			*t = (float)(*t * (1 - o->contrast * cov));
 			if (glint > 0)
 				*t += (float)(glint * clamp01(0.5 - dg + 0.5) * (1 - cov));
@@ -557,7 +653,10 @@ static void draw_smudge(struct canvas *cv, const struct vis_sim_object *o, doubl
 				continue;
 			double mot = 0.75 + 0.25 * sin(s / a * 5 + p1) * cos(t / b * 4 + p2);
 			float *tp = &cv->t[(size_t)y * cv->w + x];
-			*tp = (float)(*tp * (1 - o->contrast * cov * mot));
+			if (cv->dark)
+				*tp += (float)(0.5 * o->contrast * cov * mot); /* a faint glow */
+			else
+				*tp = (float)(*tp * (1 - o->contrast * cov * mot));
 		}
 	}
 }
@@ -590,8 +689,9 @@ static void draw_object(const struct vis_config *c, struct canvas *cv,
 
 /* ------------------------------------------------------------ the unit */
 static void render_transmission(const struct vis_sim *s, const struct scene *sc, float *t,
-				double cx, double yb, uint32_t row0, uint32_t row1)
+				double cx, double yb, uint32_t row0, uint32_t row1, bool dark)
 {
+	const float empty = dark ? 0.0f : 1.0f;
 	const struct vis_config *c = &s->cfg;
 	double xr = (fmax(c->body_radius_mm, c->cap_radius_mm) + 1.0) * s->ppm;
 	for (uint32_t y = row0; y < row1; y++) {
@@ -599,10 +699,11 @@ static void render_transmission(const struct vis_sim *s, const struct scene *sc,
 		double z = (yb - y) / s->ppm;
 		for (uint32_t x = 0; x < c->width; x++) {
 			if (fabs(x - cx) > xr || z < -0.1 || z > c->cap_top_mm + 1.5) {
-				row[x] = 1.0f;
+				row[x] = empty;
 				continue;
 			}
-			row[x] = (float)t_vial(c, sc, (x - cx) / s->ppm, z);
+			row[x] = (float)(dark ? s_vial(c, sc, (x - cx) / s->ppm, z)
+					      : t_vial(c, sc, (x - cx) / s->ppm, z));
 		}
 	}
 }
@@ -611,7 +712,7 @@ void vis_sim_plan(const struct vis_sim *s, uint64_t unit_seed, double rate,
 		  struct vis_sim_truth *truth)
 {
 	struct vis__rng r;
-	choose_unit(&s->cfg, unit_seed, rate, s->cosmetic_rate, truth);
+	choose_unit(&s->cfg, unit_seed, rate, s->cosmetic_rate, s->flake_rate, truth);
 	truth->n_frames = s->cfg.frames;
 	r.s = unit_seed ^ 0x9e3779b97f4a7c15ULL;
 	vis__rng_next(&r);
@@ -653,7 +754,7 @@ int vis_sim_unit(struct vis_sim *s, uint64_t unit_seed, double defect_rate, unsi
 	for (size_t i = 0; i < n; i++)
 		if (!frames[i].px || frames[i].w != w || frames[i].h != h)
 			return PL_EINVAL;
-	choose_unit(c, unit_seed, defect_rate, s->cosmetic_rate, truth);
+	choose_unit(c, unit_seed, defect_rate, s->cosmetic_rate, s->flake_rate, truth);
 	truth->n_frames = c->frames;
 	r.s = unit_seed ^ (0x9e3779b97f4a7c15ULL * (pass + 1));
 	vis__rng_next(&r);
@@ -669,13 +770,20 @@ int vis_sim_unit(struct vis_sim *s, uint64_t unit_seed, double defect_rate, unsi
 	for (int k = 0; k < 3; k++)
 		sc.streak[k] = vis__rng_range(&ur, 0, 2 * VIS_PI);
 	sc.sheen = vis__rng_range(&ur, 0.03, 0.10);
-	render_transmission(s, &sc, s->t_unit, cx0, yb0, 0, h);
+	render_transmission(s, &sc, s->t_unit, cx0, yb0, 0, h, false);
 	blur(s->t_unit, s->t_view, w, h);
+	if (s->s_unit) { /* the same vial under the dark-field light (note 7) */
+		render_transmission(s, &sc, s->s_unit, cx0, yb0, 0, h, true);
+		blur(s->s_unit, s->t_view, w, h);
+	}
 	double tilt = truth->cap_tilt_deg * VIS_PI / 180.0;
 	uint32_t cap_row1 = (uint32_t)fmax(0, fmin(h, yb0 - (c->neck_top_mm - 1.0) * s->ppm));
 
 	for (unsigned v = 0; v < c->views; v++) {
 		double phi = 2 * VIS_PI * v / c->views;
+		bool dark = vis_config_dark_field(c, v);
+		const float *src = dark ? s->s_unit : s->t_unit;
+		const float empty = dark ? 0.0f : 1.0f;
 		int dx = (int)lround(vis__rng_range(&r, -0.3, 0.3) * s->ppm);
 		int dy = (int)lround(vis__rng_range(&r, -0.3, 0.3) * s->ppm);
 		/* shift the unit's image into this view; back-light fills the gap */
@@ -685,17 +793,17 @@ int vis_sim_unit(struct vis_sim *s, uint64_t unit_seed, double defect_rate, unsi
 			for (uint32_t x = 0; x < w; x++) {
 				int sx = (int)x - dx;
 				dst[x] = (sy < 0 || sy >= (int)h || sx < 0 || sx >= (int)w)
-						 ? 1.0f
-						 : s->t_unit[(size_t)sy * w + sx];
+						 ? empty
+						 : src[(size_t)sy * w + sx];
 			}
 		}
-		struct canvas cv = { s->t_view, w, h, cx0 + dx, yb0 + dy, s->ppm };
+		struct canvas cv = { s->t_view, w, h, cx0 + dx, yb0 + dy, s->ppm, dark };
 		/* a tilted cap looks different from each side: re-render its rows */
 		if (tilt > 0) {
 			struct scene vs = sc;
 			vs.tilt = tilt * cos(phi - truth->cap_tilt_azimuth);
 			uint32_t r1 = (uint32_t)fmax(0, fmin(h, (double)cap_row1 + dy));
-			render_transmission(s, &vs, s->t_view, cv.cx, cv.yb, 0, r1);
+			render_transmission(s, &vs, s->t_view, cv.cx, cv.yb, 0, r1, dark);
 		}
 		for (size_t i = 0; i < truth->n_objects; i++) {
 			enum vis_sim_kind k = truth->objects[i].kind;
@@ -721,8 +829,11 @@ int vis_sim_unit(struct vis_sim *s, uint64_t unit_seed, double defect_rate, unsi
 				uint8_t *out = im->px + (size_t)y * im->stride;
 				uint64_t bits = 0;
 				int left = 0;
+				/* dark-field: a black field, 3 grey levels of offset
+				 * and stray light rising towards the lamp below */
+				float stray = 3.0f + 5.0f * (float)((double)y / h * y / h);
 				for (uint32_t x = 0; x < w; x++) {
-					float iv = tr[x] * bl[x];
+					float iv = dark ? stray + 230.0f * tr[x] : tr[x] * bl[x];
 					if (iv < 0)
 						iv = 0;
 					if (iv > 255)

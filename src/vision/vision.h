@@ -133,8 +133,26 @@ struct vis_config {
 	double cap_tilt_max_deg; /* tilt above this is cap_misaligned */
 	double cap_height_tol_mm;/* cap top this far off nominal is a fault */
 	unsigned min_views_agree;/* a particle must be seen in this many views */
+	/* Lighting per view: bit v set = view v is a dark-field view (light
+	 * from below at a low angle, black field, what scatters is bright);
+	 * clear = back-light. JSON "dark_field_views": [indices], written only
+	 * when non-empty. Default 0: every view back-lit, as before. At least
+	 * one view must stay back-lit (fill, cap and glass are measured there). */
+	uint32_t dark_field_mask;
 };
 void vis_config_default(struct vis_config *cfg);
+/* Whether view v is dark-field in cfg (false for v >= VIS_VIEWS_MAX). */
+bool vis_config_dark_field(const struct vis_config *cfg, unsigned v);
+/* Makes n views dark-field, evenly spaced round the vial (view
+ * floor(k * views / n) for k = 0..n-1; 0 clears them). PL_EINVAL, cfg
+ * unchanged, unless n < views. */
+int vis_config_set_dark_field(struct vis_config *cfg, unsigned n);
+/* The command-line form: list is comma-separated view indices ("0,11")
+ * or "none"; replaces cfg's dark-field views, then runs vis_config_check.
+ * PL_EINVAL with why (cfg unchanged) for a malformed list, an index not
+ * below views, a repeat, or every view dark. */
+int vis_config_parse_dark_field(struct vis_config *cfg, const char *list, char *why,
+				size_t whysz);
 /* Checks ranges and that the container fits the frame; PL_EINVAL with a
  * sentence in why. */
 int vis_config_check(const struct vis_config *cfg, char *why, size_t whysz);
@@ -203,7 +221,9 @@ int vis_inspect(struct vis_ctx *ctx, const struct vis_image *frames, size_t n,
 /* ----------------------------------------------------------- simulator
  * Renders units as the cameras would see them: back-lit glass with
  * refraction edges, meniscus, stopper and crimp cap with specular
- * highlights, vignetting, shot and read noise, position jitter; defects
+ * highlights, vignetting, shot and read noise, position jitter; the
+ * configuration's dark-field views as a black field with the glass edges,
+ * meniscus and every object scattering bright; defects
  * with exact ground truth. Deterministic: a unit is a pure function of
  * (config, unit_seed, pass); pass 0 is the unit as written to disk and
  * other passes re-image the same physical unit with fresh noise, position
@@ -437,6 +457,12 @@ int vis_ctx_set_golden(struct vis_ctx *ctx, const struct vis_golden *m, char *wh
  * of the glass - instead of their usual defect; 0 (the default) renders
  * every unit exactly as before. PL_EINVAL outside [0, 1]. */
 int vis_sim_set_cosmetic_rate(struct vis_sim *sim, double rate);
+/* Simulator option: the share of bright (transparent) particles that are
+ * thin glass flakes - nearly invisible in back-light (4-9 % contrast) but
+ * as bright as any transparent particle in dark-field views. Drawn from a
+ * stream of its own: 0 (the default) renders every unit exactly as
+ * before. PL_EINVAL outside [0, 1]. */
+int vis_sim_set_flake_rate(struct vis_sim *sim, double rate);
 
 /* -------------------------------------------------------- Knapp plots
  * PNG plots of the Knapp-style report (src/vision/plot.c), 800 x 420 RGB

@@ -107,15 +107,26 @@ async function main() {
       10000, 'the gap message to be applied');
     check(true, 'the message after the gap is applied');
 
-    // a late point (older than the newest stored) is not stored
+    // late points (older than the newest) are merged, not dropped (client.c
+    // NOTES 4): t0+500 lands inside the open block [t0, t0+1000] in memory,
+    // t0-1000 is older than the open block and is merged into the store
     await pub(mport, `${T}/NDATA/fill-1`, payload({ ts: t0 + 500, seq: 6, metrics: [
       { alias: 1, ts: t0 + 500, dt: DT.Double, value: 99 },
       { alias: 2, ts: t0 + 3000, dt: DT.Int64, value: 44 },
     ] }));
     await until(async () => (await get(ent1, mpath)).json?.items?.find((i) => i.metric === 'count')?.value === 44,
       10000, 'the message with a late point');
-    const s2 = await get(ent1, `/api/v1/lines/${fill.id}/series?metric=speed&from=${t0 - 1}`);
-    check(s2.json?.points?.length === 2, `late point dropped, series unchanged (${JSON.stringify(s2.json?.points)})`);
+    await pub(mport, `${T}/NDATA/fill-1`, payload({ ts: t0 + 3000, seq: 7, metrics: [
+      { alias: 1, ts: t0 - 1000, dt: DT.Double, value: 98 },
+    ] }));
+    const s2 = await until(async () => {
+      const r = await get(ent1, `/api/v1/lines/${fill.id}/series?metric=speed&from=${t0 - 2000}`);
+      return r.json?.points?.length === 4 ? r : null;
+    }, 10000, 'the point older than the open block to be merged');
+    check(JSON.stringify(s2.json.points) === JSON.stringify([[t0 - 1000, 98], [t0, 120.5], [t0 + 500, 99], [t0 + 1000, 121.25]]),
+      `late points merged in time order (${JSON.stringify(s2.json?.points)})`);
+    check((await get(ent1, mpath)).json.items.find((i) => i.metric === 'speed').value === 121.25,
+      'the last value stays the newest point');
 
     // bad input does not disturb the stream: garbage payload, a node with no line
     await pub(mport, `${T}/NDATA/fill-1`, Buffer.from('not a protobuf \xff\xff'));
@@ -159,11 +170,11 @@ async function main() {
     };
     const want = [
       ['parkline_line_ingest_rejects_total{cause="seq_gap"}', 1],
-      ['parkline_line_ingest_rejects_total{cause="late"}', 1],
+      ['parkline_line_ingest_rejects_total{cause="late"}', 2], // arrived late, merged
       ['parkline_line_ingest_rejects_total{cause="bad_payload"}', 1],
       ['parkline_line_ingest_rejects_total{cause="unknown_line"}', 1],
       ['parkline_line_ingest_rejects_total{cause="duplicate"}', 0],
-      ['parkline_line_ingest_points_total', 9],
+      ['parkline_line_ingest_points_total', 11],
       ['parkline_line_ingest_connected', 1],
     ];
     for (const [name, n] of want) check(counter(name) === n, `/metrics ${name} = ${counter(name)}, want ${n}`);

@@ -13,6 +13,8 @@
 #   - golden model: learnt from a directory of good units, good units of
 #     another set pass with it, simulated cosmetic marks are caught and
 #     called cosmetic, a truncated or mismatched model is refused
+#   - dark-field views: written to product.json, verdicts match truth,
+#     bad view lists refused
 # Small frames (50 um/px, 512x768, 8 views) keep it to a few seconds.
 set -uo pipefail
 cd "$PL_ROOT"
@@ -119,6 +121,23 @@ if [ $rc = 1 ] && grep -q 'truncated' "$gd/err.txt"; then ok; else bad "truncate
 if [ $rc = 1 ] && grep -q 'golden model is for 8 views' "$gd/err.txt"; then ok; else bad "mismatched golden model: rc $rc $(cat "$gd/err.txt")"; fi
 "$bin" inspect golden --simulate 5 >/dev/null 2>&1; [ $? = 2 ] && ok || bad "golden without --model should exit 2"
 "$bin" inspect eval --simulate 1 --cosmetic-rate 2 >/dev/null 2>&1; [ $? = 2 ] && ok || bad "--cosmetic-rate 2 should exit 2"
+
+# dark-field views (issue 5 item 4): recorded in product.json, read back by
+# inspect unit (verdicts still match truth), bad view lists refused
+df="$tmp/dark"
+"$bin" simulate vials --out "$df" --units 3 --seed 3 --defect-rate 0.5 "${gsim[@]}" --dark-field-views 0,4 >/dev/null && ok || bad "simulate with dark-field views"
+if grep -q '"dark_field_views":\[0,4\]' <<<"$(tr -d ' \n' <"$df/product.json")"; then ok; else bad "dark_field_views not in product.json"; fi
+for u in "$df"/unit-*; do
+  want=$(sed -n 's/.*"expected": "\(.*\)".*/\1/p' "$u/truth.json")
+  "$bin" inspect unit "$u" >"$tmp/out.json"; rc=$?
+  got=accept; [ $rc = 3 ] && got=reject; [ $rc = 4 ] && got=uninspectable
+  if [ "$got" = "$want" ]; then ok; else bad "dark-field $(basename "$u"): truth $want, got $got: $(cat "$tmp/out.json")"; fi
+done
+"$bin" simulate vials --out "$tmp/d2" "${gsim[@]}" --dark-field-views 8 >/dev/null 2>"$tmp/err.txt"; rc=$?
+if [ $rc = 2 ] && grep -q 'dark-field views must be indices 0..7' "$tmp/err.txt"; then ok; else bad "--dark-field-views 8: rc $rc $(cat "$tmp/err.txt")"; fi
+"$bin" simulate vials --out "$tmp/d3" "${gsim[@]}" --dark-field 8 >/dev/null 2>&1; [ $? = 2 ] && ok || bad "--dark-field 8 of 8 views should exit 2"
+"$bin" inspect eval --simulate 1 "${gsim[@]}" --dark-field 8 >/dev/null 2>"$tmp/err.txt"; rc=$?
+if [ $rc = 1 ] && grep -q 'back-lit' "$tmp/err.txt"; then ok; else bad "eval --dark-field 8 of 8: rc $rc $(cat "$tmp/err.txt")"; fi
 
 echo "   vision-e2e: $pass passed, $fail failed"
 echo "$pass $fail vision-e2e" >>"$PL_TALLY"

@@ -107,7 +107,7 @@ grabbed() { grep -o 'inspect: c[0-9]*' "$1" | sed 's/inspect: //' | sort -u; }
 # ---------------------------------------------------------------- usage
 "$bin" inspect cameras --help >/dev/null; [ $? = 0 ] && ok || bad "cameras --help should exit 0"
 "$bin" inspect cameras --bogus >/dev/null 2>&1; [ $? = 2 ] && ok || bad "cameras --bogus should exit 2"
-"$bin" inspect run --help | grep -q -- '--camera ID' && ok || bad "run --help lacks --camera"
+grep -q -- '--camera ID' <<<"$("$bin" inspect run --help)" && ok || bad "run --help lacks --camera"
 u="--inbox $tmp/i --spool $tmp/s --out $tmp/o --url http://127.0.0.1:1"
 "$bin" inspect run $u --camera x --once >/dev/null 2>&1; [ $? = 2 ] && ok || bad "--once --camera without --units should exit 2"
 "$bin" inspect run $u --units 3 >/dev/null 2>&1; [ $? = 2 ] && ok || bad "--units without --camera should exit 2"

@@ -17,7 +17,7 @@ import assert from 'node:assert/strict'
 import path from 'node:path'
 import { REPO } from './daemon.mjs'
 import { openBrowserSuite } from './ui.mjs'
-import { clock, idealRate, plantTree, productRows, shiftRows } from '../src/api/plant.js'
+import { clock, idealRate, plantTree, productRows, shiftRows, versionRows } from '../src/api/plant.js'
 
 const LINE = (id, machines = []) => ({ id, name: `L${id}`, machines, plan: null })
 const SAMPLE = {
@@ -69,6 +69,18 @@ describe('plant helpers', () => {
     for (const [ms, want] of cases) assert.equal(idealRate(ms), want, String(ms))
   })
 
+  test('versionRows: newest first, 0 is since always, the first is in force', () => {
+    const plan = { versions: [
+      { valid_from: 1767571200000, product: '乙', ideal_cycle_ms: 1000 },
+      { valid_from: 0, product: '甲', ideal_cycle_ms: 500 },
+    ] }
+    assert.deepEqual(versionRows(plan), [
+      { since: 1767571200000, product: '乙', ideal_cycle_ms: 1000, current: true },
+      { since: null, product: '甲', ideal_cycle_ms: 500, current: false },
+    ])
+    for (const bad of [null, {}, { versions: 'x' }]) assert.deepEqual(versionRows(bad), [])
+  })
+
   test('productRows lists every visible enterprise\'s products with its name', () => {
     assert.deepEqual(productRows(SAMPLE).map((p) => [p.gtin, p.enterprise]), [['96385074', '甲']])
     assert.deepEqual(productRows(null), [])
@@ -103,6 +115,10 @@ describe('plant page in Chromium', () => {
     assert.match(early, /08:00–16:00/)
     assert.match(early, /12:00–12:30/)
     assert.match(early, /450 分钟/)
+    // the demo plan, in force since the start and now
+    const ver = detail.locator('[data-test=plant-versions] .el-table__body tr')
+    await ver.first().waitFor()
+    assert.match(await ver.first().innerText(), /最初起[\s\S]*当前[\s\S]*注射用头孢曲松钠[\s\S]*500 ms/)
     await page.screenshot({ path: shot('plant-model.png') })
 
     await tree.locator('[data-test=plant-node-machine]', { hasText: '灯检机 1' }).click()

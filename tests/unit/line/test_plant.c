@@ -3,8 +3,9 @@
  * digits, create/update validation as a table of {kind, parent, body,
  * expected code, reason}, the tree filtered per tenant, delete guards, a
  * product's cycle time reaching the plan, plans put through line_plan_put
- * changing the OEE of a hand-worked shift, and migration 17 moving existing
- * lines into a default site and area.
+ * changing the OEE of a hand-worked shift, plan versions weighing a
+ * mid-shift product changeover, and migration 17 moving existing lines
+ * into a default site and area.
  */
 #include <criterion/criterion.h>
 #include <math.h>
@@ -78,7 +79,7 @@ static int upd(struct fx *f, enum line_plant_kind k, const char *id, const char 
 static int put_plan(struct fx *f, const char *line, const char *text, char *why, size_t whysz)
 {
 	json_t *b = js(text), *plan = NULL;
-	int rc = line_plan_put(f->t.c, line, b, &plan, why, whysz);
+	int rc = line_plan_put(f->t.c, line, b, pl_time_now_ms(), &plan, why, whysz);
 	cr_expect((rc == 0) == (plan != NULL), "a plan comes back iff it was put");
 	json_decref(plan);
 	json_decref(b);
@@ -386,8 +387,11 @@ static void t_plan_oee(struct fx *f)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char body[1024], why[320];
 		json_t *r = NULL;
+		/* in force from the shift's start: a plan put at the same instant
+		 * replaces that version (a plan put now would leave it alone) */
 		pl_fmt(body, sizeof(body), "{\"product\":\"测试产品\",\"ideal_cycle_ms\":500,"
-		       "\"calendar\":{\"utc_offset_min\":480,\"shifts\":%s}}", cases[i].shifts);
+		       "\"effective_from\":%lld,\"calendar\":{\"utc_offset_min\":480,\"shifts\":%s}}",
+		       (long long)f->shift0, cases[i].shifts);
 		cr_assert_eq(put_plan(f, f->line, body, why, sizeof(why)), 0, "case %zu: %s", i, why);
 		cr_assert_eq(line_live_oee(f->t.c, f->line, f->shift0, f->shift0 + 8 * 3600000LL,
 					   f->shift0 + 86400000, &r), 0);
@@ -441,11 +445,103 @@ static void t_plan_oee(struct fx *f)
 }
 Test(line_plant, plan_oee, .timeout = 60) { on_each_store(t_plan_oee); }
 
+/* Plan versions (migration 23, src/line/live.c NOTES 6), hand-worked on one
+ * 8-hour shift from shift0 with no planned stop, running throughout: 产品甲
+ * (500 ms) from the shift's start, 产品乙 (1,000 ms) from 4 h. The good
+ * counter makes 14,000 units in the first four hours and 7,000 in the
+ * last four (a point every 15 min, and one just before the changeover).
+ * Performance = (14,000 x 0.5 s + 7,000 x 1 s) / 8 h = 14,000 / 28,800;
+ * the old single-plan arithmetic would give 21,000 x 1 s / 8 h (0.729).
+ * Then: a change dated before a later version is a conflict and changes
+ * nothing; a change made now leaves the shift's report as it was; the plan
+ * lists its versions newest first. */
+static void t_plan_versions(struct fx *f)
+{
+	const int64_t h = 3600000, s0 = f->shift0;
+	const char *cal = "\"calendar\":{\"utc_offset_min\":480,\"shifts\":[{\"name\":\"早班\","
+			  "\"start_min\":480,\"length_min\":480}]}";
+	char body[512], why[320] = "";
+	struct line_point good[40];
+	size_t n = 0;
+	json_t *r = NULL, *plan = NULL;
+
+	for (int64_t t = 0; t < 4 * h; t += h / 4)
+		good[n++] = (struct line_point){ s0 + t, 14000.0 * (double)t / (4.0 * h) };
+	good[n++] = (struct line_point){ s0 + 4 * h - 1000, 14000 };
+	for (int64_t t = 4 * h; t <= 8 * h - h / 4; t += h / 4)
+		good[n++] = (struct line_point){ s0 + t, 14000 + 7000.0 * (double)(t - 4 * h) / (3.75 * h) };
+	char sid[PL_ID_LEN + 1];
+	int64_t last;
+	cr_assert_eq(line_repo_series_ensure(f->t.c, f->line, "good", sid, &last), 0);
+	cr_assert_eq(line_repo_block_put(f->t.c, sid, good, n), 0);
+	struct store_param ps[] = { SP_TEXT(f->line), SP_INT(s0), SP_TEXT("running") };
+	cr_assert_eq(store_exec(f->t.c, "INSERT INTO line_state_log (line_id, t_start, state) VALUES (?, ?, ?)",
+				ps, 3, NULL), 0);
+
+	pl_fmt(body, sizeof(body), "{\"product\":\"产品甲\",\"ideal_cycle_ms\":500,\"effective_from\":%lld,%s}",
+	       (long long)s0, cal);
+	cr_assert_eq(put_plan(f, f->line, body, why, sizeof(why)), 0, "%s", why);
+	pl_fmt(body, sizeof(body), "{\"product\":\"产品乙\",\"ideal_cycle_ms\":1000,"
+	       "\"effective_from\":\"2026-11-25T04:00:00Z\",%s}", cal);
+	cr_assert_eq(put_plan(f, f->line, body, why, sizeof(why)), 0, "%s", why);
+
+	for (int pass = 0; pass < 2; pass++) {
+		cr_assert_eq(line_live_oee(f->t.c, f->line, s0, s0 + 8 * h, s0 + 86400000, &r), 0);
+		cr_expect_eq(json_integer_value(json_object_get(r, "planned_busy_ms")), 8 * h, "pass %d", pass);
+		cr_expect_eq(json_integer_value(json_object_get(r, "good")), 21000, "pass %d", pass);
+		double perf = json_number_value(json_object_get(r, "performance"));
+		cr_expect(fabs(perf - 14000.0 / 28800) < 1e-12, "pass %d: P = %.6f", pass, perf);
+		json_t *per = json_object_get(r, "periods");
+		cr_assert_eq(json_array_size(per), 2, "pass %d", pass);
+		cr_expect_str_eq(pl_json_str(json_array_get(per, 0), "product"), "产品甲");
+		cr_expect_eq(json_integer_value(json_object_get(json_array_get(per, 0), "good")), 14000);
+		cr_expect_str_eq(pl_json_str(json_array_get(per, 1), "from"), "2026-11-25T04:00:00.000Z");
+		cr_expect_eq(json_integer_value(json_object_get(json_array_get(per, 1), "good")), 7000);
+		cr_expect_str_eq(pl_json_str(r, "product"), "产品乙", "the plan at the window's end");
+		json_decref(r);
+		r = NULL;
+		if (pass)
+			break;
+		/* dated before the 04:00 version: refused, nothing changed */
+		pl_fmt(body, sizeof(body), "{\"product\":\"产品丙\",\"ideal_cycle_ms\":50,\"effective_from\":%lld,%s}",
+		       (long long)(s0 + h), cal);
+		cr_expect_eq(put_plan(f, f->line, body, why, sizeof(why)), PL_ECONFLICT);
+		cr_expect(strstr(why, "2026-11-25T04:00:00"), "%s", why);
+		cr_assert_eq(line_plan_get(f->t.c, f->line, &plan), 0);
+		cr_expect_str_eq(pl_json_str(plan, "product"), "产品乙", "the refusal wrote nothing");
+		json_decref(plan);
+		plan = NULL;
+		/* a change now: today's plan, not the shift's */
+		pl_fmt(body, sizeof(body), "{\"product\":\"产品丙\",\"ideal_cycle_ms\":50,%s}", cal);
+		cr_expect_eq(put_plan(f, f->line, body, why, sizeof(why)), 0, "%s", why);
+	}
+	/* bad effective_from values */
+	static const char *const bad[] = { "\"yesterday\"", "1.5", "true", "946684799999", "99999999999999" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		pl_fmt(body, sizeof(body), "{\"product\":\"产品丁\",\"ideal_cycle_ms\":5,\"effective_from\":%s,%s}",
+		       bad[i], cal);
+		cr_expect_eq(put_plan(f, f->line, body, why, sizeof(why)), PL_EINVAL, "%s", bad[i]);
+		cr_expect(strstr(why, "effective_from"), "%s: %s", bad[i], why);
+	}
+	cr_assert_eq(line_plan_get(f->t.c, f->line, &plan), 0);
+	json_t *v = json_object_get(plan, "versions");
+	cr_expect_str_eq(pl_json_str(plan, "product"), "产品丙");
+	cr_assert_geq(json_array_size(v), 4, "demo, 甲, 乙, 丙");
+	cr_expect_str_eq(pl_json_str(json_array_get(v, 0), "product"), "产品丙");
+	cr_expect_str_eq(pl_json_str(json_array_get(v, 1), "product"), "产品乙");
+	cr_expect_eq(json_integer_value(json_object_get(json_array_get(v, 2), "valid_from")), s0);
+	cr_expect_eq(json_integer_value(json_object_get(plan, "effective_from")),
+		     json_integer_value(json_object_get(json_array_get(v, 0), "valid_from")));
+	json_decref(plan);
+}
+Test(line_plant, plan_versions, .timeout = 60) { on_each_store(t_plan_versions); }
+
 /* ------------------------------------------------------------ migration */
 
 /* Lines that exist before migration 17 land in one default site and area
- * of their enterprise. The migration is held back by recording it as
- * applied, the older schema gets a line, then it runs for real. */
+ * of their enterprise. The migration (and every later one) is held back
+ * by recording it as applied, the older schema gets a line, then they run
+ * for real. */
 static void t_migration(bool pg)
 {
 	struct tenv e;
@@ -457,17 +553,21 @@ static void t_migration(bool pg)
 		return;
 	cr_assert_eq(store_exec(e.c, "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY,"
 				" name TEXT NOT NULL, applied_at TEXT NOT NULL)", NULL, 0, NULL), 0);
-	cr_assert_eq(store_exec(e.c, "INSERT INTO schema_migrations VALUES (17, 'held back', 'x')",
-				NULL, 0, NULL), 0);
+	/* 17 and every later one, as a store of that age would be */
+	for (int v = 17; v < 100; v++) {
+		struct store_param pv[] = { SP_INT(v) };
+		cr_assert_eq(store_exec(e.c, "INSERT INTO schema_migrations VALUES (?, 'held back', 'x')",
+					pv, 1, NULL), 0);
+	}
 	cr_assert_eq(store_migrate(e.st, &applied), 0);
 	tenv_add_enterprise(&e, "迁移前企业", ent);
 	pl_id_new(line);
 	struct store_param p[] = { SP_TEXT(line), SP_TEXT(ent) };
 	cr_assert_eq(store_exec(e.c, "INSERT INTO lines (id, enterprise_id, name, sp_group, sp_node, created_at)"
 				" VALUES (?, ?, '老产线', 'g', 'n', '2026-01-01T00:00:00Z')", p, 2, NULL), 0);
-	cr_assert_eq(store_exec(e.c, "DELETE FROM schema_migrations WHERE version = 17", NULL, 0, NULL), 0);
+	cr_assert_eq(store_exec(e.c, "DELETE FROM schema_migrations WHERE version >= 17", NULL, 0, NULL), 0);
 	cr_assert_eq(store_migrate(e.st, &applied), 0);
-	cr_expect_eq(applied, 1);
+	cr_expect_geq(applied, 2, "17 and the later ones (23 at least)");
 
 	json_t *row = NULL, *area = NULL, *site = NULL;
 	cr_assert_eq(store_query_one(e.c, "SELECT area_id FROM lines WHERE id = ?", p, 1, &row), 0);

@@ -223,3 +223,243 @@ static void t_stale(struct fx *f)
 	json_decref(m);
 }
 Test(line_repo, stale) { on_each_store(t_stale); }
+
+/* ------------------------------------------------------------------------
+ * Late and out-of-order points merged into the stored blocks
+ * (line_repo_points_merge, repo.c NOTES 3) and the rollups read back
+ * (line_repo_rollups, NOTES 5). Each row of the table stores some blocks,
+ * merges one or more batches of late points and is checked against a
+ * model computed here independently (all points, stable-sorted, the last
+ * of each timestamp kept): the range query returns exactly the model
+ * (sorted, no duplicates), the blocks do not overlap and hold no more than
+ * LINE_BLOCK_POINTS_MAX points, every 1-minute and 1-hour rollup equals the
+ * one computed from scratch on the model, and the last-value cache holds
+ * the model's newest point.
+ */
+#define MIN 60000LL
+#define HOUR 3600000LL
+#define FULL LINE_BLOCK_POINTS_MAX
+
+/* A stored block: n points from t0, step ms apart, value = index / 2
+ * (halves add exactly, so sums compare with ==). */
+struct blk { int64_t t0, step; size_t n; };
+/* One merge call: its points (the input order matters for ties). */
+struct batch { struct line_point p[6]; size_t n; };
+
+static const struct mcase {
+	const char *name;
+	struct blk blocks[3];
+	size_t nblocks;
+	struct batch batches[2];
+	size_t nbatches;
+	size_t want_blocks;     /* rows afterwards */
+	size_t want_replaced;   /* stats of the last batch */
+	size_t want_read;
+} cases[] = {
+	{ "into the middle of a sealed block", { { T0, 1000, 10 } }, 1,
+	  { { { { T0 + 2500, 7 }, { T0 + 7001, -3 } }, 2 } }, 1, 1, 0, 1 },
+	{ "into a gap between blocks: joins the block before",
+	  { { T0, 1000, 10 }, { T0 + 2 * MIN, 1000, 10 } }, 2,
+	  { { { { T0 + MIN, 4 } }, 1 } }, 1, 2, 0, 1 },
+	{ "before the first block: a block of its own", { { T0 + HOUR, 1000, 5 } }, 1,
+	  { { { { T0 + 3 * MIN, 1 }, { T0, 2 }, { T0 + 59 * MIN, 3 } }, 3 } }, 1, 2, 0, 0 },
+	{ "equal timestamp replaces", { { T0, 1000, 10 } }, 1,
+	  { { { { T0 + 3000, 42 }, { T0, -1 } }, 2 } }, 1, 1, 2, 1 },
+	{ "the newest point replaced: the last value takes it", { { T0, 1000, 10 } }, 1,
+	  { { { { T0 + 9000, 99.5 } }, 1 } }, 1, 1, 1, 1 },
+	{ "ties within a batch: the last given wins", { { T0, 1000, 4 } }, 1,
+	  { { { { T0 + 1500, 1 }, { T0 + 1500, 2 }, { T0 + 1500, 3 } }, 3 } }, 1, 1, 0, 1 },
+	{ "a re-sent batch is idempotent", { { T0, 1000, 10 } }, 1,
+	  { { { { T0 + 500, 5 }, { T0 + 4000, 2 } }, 2 }, { { { T0 + 500, 5 }, { T0 + 4000, 2 } }, 2 } }, 2,
+	  1, 2, 1 },
+	{ "a batch spanning two blocks and the gap",
+	  { { T0, 1000, 10 }, { T0 + HOUR, 1000, 10 } }, 2,
+	  { { { { T0 + HOUR + 500, 1 }, { T0 + 500, 2 }, { T0 + 30 * MIN, 3 }, { T0 + HOUR + 9500, 4 },
+	      { T0 - 1, 5 } }, 5 } }, 1, 3, 0, 2 },
+	{ "overflowing LINE_BLOCK_POINTS_MAX splits the block", { { T0, 1000, FULL } }, 1,
+	  { { { { T0 + 500, 1 }, { T0 + 1500, 2 } }, 2 } }, 1, 2, 0, 1 },
+	{ "a split block stays before the next one",
+	  { { T0, 10, FULL }, { T0 + 10 * FULL + 5, 1000, 3 } }, 2,
+	  { { { { T0 + 10 * FULL, 1 }, { T0 + 10 * FULL + 1, 2 } }, 2 } }, 1, 3, 0, 1 },
+};
+
+/* The model: stored points then each batch in order, stable by time, the
+ * last of each timestamp kept (insertion: small inputs). *n gets the count. */
+static struct line_point *model(const struct mcase *mc, size_t *n)
+{
+	size_t cap = 16, k = 0;
+	for (size_t b = 0; b < mc->nblocks; b++)
+		cap += mc->blocks[b].n;
+	for (size_t b = 0; b < mc->nbatches; b++)
+		cap += mc->batches[b].n;
+	struct line_point *m = calloc(cap, sizeof(*m));
+	cr_assert(m);
+	for (size_t b = 0; b < mc->nblocks; b++)
+		for (size_t i = 0; i < mc->blocks[b].n; i++)
+			m[k++] = (struct line_point){ mc->blocks[b].t0 + (int64_t)i * mc->blocks[b].step,
+						      (double)i / 2 };
+	for (size_t b = 0; b < mc->nbatches; b++) {
+		for (size_t i = 0; i < mc->batches[b].n; i++) {
+			struct line_point p = mc->batches[b].p[i];
+			size_t j = 0;
+			while (j < k && m[j].t < p.t)
+				j++;
+			if (j < k && m[j].t == p.t) {
+				m[j].v = p.v;
+			} else {
+				memmove(&m[j + 1], &m[j], (k - j) * sizeof(*m));
+				m[j] = p;
+				k++;
+			}
+		}
+	}
+	/* stored blocks of a case are given in time order and apart */
+	for (size_t i = 1; i < k; i++)
+		cr_assert_gt(m[i].t, m[i - 1].t, "model not sorted");
+	*n = k;
+	return m;
+}
+
+static void check_rollups(struct fx *f, const char *sid, const struct line_point *m, size_t n,
+			  int64_t width, const char *name)
+{
+	enum { MAXB = 9000 };
+	struct line_rollup *want = calloc(MAXB, sizeof(*want)), *got = calloc(MAXB, sizeof(*got));
+	size_t nw = 0, ng = 0;
+	int64_t from = T0 - 2 * HOUR, to = T0 + 3 * HOUR;
+	cr_assert_eq(line_rollup_points(m, n, width, want, MAXB, &nw), 0);
+	cr_assert_eq(line_repo_rollups(f->t.c, sid, from, to, width, got, MAXB, &ng), 0, "%s", name);
+	cr_expect_eq(ng, nw, "%s: %zu buckets of %lld ms, want %zu", name, ng, (long long)width, nw);
+	for (size_t i = 0; i < nw && i < ng; i++) {
+		const struct line_rollup *w = &want[i], *g = &got[i];
+		cr_expect(g->bucket == w->bucket && g->count == w->count && g->skipped == w->skipped &&
+			  g->min == w->min && g->max == w->max && g->sum == w->sum &&
+			  g->t_first == w->t_first && g->t_last == w->t_last && g->first == w->first &&
+			  g->last == w->last,
+			  "%s: width %lld bucket %zu (%lld) differs: count %llu/%llu sum %g/%g",
+			  name, (long long)width, i, (long long)w->bucket, (unsigned long long)g->count,
+			  (unsigned long long)w->count, g->sum, w->sum);
+	}
+	free(want);
+	free(got);
+}
+
+static void check_blocks(struct fx *f, const char *sid, size_t want_rows, size_t npoints,
+			 const char *name)
+{
+	struct store_rows *r = NULL;
+	struct store_param p[] = { SP_TEXT(sid) };
+	int64_t prev_last = INT64_MIN;
+	size_t rows = 0, total = 0;
+	cr_assert_eq(store_query(f->t.c, "SELECT t_first, t_last, count, data FROM line_series_blocks"
+				 " WHERE series_id = ? ORDER BY t_first", p, 1, &r), 0);
+	while (store_rows_next(r) == 1) {
+		size_t len = 0, cnt = 0;
+		int64_t tf = 0, tl = 0;
+		const void *blk = store_rows_blob(r, 3, &len);
+		cr_assert_eq(line_block_info(blk, len, &cnt, &tf, &tl), 0, "%s", name);
+		cr_expect(tf == store_rows_int(r, 0) && tl == store_rows_int(r, 1) &&
+			  (int64_t)cnt == store_rows_int(r, 2), "%s: row %zu columns disagree with its block",
+			  name, rows);
+		cr_expect_gt(tf, prev_last, "%s: block %zu overlaps the one before", name, rows);
+		cr_expect_leq(cnt, (size_t)FULL, "%s", name);
+		prev_last = tl;
+		total += cnt;
+		rows++;
+	}
+	store_rows_free(r);
+	cr_expect_eq(rows, want_rows, "%s: %zu blocks, want %zu", name, rows, want_rows);
+	cr_expect_eq(total, npoints, "%s: %zu points in blocks, want %zu", name, total, npoints);
+}
+
+static void t_merge_table(struct fx *f)
+{
+	struct line_point *pts = malloc(FULL * sizeof(*pts));
+	cr_assert(pts);
+	for (size_t ci = 0; ci < sizeof(cases) / sizeof(cases[0]); ci++) {
+		const struct mcase *mc = &cases[ci];
+		char sid[PL_ID_LEN + 1], metric[16];
+		size_t nm = 0;
+		struct line_merge_stats st = { 0 };
+		snprintf(metric, sizeof(metric), "m%zu", ci);
+		cr_assert_eq(line_repo_series_ensure(f->t.c, f->line, metric, sid, NULL), 0);
+		for (size_t b = 0; b < mc->nblocks; b++) {
+			for (size_t i = 0; i < mc->blocks[b].n; i++)
+				pts[i] = (struct line_point){ mc->blocks[b].t0 + (int64_t)i * mc->blocks[b].step,
+							      (double)i / 2 };
+			cr_assert_eq(line_repo_block_put(f->t.c, sid, pts, mc->blocks[b].n), 0);
+		}
+		for (size_t b = 0; b < mc->nbatches; b++) {
+			struct line_point in[6];
+			memcpy(in, mc->batches[b].p, sizeof(in));
+			cr_assert_eq(store_begin(f->t.c), 0);
+			cr_assert_eq(line_repo_points_merge(f->t.c, sid, in, mc->batches[b].n, &st), 0,
+				     "%s", mc->name);
+			cr_assert_eq(store_commit(f->t.c), 0);
+		}
+		cr_expect_eq(st.replaced, mc->want_replaced, "%s: replaced %zu", mc->name, st.replaced);
+		cr_expect_eq(st.blocks_read, mc->want_read, "%s: read %zu", mc->name, st.blocks_read);
+
+		struct line_point *m = model(mc, &nm);
+		/* the range query: sorted, no duplicates, the model exactly */
+		json_t *arr = NULL;
+		cr_assert_eq(line_repo_points(f->t.c, f->line, metric, T0 - 2 * HOUR, T0 + 3 * HOUR, &arr), 0);
+		cr_expect_eq(json_array_size(arr), nm, "%s: %zu points, want %zu", mc->name,
+			     json_array_size(arr), nm);
+		for (size_t i = 0; i < nm && i < json_array_size(arr); i++) {
+			json_t *p = json_array_get(arr, i);
+			cr_expect(json_integer_value(json_array_get(p, 0)) == m[i].t &&
+				  json_real_value(json_array_get(p, 1)) == m[i].v,
+				  "%s: point %zu is [%lld, %g], want [%lld, %g]", mc->name, i,
+				  (long long)json_integer_value(json_array_get(p, 0)),
+				  json_real_value(json_array_get(p, 1)), (long long)m[i].t, m[i].v);
+		}
+		json_decref(arr);
+		check_blocks(f, sid, mc->want_blocks, nm, mc->name);
+		check_rollups(f, sid, m, nm, MIN, mc->name);
+		check_rollups(f, sid, m, nm, HOUR, mc->name);
+		/* the last value is the model's newest point: an older point
+		 * never moves it back, a replaced newest point updates it */
+		json_t *met = NULL, *e = NULL;
+		char want_t[PL_TIME_STRLEN];
+		size_t i;
+		json_t *v;
+		cr_assert_eq(line_repo_metrics(f->t.c, f->line, &met), 0);
+		json_array_foreach(met, i, v)
+			if (!strcmp(pl_json_str(v, "metric"), metric))
+				e = v;
+		pl_time_format(m[nm - 1].t, want_t);
+		cr_expect(e && !strcmp(pl_json_str(e, "t"), want_t) &&
+			  json_real_value(json_object_get(e, "value")) == m[nm - 1].v,
+			  "%s: last value %s %g, want %s %g", mc->name, e ? pl_json_str(e, "t") : "-",
+			  e ? json_real_value(json_object_get(e, "value")) : 0, want_t, m[nm - 1].v);
+		json_decref(met);
+		free(m);
+	}
+	free(pts);
+}
+Test(line_repo, merge_table, .timeout = 120) { on_each_store(t_merge_table); }
+
+/* Refused input changes nothing. */
+static void t_merge_refused(struct fx *f)
+{
+	char sid[PL_ID_LEN + 1];
+	struct line_point base[] = { { T0, 1 }, { T0 + 1000, 2 } };
+	struct line_point bad[] = { { T0 + 500, 1 }, { LINE_TIME_ABS_MAX + 1, 2 } };
+	json_t *arr = NULL;
+	cr_assert_eq(line_repo_series_ensure(f->t.c, f->line, "speed", sid, NULL), 0);
+	cr_assert_eq(line_repo_block_put(f->t.c, sid, base, 2), 0);
+	cr_expect_eq(line_repo_points_merge(f->t.c, sid, bad, 0, NULL), PL_EINVAL);
+	cr_expect_eq(line_repo_points_merge(f->t.c, sid, bad, 2, NULL), PL_EINVAL);
+	cr_assert_eq(line_repo_points(f->t.c, f->line, "speed", T0 - 1, T0 + 2000, &arr), 0);
+	cr_expect_eq(json_array_size(arr), 2);
+	json_decref(arr);
+	struct line_rollup r[1];
+	size_t n = 9;
+	cr_expect_eq(line_repo_rollups(f->t.c, sid, T0, T0 + HOUR, 0, r, 1, &n), PL_EINVAL);
+	cr_expect_eq(n, 0);
+	/* more buckets than room: the first ones and PL_ETOOBIG */
+	cr_expect_eq(line_repo_rollups(f->t.c, sid, T0, T0 + HOUR, 500, r, 1, &n), PL_ETOOBIG);
+	cr_expect(n == 1 && r[0].bucket == T0 && r[0].count == 1);
+}
+Test(line_repo, merge_refused) { on_each_store(t_merge_refused); }

@@ -490,3 +490,229 @@ TENV_TEST(repo, xml_capture_reads_back)
 	free(text);
 	env_close(&e);
 }
+
+/* The stored body is serialised before the transaction with a placeholder
+ * recordTime that is overwritten in place (repo.c note 8). Each event must
+ * read back with the recordTime of its row and its own content intact,
+ * both on that path and on the fallback taken when an event quotes the
+ * placeholder itself (as a nested recordTime or an extension value). */
+TENV_TEST(repo, body_record_time_is_the_rows)
+{
+	static const char *const events[] = {
+		/* the common path: the placeholder is patched */
+		"{\"type\":\"ObjectEvent\",\"action\":\"OBSERVE\",\"eventTime\":"
+		"\"2026-01-01T10:00:00Z\",\"eventTimeZoneOffset\":\"+00:00\",\"epcList\":"
+		"[\"urn:epc:id:sgtin:0614141.107346.71\"]}",
+		/* a client recordTime: replaced, its position kept */
+		"{\"type\":\"ObjectEvent\",\"recordTime\":\"2020-01-01T00:00:00.000Z\",\"action\":"
+		"\"OBSERVE\",\"eventTime\":\"2026-01-01T10:01:00Z\",\"eventTimeZoneOffset\":\"+00:00\","
+		"\"epcList\":[\"urn:epc:id:sgtin:0614141.107346.72\"]}",
+		/* the placeholder quoted by the event: the fallback path */
+		"{\"type\":\"ObjectEvent\",\"action\":\"OBSERVE\",\"eventTime\":"
+		"\"2026-01-01T10:02:00Z\",\"eventTimeZoneOffset\":\"+00:00\",\"epcList\":"
+		"[\"urn:epc:id:sgtin:0614141.107346.73\"],\"https://ns.example/note\":"
+		"\"0000-00-00T00:00:00.000!\"}",
+		"{\"type\":\"ObjectEvent\",\"action\":\"OBSERVE\",\"eventTime\":"
+		"\"2026-01-01T10:03:00Z\",\"eventTimeZoneOffset\":\"+00:00\",\"epcList\":"
+		"[\"urn:epc:id:sgtin:0614141.107346.74\"],\"https://ns.example/x\":"
+		"{\"recordTime\":\"0000-00-00T00:00:00.000!\"}}",
+	};
+	struct env e;
+	struct pl_buf list;
+	env_open(&e, d);
+	pl_buf_init(&list, 1 << 16);
+	for (size_t i = 0; i < sizeof(events) / sizeof(events[0]); i++)
+		pl_buf_printf(&list, "%s%s", i ? "," : "[", events[i]);
+	pl_buf_puts(&list, "]");
+	char *doc = doc_of(list.data);
+	json_t *job = capture(&e, e.ent[0], doc);
+	cr_assert(json_is_true(json_object_get(job, "success")));
+	cr_assert_eq(json_integer_value(json_object_get(job, "stored")), 4);
+	struct store_rows *r = NULL;
+	cr_assert_eq(store_query(e.t.c, "SELECT record_time, body_json, event_time_ms FROM "
+				 "trace_events ORDER BY event_time_ms", NULL, 0, &r), 0);
+	size_t i = 0;
+	while (store_rows_next(r) == 1) {
+		cr_assert_lt(i, 4);
+		json_t *got = json_loads(store_rows_text(r, 1), 0, NULL), *want;
+		cr_assert_not_null(got);
+		cr_expect_str_eq(pl_json_str(got, "recordTime"), store_rows_text(r, 0),
+				 "event %zu: the body's recordTime is the row's", i);
+		cr_expect_neq(strcmp(store_rows_text(r, 0), "0000-00-00T00:00:00.000!"), 0);
+		want = json_loads(events[i], 0, NULL);
+		json_object_set(want, "recordTime", json_object_get(got, "recordTime"));
+		json_object_set(want, "eventID", json_object_get(got, "eventID"));
+		cr_expect(json_equal(got, want), "event %zu: %s", i, store_rows_text(r, 1));
+		/* the key order of the stored text: recordTime where the client
+		 * had it, else after the event's own members and eventID */
+		const char *text = store_rows_text(r, 1);
+		const char *rt = NULL;
+		for (const char *at = text; (at = strstr(at, "\"recordTime\":\"20")); at++)
+			rt = at; /* the top-level one: the last with a real time */
+		cr_assert_not_null(rt);
+		if (i == 1)
+			cr_expect(rt < strstr(text, "\"action\""), "%s", text);
+		else
+			cr_expect(rt > strstr(text, "\"eventID\""), "%s", text);
+		json_decref(want);
+		json_decref(got);
+		i++;
+	}
+	cr_expect_eq(i, 4);
+	store_rows_free(r);
+	json_decref(job);
+	free(doc);
+	pl_buf_release(&list);
+	env_close(&e);
+}
+
+/* ------------------------------------------ hash-keyed events (note 9) */
+
+/* The CBV hash of the one event in the JSON text ev (standard context). */
+static void hash_of(const char *ev, char hash[TRACE_HASH_STRLEN])
+{
+	json_t *one = json_loads(ev, 0, NULL);
+	json_t *ctx = json_pack("[s]", "https://ref.gs1.org/standards/epcis/epcis-context.jsonld");
+	cr_assert_not_null(one);
+	cr_assert_eq(trace_event_hash(one, ctx, hash), 0);
+	json_decref(ctx);
+	json_decref(one);
+}
+
+/* "one eventID, one content" across the two ways an eventID is kept: a
+ * client eventID in event_id, a hash-keyed event's in hash (repo.c note
+ * 9). Each case captures first, then second, into a fresh store; second
+ * must be refused naming eventList[0].eventID and store nothing, or be
+ * a duplicate. */
+TENV_TEST(repo, event_id_one_content_across_hash_keyed_rows)
+{
+#define OBS_EV(id_member, serial) "{\"type\":\"ObjectEvent\"" id_member ",\"action\":\"OBSERVE\"," \
+	"\"eventTime\":\"2026-01-01T10:00:00Z\",\"eventTimeZoneOffset\":\"+00:00\",\"epcList\":" \
+	"[\"urn:epc:id:sgtin:0614141.107346." serial "\"]}"
+	char h1[TRACE_HASH_STRLEN], with_h1[512], other_with_h1[512];
+	hash_of(OBS_EV("", "81"), h1);
+	pl_fmt(with_h1, sizeof(with_h1), OBS_EV(",\"eventID\":\"%s\"", "81"), h1);
+	pl_fmt(other_with_h1, sizeof(other_with_h1), OBS_EV(",\"eventID\":\"%s\"", "82"), h1);
+	const struct { const char *first, *second; bool refused; int64_t rows; } cases[] = {
+		/* hash-keyed first, then a client eventID equal to its hash on other content */
+		{ OBS_EV("", "81"), other_with_h1, true, 1 },
+		/* the other way round */
+		{ other_with_h1, OBS_EV("", "81"), true, 1 },
+		/* an eventID that is the event's own hash is the same event as none */
+		{ with_h1, OBS_EV("", "81"), false, 1 },
+		{ OBS_EV("", "81"), with_h1, false, 1 },
+		/* unrelated events of both forms live side by side */
+		{ OBS_EV("", "81"), OBS_EV(",\"eventID\":\"urn:uuid:4b1d2c3e-0000-4000-8000-000000000083\"", "83"),
+		  false, 2 },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct env e;
+		char l1[600], l2[600];
+		env_open(&e, d);
+		pl_fmt(l1, sizeof(l1), "[%s]", cases[i].first);
+		pl_fmt(l2, sizeof(l2), "[%s]", cases[i].second);
+		char *d1 = doc_of(l1), *d2 = doc_of(l2);
+		json_t *j1 = capture(&e, e.ent[0], d1), *j2 = capture(&e, e.ent[0], d2);
+		cr_expect(json_is_true(json_object_get(j1, "success")), "case %zu", i);
+		cr_expect_eq(json_is_false(json_object_get(j2, "success")), cases[i].refused,
+			     "case %zu", i);
+		if (cases[i].refused) {
+			char *errs = json_dumps(json_object_get(j2, "errors"), 0);
+			cr_expect(strstr(errs, "eventList[0].eventID"), "case %zu: %s", i, errs);
+			free(errs);
+		}
+		cr_expect_eq(count(&e, "trace_events"), cases[i].rows, "case %zu", i);
+		/* the hash-keyed event is found by its hash as eventID, by both routes */
+		json_t *got = NULL;
+		cr_expect_eq(trace_repo_event_get(e.t.c, e.ent[0], h1, &got, NULL), 0, "case %zu", i);
+		json_decref(got);
+		json_decref(j1);
+		json_decref(j2);
+		free(d1);
+		free(d2);
+		env_close(&e);
+	}
+#undef OBS_EV
+}
+
+/* A store written before migration 22 (hash-keyed rows with the hash in
+ * event_id, made here by undoing the migration's update) answers the same
+ * walks, queries and lookups after migrating again, and its rows are in
+ * the new form. */
+TENV_TEST(repo, migration_22_keeps_answers)
+{
+	struct env e;
+	struct pl_buf list;
+	char h[TRACE_HASH_STRLEN];
+	env_open(&e, d);
+	pl_buf_init(&list, 1 << 16);
+	pl_buf_puts(&list, "[{\"type\":\"AggregationEvent\",\"action\":\"ADD\",\"eventTime\":"
+		    "\"2026-01-01T09:00:00Z\",\"eventTimeZoneOffset\":\"+00:00\",\"parentID\":"
+		    "\"urn:epc:id:grai:0614141.12345.9\",\"childEPCs\":[\"urn:epc:id:sgtin:0614141."
+		    "107346.91\",\"urn:epc:id:sgtin:0614141.107346.92\"]},");
+	pl_buf_puts(&list, "{\"type\":\"ObjectEvent\",\"action\":\"OBSERVE\",\"eventTime\":"
+		    "\"2026-01-01T09:10:00Z\",\"eventTimeZoneOffset\":\"+00:00\",\"epcList\":"
+		    "[\"urn:epc:id:grai:0614141.12345.9\"],\"readPoint\":{\"id\":"
+		    "\"urn:epc:id:sgln:0614141.00002.0\"}},");
+	pl_buf_puts(&list, "{\"type\":\"ObjectEvent\",\"eventID\":\"urn:uuid:4b1d2c3e-0000-4000-"
+		    "8000-000000000093\",\"action\":\"OBSERVE\",\"eventTime\":\"2026-01-01T09:20:00Z\","
+		    "\"eventTimeZoneOffset\":\"+00:00\",\"epcList\":[\"urn:epc:id:sgtin:0614141.107346."
+		    "91\"]}]");
+	char *doc = doc_of(list.data);
+	json_t *job = capture(&e, e.ent[0], doc);
+	cr_assert_eq(json_integer_value(json_object_get(job, "stored")), 3);
+	hash_of("{\"type\":\"ObjectEvent\",\"action\":\"OBSERVE\",\"eventTime\":"
+		"\"2026-01-01T09:10:00Z\",\"eventTimeZoneOffset\":\"+00:00\",\"epcList\":"
+		"[\"urn:epc:id:grai:0614141.12345.9\"],\"readPoint\":{\"id\":"
+		"\"urn:epc:id:sgln:0614141.00002.0\"}}", h);
+	struct trace_query_param qp[] = { { "EQ_eventID", h } };
+	char hex[65];
+	pl_strlcpy(hex, h + strlen("ni:///sha-256;"), sizeof(hex));
+	const char *const ids[] = { h, hex, "urn:uuid:4b1d2c3e-0000-4000-8000-000000000093" };
+	json_t *walk[2][2] = { { NULL, NULL }, { NULL, NULL } }, *evs[2] = { NULL, NULL };
+	char got_ids[2][3][TRACE_ID_MAX];
+	for (int round = 0; round < 2; round++) {
+		char next[TRACE_TOKEN_MAX];
+		cr_assert_eq(trace_walk(e.t.c, e.ent[0], "urn:epc:id:sgtin:0614141.107346.92",
+					TRACE_WALK_BACKWARD, &walk[round][0]), 0);
+		cr_assert_eq(trace_walk(e.t.c, e.ent[0], "urn:epc:id:grai:0614141.12345.9",
+					TRACE_WALK_FORWARD, &walk[round][1]), 0);
+		cr_assert_eq(run_query(&e, e.ent[0], qp, 1, &evs[round], next), 0);
+		cr_expect_eq(json_array_size(evs[round]), 1, "round %d: EQ_eventID by hash", round);
+		for (size_t i = 0; i < 3; i++) {
+			json_t *ev = NULL;
+			cr_assert_eq(trace_repo_event_get(e.t.c, e.ent[0], ids[i], &ev, NULL), 0,
+				     "round %d, %s", round, ids[i]);
+			pl_strlcpy(got_ids[round][i], pl_json_str(ev, "eventID"), TRACE_ID_MAX);
+			json_decref(ev);
+		}
+		if (round == 1)
+			break;
+		/* back to the form before migration 22, then migrate again */
+		cr_assert_eq(store_exec(e.t.c, "UPDATE trace_events SET event_id = hash WHERE "
+					"event_id = ('ni:' || id)", NULL, 0, NULL), 0);
+		cr_assert_eq(count(&e, "trace_events WHERE event_id = hash"), 2);
+		cr_assert_eq(store_exec(e.t.c, "DELETE FROM schema_migrations WHERE version = 22",
+					NULL, 0, NULL), 0);
+		int applied = 0;
+		cr_assert_eq(store_migrate(e.t.st, &applied), 0);
+		cr_expect_eq(applied, 1);
+		cr_expect_eq(count(&e, "trace_events WHERE event_id = hash"), 0);
+		cr_expect_eq(count(&e, "trace_events WHERE event_id = ('ni:' || id)"), 2);
+	}
+	for (int k = 0; k < 2; k++)
+		cr_expect(json_equal(walk[0][k], walk[1][k]), "walk %d differs after migration 22", k);
+	cr_expect(json_equal(evs[0], evs[1]));
+	for (size_t i = 0; i < 3; i++)
+		cr_expect_str_eq(got_ids[0][i], got_ids[1][i]);
+	cr_expect_str_eq(got_ids[0][0], h);
+	for (int r = 0; r < 2; r++) {
+		json_decref(walk[r][0]);
+		json_decref(walk[r][1]);
+		json_decref(evs[r]);
+	}
+	json_decref(job);
+	free(doc);
+	pl_buf_release(&list);
+	env_close(&e);
+}

@@ -141,6 +141,14 @@ static const struct neg_case neg_cases[] = {
 	/* uniqueItems */
 	{ DOC_HEAD OK_EV "," EV(",\"action\":\"ADD\",\"epcList\":[\"urn:x:1\",\"urn:x:1\"]") DOC_TAIL,
 	  PL_EINVAL, P "epcList[1]: duplicate of item 0" },
+	/* uniqueItems in a list long enough to be checked through a hash
+	 * table (validate.c, DUP_SCAN_MAX): the first earlier equal item is
+	 * named, a non-string item in between is skipped */
+	{ DOC_HEAD OK_EV "," EV(",\"action\":\"ADD\",\"epcList\":[\"urn:x:0\",\"urn:x:1\",\"urn:x:2\","
+	  "\"urn:x:3\",\"urn:x:4\",\"urn:x:5\",\"urn:x:6\",\"urn:x:7\",\"urn:x:8\",\"urn:x:9\",\"urn:x:10\","
+	  "\"urn:x:11\",\"urn:x:12\",\"urn:x:13\",\"urn:x:14\",\"urn:x:15\",\"urn:x:16\",\"urn:x:17\","
+	  "\"urn:x:3\",\"urn:x:3\"]") DOC_TAIL,
+	  PL_EINVAL, P "epcList[18]: duplicate of item 3" },
 	/* CBV vocabulary: bare non-CBV word, and the old URN form */
 	{ DOC_HEAD OK_EV "," EV(",\"action\":\"ADD\",\"epcList\":[],\"bizStep\":\"transforming\"") DOC_TAIL,
 	  PL_EINVAL, P "bizStep: 'transforming' is not a CBV bizStep; use a CBV word (e.g. accepting) or a full URI" },
@@ -265,6 +273,33 @@ Test(trace_validate, collects_every_error_with_its_index)
 	cr_assert_eq(errs.n, 2);
 	cr_expect_str_eq(errs.msg[0], "epcisBody.eventList[0].action: must be ADD, OBSERVE or DELETE");
 	cr_expect(strncmp(errs.msg[1], "epcisBody.eventList[2].bizStep: ", 32) == 0, "%s", errs.msg[1]);
+	trace_errors_release(&errs);
+}
+
+/* A long list (hash-table duplicate check): every bad item is reported,
+ * items that are not URIs are never compared, and only an exact repeat
+ * is a duplicate ("urn:x:1" is not "urn:x:10"). */
+Test(trace_validate, long_list_duplicates_and_bad_items)
+{
+	static const char doc[] = DOC_HEAD OK_EV "," EV(",\"action\":\"ADD\",\"epcList\":["
+		"\"urn:x:0\",\"urn:x:1\",\"urn:x:2\",\"urn:x:3\",\"urn:x:4\",\"urn:x:5\",\"urn:x:6\","
+		"\"urn:x:7\",\"urn:x:8\",\"urn:x:9\",\"urn:x:10\",\"urn:x:11\",\"urn:x:12\",\"urn:x:13\","
+		"\"urn:x:14\",\"urn:x:15\",\"urn:x:16\",7,\"urn:x: 1\",\"urn:x:16\",\"urn:x:1\"]") DOC_TAIL;
+	static const char *const want[] = {
+		P "epcList[17]: must be a string",
+		P "epcList[18]: must be a URI, got 'urn:x: 1'",
+		P "epcList[19]: duplicate of item 16",
+		P "epcList[20]: duplicate of item 1",
+	};
+	struct trace_errors errs;
+	json_t *doc_out = NULL;
+
+	trace_errors_init(&errs);
+	cr_assert_eq(trace_doc_validate(doc, strlen(doc), &doc_out, &errs), PL_EINVAL);
+	cr_assert_null(doc_out);
+	cr_assert_eq(errs.n, sizeof(want) / sizeof(want[0]), "%zu errors", errs.n);
+	for (size_t i = 0; i < errs.n; i++)
+		cr_expect_str_eq(errs.msg[i], want[i], "error %zu", i);
 	trace_errors_release(&errs);
 }
 

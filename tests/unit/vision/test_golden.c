@@ -8,41 +8,7 @@
 #include <criterion/criterion.h>
 #include <math.h>
 #include "vision/vision.h"
-
-struct fixture {
-	struct vis_config cfg;
-	struct vis_sim *sim;
-	struct vis_ctx *ctx;
-	struct vis_image *frames;
-	size_t n;
-};
-
-static void fx_init(struct fixture *f)
-{
-	char why[200];
-	vis_config_default(&f->cfg);
-	f->cfg.um_per_px = 50;
-	f->cfg.width = 512;
-	f->cfg.height = 768;
-	f->cfg.views = 8;
-	f->sim = vis_sim_new(&f->cfg, why, sizeof(why));
-	cr_assert(f->sim, "%s", why);
-	f->ctx = vis_ctx_new(&f->cfg, why, sizeof(why));
-	cr_assert(f->ctx, "%s", why);
-	f->n = (size_t)f->cfg.views * f->cfg.frames;
-	f->frames = calloc(f->n, sizeof(*f->frames));
-	for (size_t i = 0; i < f->n; i++)
-		cr_assert_eq(vis_image_alloc(&f->frames[i], f->cfg.width, f->cfg.height), 0);
-}
-
-static void fx_release(struct fixture *f)
-{
-	for (size_t i = 0; i < f->n; i++)
-		vis_image_release(&f->frames[i]);
-	free(f->frames);
-	vis_ctx_free(f->ctx);
-	vis_sim_free(f->sim);
-}
+#include "vis_fixture.h"
 
 /* A model from n good units of seed 777 (a set no test inspects). */
 static struct vis_golden *train(struct fixture *f, unsigned n)
@@ -61,24 +27,12 @@ static struct vis_golden *train(struct fixture *f, unsigned n)
 	return m;
 }
 
-static enum vis_class called(const struct vis_result *r)
-{
-	enum vis_class c = VIS_C_NONE;
-	double best = -1;
-	for (size_t i = 0; i < r->n_reasons; i++)
-		if (r->reasons[i].confidence > best) {
-			best = r->reasons[i].confidence;
-			c = r->reasons[i].cls;
-		}
-	return r->verdict == VIS_ACCEPT ? VIS_C_NONE : c;
-}
-
 Test(golden, good_units_pass_and_cosmetic_caught_only_with_model)
 {
 	struct fixture f;
 	struct vis_result r;
 	char why[200];
-	fx_init(&f);
+	fx_init(&f, 0, 0);
 	vis_result_init(&r);
 	struct vis_golden *m = train(&f, 12);
 
@@ -137,7 +91,7 @@ Test(golden, off_means_unchanged)
 {
 	struct fixture f;
 	struct vis_result a, b;
-	fx_init(&f);
+	fx_init(&f, 0, 0);
 	vis_result_init(&a);
 	vis_result_init(&b);
 	struct vis_golden *m = train(&f, 8);
@@ -164,7 +118,7 @@ Test(golden, off_means_unchanged)
 Test(golden, sim_cosmetic_rate_is_opt_in)
 {
 	struct fixture f;
-	fx_init(&f);
+	fx_init(&f, 0, 0);
 	struct vis_sim *plain = vis_sim_new(&f.cfg, NULL, 0);
 	cr_assert_eq(vis_sim_set_cosmetic_rate(f.sim, 0.0), 0);
 	cr_expect_eq(vis_sim_set_cosmetic_rate(f.sim, 1.5), PL_EINVAL);
@@ -212,7 +166,7 @@ Test(golden, file_round_trip_and_refusals)
 	char why[300];
 	uint8_t *buf, *buf2;
 	size_t len, len2;
-	fx_init(&f);
+	fx_init(&f, 0, 0);
 	struct vis_golden *m = train(&f, 8), *m2 = NULL;
 	cr_assert_eq(vis_golden_save_mem(m, &buf, &len), 0);
 	cr_assert_eq(vis_golden_load_mem(buf, len, &m2, why, sizeof(why)), 0, "%s", why);
@@ -286,7 +240,7 @@ Test(golden, trainer_refusals)
 	struct fixture f;
 	char why[200];
 	struct vis_golden *m = (void *)1;
-	fx_init(&f);
+	fx_init(&f, 0, 0);
 	struct vis_golden_trainer *tr = vis_golden_trainer_new(&f.cfg, why, sizeof(why));
 	cr_assert(tr);
 	cr_expect_eq(vis_golden_trainer_add(tr, f.frames, f.n - 1, why, sizeof(why)), PL_EINVAL);

@@ -7,77 +7,7 @@
 #include <criterion/criterion.h>
 #include <math.h>
 #include "vision/vision.h"
-
-struct fixture {
-	struct vis_config cfg;
-	struct vis_sim *sim;
-	struct vis_ctx *ctx;
-	struct vis_image *frames;
-	size_t n;
-};
-
-static void fx_init(struct fixture *f)
-{
-	char why[200];
-	vis_config_default(&f->cfg);
-	f->cfg.um_per_px = 50;
-	f->cfg.width = 512;
-	f->cfg.height = 768;
-	f->cfg.views = 8;
-	f->sim = vis_sim_new(&f->cfg, why, sizeof(why));
-	cr_assert(f->sim, "%s", why);
-	f->ctx = vis_ctx_new(&f->cfg, why, sizeof(why));
-	cr_assert(f->ctx, "%s", why);
-	f->n = (size_t)f->cfg.views * f->cfg.frames;
-	f->frames = calloc(f->n, sizeof(*f->frames));
-	for (size_t i = 0; i < f->n; i++)
-		cr_assert_eq(vis_image_alloc(&f->frames[i], f->cfg.width, f->cfg.height), 0);
-}
-
-static void fx_release(struct fixture *f)
-{
-	for (size_t i = 0; i < f->n; i++)
-		vis_image_release(&f->frames[i]);
-	free(f->frames);
-	vis_ctx_free(f->ctx);
-	vis_sim_free(f->sim);
-}
-
-/* The first unit of seed 2024's fully defective set whose truth matches. */
-static uint64_t find_unit(struct fixture *f, enum vis_class cls, enum vis_sim_kind kind,
-			  double min_um, double rate)
-{
-	for (uint64_t i = 0; i < 2000; i++) {
-		struct vis_sim_truth t;
-		uint64_t us = vis_sim_unit_seed(2024, i);
-		vis_sim_plan(f->sim, us, rate, &t);
-		if (t.cls != cls)
-			continue;
-		if (cls == VIS_C_NONE) {
-			bool bubble = t.n_objects > 0;
-			if (bubble != (kind == VIS_K_BUBBLE))
-				continue;
-			return us;
-		}
-		if (t.n_objects && (t.objects[0].kind != kind || t.objects[0].size_um < min_um))
-			continue;
-		return us;
-	}
-	cr_assert_fail("no unit of class %s in 2000", vis_class_name(cls));
-	return 0;
-}
-
-static enum vis_class called(const struct vis_result *r)
-{
-	enum vis_class c = VIS_C_NONE;
-	double best = -1;
-	for (size_t i = 0; i < r->n_reasons; i++)
-		if (r->reasons[i].confidence > best) {
-			best = r->reasons[i].confidence;
-			c = r->reasons[i].cls;
-		}
-	return r->verdict == VIS_ACCEPT ? VIS_C_NONE : c;
-}
+#include "vis_fixture.h"
 
 struct icase {
 	const char *name;
@@ -106,7 +36,7 @@ static const struct icase icases[] = {
 Test(vis_inspect, classes_table)
 {
 	struct fixture f;
-	fx_init(&f);
+	fx_init(&f, 0, 0);
 	for (size_t i = 0; i < sizeof(icases) / sizeof(icases[0]); i++) {
 		const struct icase *c = &icases[i];
 		double rate = c->truth == VIS_C_NONE ? 0.0 : 1.0;
@@ -146,7 +76,7 @@ Test(vis_inspect, classes_table)
 Test(vis_inspect, good_units_accepted)
 {
 	struct fixture f;
-	fx_init(&f);
+	fx_init(&f, 0, 0);
 	for (uint64_t i = 0; i < 6; i++) {
 		struct vis_sim_truth t;
 		struct vis_result r;
@@ -180,7 +110,7 @@ static const struct bcase bcases[] = {
 Test(vis_inspect, bad_input_never_accepted)
 {
 	struct fixture f;
-	fx_init(&f);
+	fx_init(&f, 0, 0);
 	for (size_t i = 0; i < sizeof(bcases) / sizeof(bcases[0]); i++) {
 		const struct bcase *c = &bcases[i];
 		struct vis_sim_truth t;

@@ -4,11 +4,30 @@
 //   GET /api/v1/plant -> {items: [{enterprise_id, name, sites: [{id, code,
 //       name, address, areas: [{id, code, name, lines: [{id, name, plan,
 //       machines: [...]}]}]}], unassigned_lines, products}]}
+//   GET /api/v1/lines/{id}/plan -> the plan in force and its versions
+//       [{valid_from (ms; 0: since always), product, ideal_cycle_ms}]
 // The pure helpers below are tested in node (web/tests/plant.test.mjs); the
 // daemon decides what the caller may see.
 
 export function getPlant(api) {
   return api.get('/api/v1/plant', { quiet: true })
+}
+
+export function getPlan(api, lineId) {
+  return api.get(`/api/v1/lines/${encodeURIComponent(lineId)}/plan`, { quiet: true })
+}
+
+// One row per plan version, newest first as the daemon lists them: since
+// (null for "since always", else epoch ms), product, ideal cycle time and
+// whether it is the one in force now (the first).
+export function versionRows(plan) {
+  const v = Array.isArray(plan?.versions) ? plan.versions : []
+  return v.map((x, i) => ({
+    since: Number.isInteger(x.valid_from) && x.valid_from > 0 ? x.valid_from : null,
+    product: x.product,
+    ideal_cycle_ms: x.ideal_cycle_ms,
+    current: i === 0,
+  }))
 }
 
 // The tree for ElTree: one node per enterprise (only when the caller sees

@@ -563,6 +563,9 @@ export default {
     address: 'Address',
     children: 'Contains',
     products: 'Products',
+    since: 'In force from',
+    always: 'the start',
+    current: 'now',
   },
   notFound: {
     title: 'Page not found',

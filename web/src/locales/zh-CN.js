@@ -563,6 +563,9 @@ export default {
     address: '地址',
     children: '下级数量',
     products: '产品',
+    since: '生效时间',
+    always: '最初起',
+    current: '当前',
   },
   notFound: {
     title: '页面不存在',

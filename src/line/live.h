@@ -72,8 +72,9 @@ int line_live_tile(struct store_conn *c, const char *line_id, int64_t now, bool 
 		   json_t **out);
 
 /* The window of a shift or a day: shift_at: the occurrence of the shift
- * that contains that time; day: a Beijing date "YYYY-MM-DD" (the plan's
- * UTC offset). Errors: PL_ENOTFOUND (no plan; shift_at between shifts),
+ * that contains that time, by the plan version in force then; day: a
+ * Beijing date "YYYY-MM-DD" (the UTC offset of the plan in force at that
+ * date's UTC midnight). Errors: PL_ENOTFOUND (no plan; shift_at between shifts),
  * PL_EINVAL (bad date). */
 int line_live_window_shift(struct store_conn *c, const char *line_id, int64_t shift_at,
 			   int64_t *from, int64_t *to, char shift_name[16]);
@@ -85,8 +86,12 @@ int line_live_window_day(struct store_conn *c, const char *line_id, const char *
  * (running intervals of the state log inside planned time), good and
  * reject counts (increments of the counters), availability, performance,
  * quality, OEE, defect rate, reject-reason and downtime Paretos (largest
- * first). Figures that cannot be computed are null. Errors: PL_ENOTFOUND
- * (no plan), PL_EINVAL (from >= to), PL_EPARSE (a corrupt block), PL_EDB. */
+ * first), and periods: one {from, to, product, ideal_cycle_ms, good,
+ * reject} per plan version in force during the window (live.c NOTES 6;
+ * performance weighs each piece's count by its own ideal cycle time).
+ * Figures that cannot be computed are null. Errors: PL_ENOTFOUND (no
+ * plan), PL_EINVAL (from >= to), PL_ETOOBIG (more than 16 plan versions
+ * in the window), PL_EPARSE (a corrupt block), PL_EDB. */
 int line_live_oee(struct store_conn *c, const char *line_id, int64_t from, int64_t to,
 		  int64_t now, json_t **out);
 

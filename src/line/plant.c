@@ -644,9 +644,7 @@ static int plan_effective_from(const json_t *v, int64_t now, int64_t *out, char 
 	int64_t t = now;
 	if (json_is_integer(v))
 		t = json_integer_value(v);
-	else if (json_is_string(v) && pl_time_parse(json_string_value(v), &t) == 0)
-		;
-	else if (v) {
+	else if (v && !(json_is_string(v) && pl_time_parse(json_string_value(v), &t) == 0)) {
 		pl_fmt(why, whysz, "'effective_from' must be ms since 1970 or an RFC 3339 time");
 		return PL_EINVAL;
 	}

@@ -261,14 +261,19 @@ static int cmd_e2e(const char *db, const char *url, int nodes, int metrics, int 
 	uint64_t sent = run_publishers(url, "bench", nodes, metrics, seconds, &el);
 	int64_t last = -1, n;
 	double t_last = now_s();
-	/* the ingest commits every 250 ms, but one commit of a backlog can take
-	 * seconds on a loaded machine: stop when 5 s pass without growth */
+	/* the ingest commits every 250 ms, but one commit of a backlog (or a
+	 * checkpoint of the saturating phase's WAL) can take seconds: wait
+	 * until every metric sent and each node's birth values are stored, or
+	 * until 20 s pass without growth (then the shortfall is printed) */
+	int64_t want = (int64_t)sent + (int64_t)nodes * metrics;
 	for (;;) {
 		n = committed(st);
 		if (n != last) {
 			last = n;
 			t_last = now_s();
-		} else if (now_s() - t_last > 5) {
+			if (n - before >= want)
+				break;
+		} else if (now_s() - t_last > 20) {
 			break;
 		}
 		usleep(100000);

@@ -49,12 +49,15 @@ c0=$(cpu_ms)
 $b e2e "$tmp/line.db" "$url" "$NODES" "$METRICS" "$SECS"
 echo "serve CPU during the phase: $(( $(cpu_ms) - c0 )) ms"
 curl -s -c "$tmp/jar" -H 'Content-Type: application/json' -d '{"username":"admin","password":"parkline-demo"}' "$base/api/v1/auth/login" >/dev/null
-curl -s -b "$tmp/jar" "$base/metrics" | grep -o 'rejects_total{cause="\(queue_full\|seq_gap\|no_birth\|late\)"} [0-9]*' || true
+# every reject counter that is not zero, after each phase (cumulative)
+rejects() { curl -s -b "$tmp/jar" "$base/metrics" | grep '^parkline_.*rejects_total' | grep -v ' 0$' || echo "rejects: none"; }
+rejects
 for pace in ${PACES:-20 50 100}; do
   echo "-- paced: $pace NDATA/s per node = $((pace * NODES * METRICS)) metrics/s offered (fresh nodes)"
   $b seed "$tmp/line.db" 0 >/dev/null
   c0=$(cpu_ms)
   PACE=$pace $b e2e "$tmp/line.db" "$url" "$NODES" "$METRICS" "$SECS"
   echo "serve CPU during the phase: $(( $(cpu_ms) - c0 )) ms"
+  rejects
 done
 node bench/line/latency.mjs "$base" "$url" "$b" 20

@@ -7,9 +7,12 @@
  * 1. Two threads. libmosquitto's network thread runs the callbacks; the
  *    message callback only copies topic and payload into a bounded queue
  *    (queue_max messages) and signals the worker, so the broker connection
- *    never waits on the database (style rule 11). A full queue drops the
- *    message and counts cause "queue_full"; the session rules then see a
- *    seq gap and ask for a rebirth, which resends the full state.
+ *    never waits on the database (style rule 11) for QoS 0 data, which is
+ *    what Sparkplug sends NDATA as. A full queue drops a QoS 0 message and
+ *    counts cause "queue_full"; the session rules then see a seq gap and
+ *    ask for a rebirth, which resends the full state. QoS 1 and 2 are
+ *    the exception (NOTES 10): the callback waits for room and then for
+ *    the commit.
  * 2. The worker owns the mqtt_sp_node sessions, the series table and the
  *    open blocks: no locks around them. It decodes, feeds the session,
  *    acts on the verdict (rebirth NCMD, stale marking), appends applied
@@ -39,10 +42,9 @@
  *    machine state and alarms only move forward in time.
  * 5. Limits: nodes are found by linear scan, a series by its binding
  *    index (NOTES 9), else a jansson object per node; a flush visits every
- *    series once. QoS 1 messages are
- *    acknowledged by libmosquitto on receipt (libmosquitto 2.0 has no
- *    manual acknowledgement), so a crash between receipt and commit can
- *    lose up to flush_ms of data.
+ *    series once. A crash between receipt and commit loses the QoS 0
+ *    messages of up to flush_ms; QoS 1 messages are acknowledged only
+ *    after their commit (NOTES 10).
  * 6. Every reject cause is counted and logged once per cause (with the
  *    topic that caused it), so a noisy publisher cannot flood the log.
  * 8. Live production (src/line/live.h): after each committed flush the
@@ -81,6 +83,27 @@
  *    <type>/<node>[/<device>]. A separate namespace, not content sniffing,
  *    so a Sparkplug topic only ever carries protobuf; the session rules are
  *    the same, and one edge node must not mix the two (they share seq).
+ * 10. QoS 1 (and 2) messages are acknowledged only after they are
+ *    committed, so neither a restart of serve nor of the broker loses an
+ *    acknowledged message (the session is persistent, clean_session=false,
+ *    so the broker redelivers what we did not acknowledge). libmosquitto
+ *    2.0 has no manual acknowledgement, but in threaded mode every packet
+ *    it queues (the PUBACK included) is written by the network thread
+ *    after the message callback returns. So the callback gives a QoS 1
+ *    message a ticket, queues it and waits: the worker flushes at once
+ *    when a ticket is waiting, and once everything it has handled is
+ *    committed (pending == 0) it publishes `acked` = the last ticket
+ *    handled. Messages that are rejected (bad payload, unknown line) are
+ *    handled too, and acknowledged: sending them again would not help. If
+ *    the ingest stops before the commit (`closing`, e.g. the store is
+ *    down at shutdown), the callback shuts the socket down before
+ *    returning, so the PUBACK never leaves and the broker sends the
+ *    message again to the next session; a message committed and sent again
+ *    is harmless (equal t replaces, NOTES 4). The cost is one commit per
+ *    QoS 1 message while they come one at a time (the network thread
+ *    waits), which the QoS 0 data stream does not pay;
+ *    tests/line/broker.mjs checks the guarantee with kill -9 while the
+ *    store is locked.
  */
 #include "mqtt/client.h"
 #include "mqtt/mqtt.h"
@@ -90,6 +113,7 @@
 
 #include <mosquitto.h>
 #include <stdatomic.h>
+#include <sys/socket.h>
 #include <errno.h>
 #include <string.h>
 #include <time.h>
@@ -141,6 +165,7 @@ static const char *const ic_names[] = {
 
 struct ingest_msg {
 	struct ingest_msg *next;
+	uint64_t ticket;      /* QoS 1/2: acknowledged once acked >= ticket (NOTES 10); 0: QoS 0 */
 	char *topic;          /* NUL-terminated; in the same allocation */
 	size_t tlen;
 	void *payload;        /* in the same allocation, after the topic */
@@ -186,11 +211,16 @@ struct mqtt_ingest {
 	struct mosquitto *mosq;           /* owned */
 	bool loop_started;
 
-	pthread_mutex_t mu;               /* guards the queue and stop */
+	pthread_mutex_t mu;               /* guards the queue, stop and the ack state */
 	pthread_cond_t cv;
 	struct ingest_msg *head, *tail;
 	size_t queued;
 	bool stop;
+	/* NOTES 10: the last ticket given out (network thread), the last one
+	 * committed (worker), and whether waiting callbacks must give up */
+	pthread_cond_t ack_cv;
+	uint64_t tickets, acked;
+	bool closing;
 	pthread_t worker;
 	bool worker_started;
 
@@ -200,6 +230,7 @@ struct mqtt_ingest {
 	struct ingest_series **series;
 	size_t nseries;
 	size_t pending;                   /* points not yet committed */
+	uint64_t handled;                 /* the last ticket handled (NOTES 10) */
 	struct pl_buf blk;                /* a block's bytes, reused by every flush */
 
 	/* counters (any thread) */
@@ -277,15 +308,68 @@ static void ingest__on_disconnect(struct mosquitto *m, void *ud, int rc)
 		pl_warn(g->opt.log, "mqtt", "lost the broker connection; reconnecting");
 }
 
-/* Bounded work only: copy and enqueue (NOTES 1). */
+/* A copy of msg in one allocation: entry, topic, payload (NOTES 9). */
+static struct ingest_msg *ingest__msg_new(const struct mosquitto_message *msg)
+{
+	size_t tlen = strlen(msg->topic), plen = (size_t)msg->payloadlen;
+	struct ingest_msg *e = pl_malloc(sizeof(*e) + tlen + 1 + plen);
+	e->next = NULL;
+	e->ticket = 0;
+	e->tlen = tlen;
+	e->topic = (char *)(e + 1);
+	memcpy(e->topic, msg->topic, tlen + 1);
+	e->plen = plen;
+	e->payload = e->topic + tlen + 1;
+	if (plen)
+		memcpy(e->payload, msg->payload, plen);
+	return e;
+}
+
+/* Appends e to the queue and wakes the worker; the caller holds mu. */
+static void ingest__enqueue_locked(struct mqtt_ingest *g, struct ingest_msg *e)
+{
+	if (g->tail)
+		g->tail->next = e;
+	else
+		g->head = e;
+	g->tail = e;
+	g->queued++;
+	pthread_cond_signal(&g->cv);
+}
+
+/* A QoS 1/2 message (NOTES 10): waits for room rather than dropping it,
+ * queues it with a ticket and returns only once it is committed; when the
+ * ingest closes first, shuts the socket so that no PUBACK leaves. */
+static void ingest__enqueue_acked(struct mqtt_ingest *g, struct mosquitto *m, struct ingest_msg *e)
+{
+	bool committed;
+
+	pthread_mutex_lock(&g->mu);
+	while (g->queued >= g->opt.queue_max && !g->closing)
+		pthread_cond_wait(&g->ack_cv, &g->mu);
+	e->ticket = ++g->tickets;
+	ingest__enqueue_locked(g, e); /* closing: the worker's last flush may still commit it */
+	uint64_t ticket = e->ticket;  /* e belongs to the worker from here */
+	while (g->acked < ticket && !g->closing)
+		pthread_cond_wait(&g->ack_cv, &g->mu);
+	committed = g->acked >= ticket;
+	pthread_mutex_unlock(&g->mu);
+	if (!committed)
+		shutdown(mosquitto_socket(m), SHUT_RDWR);
+}
+
+/* Copy and enqueue (NOTES 1); bounded work for QoS 0. */
 static void ingest__on_message(struct mosquitto *m, void *ud, const struct mosquitto_message *msg)
 {
 	struct mqtt_ingest *g = ud;
-	(void)m;
 
 	atomic_fetch_add(&g->messages, 1);
 	if (msg->payloadlen < 0 || (size_t)msg->payloadlen > MQTT_SP_PAYLOAD_MAX) {
 		ingest__reject(g, IC_DECODE, msg->topic, "payload over the size cap");
+		return;
+	}
+	if (msg->qos > 0) {
+		ingest__enqueue_acked(g, m, ingest__msg_new(msg));
 		return;
 	}
 	pthread_mutex_lock(&g->mu);
@@ -294,24 +378,7 @@ static void ingest__on_message(struct mosquitto *m, void *ud, const struct mosqu
 		ingest__reject(g, IC_QUEUE_FULL, msg->topic, "ingest worker is behind");
 		return;
 	}
-	/* one allocation per message: entry, topic, payload (NOTES 9) */
-	size_t tlen = strlen(msg->topic), plen = (size_t)msg->payloadlen;
-	struct ingest_msg *e = pl_malloc(sizeof(*e) + tlen + 1 + plen);
-	e->next = NULL;
-	e->tlen = tlen;
-	e->topic = (char *)(e + 1);
-	memcpy(e->topic, msg->topic, tlen + 1);
-	e->plen = plen;
-	e->payload = e->topic + tlen + 1;
-	if (plen)
-		memcpy(e->payload, msg->payload, plen);
-	if (g->tail)
-		g->tail->next = e;
-	else
-		g->head = e;
-	g->tail = e;
-	g->queued++;
-	pthread_cond_signal(&g->cv);
+	ingest__enqueue_locked(g, ingest__msg_new(msg));
 	pthread_mutex_unlock(&g->mu);
 }
 
@@ -1031,24 +1098,34 @@ static void *ingest__worker(void *arg)
 		g->head = g->tail = NULL;
 		g->queued = 0;
 		stopping = g->stop;
+		pthread_cond_broadcast(&g->ack_cv); /* room again for waiting QoS 1 callbacks */
 		pthread_mutex_unlock(&g->mu);
 
 		while (batch) {
 			struct ingest_msg *e = batch;
 			batch = e->next;
 			ingest__handle(g, e);
+			if (e->ticket)
+				g->handled = e->ticket;
 			ingest__msg_free(e);
 		}
 		pthread_mutex_lock(&g->mu);
 		idle = !g->head;
+		bool ack_due = g->handled > g->acked; /* NOTES 10: a callback is waiting */
 		pthread_mutex_unlock(&g->mu);
 		int64_t now = pl_time_now_ms();
-		if (stopping || g->pending >= FLUSH_POINTS || now >= next_flush ||
+		if (stopping || ack_due || g->pending >= FLUSH_POINTS || now >= next_flush ||
 		    (idle && g->pending > 0 && g->pending < IDLE_FLUSH_POINTS &&
 		     now - last_flush >= IDLE_FLUSH_MS)) {
 			ingest__flush(g);
 			last_flush = pl_time_now_ms();
 			next_flush = last_flush + g->opt.flush_ms;
+		}
+		if (ack_due && g->pending == 0) { /* all handled is committed */
+			pthread_mutex_lock(&g->mu);
+			g->acked = g->handled;
+			pthread_cond_broadcast(&g->ack_cv);
+			pthread_mutex_unlock(&g->mu);
 		}
 		if (!stopping && pl_time_now_ms() >= next_tick) {
 			ingest__tick(g);
@@ -1087,6 +1164,7 @@ static void ingest__free(struct mqtt_ingest *g)
 	if (g->mosq)
 		mosquitto_destroy(g->mosq);
 	pthread_cond_destroy(&g->cv);
+	pthread_cond_destroy(&g->ack_cv);
 	pthread_mutex_destroy(&g->mu);
 	pthread_mutex_destroy(&g->pub_mu);
 	free(g);
@@ -1102,6 +1180,7 @@ int mqtt_ingest_start(const struct mqtt_ingest_options *opt, struct mqtt_ingest 
 	*out = NULL;
 	pthread_mutex_init(&g->mu, NULL);
 	pthread_cond_init(&g->cv, NULL);
+	pthread_cond_init(&g->ack_cv, NULL);
 	pthread_mutex_init(&g->pub_mu, NULL);
 	g->opt = *opt;
 	pl_buf_init(&g->blk, LINE_BLOCK_BYTES_MAX);
@@ -1164,6 +1243,12 @@ void mqtt_ingest_stop(struct mqtt_ingest *g)
 	if (!g)
 		return;
 	if (g->loop_started) {
+		/* a QoS 1 callback waiting for a commit that cannot come now
+		 * gives up without acknowledging (NOTES 10) */
+		pthread_mutex_lock(&g->mu);
+		g->closing = true;
+		pthread_cond_broadcast(&g->ack_cv);
+		pthread_mutex_unlock(&g->mu);
 		if (atomic_load(&g->connected)) {
 			mqtt_sp_state_format(false, g->birth_ms, state, sizeof(state));
 			mosquitto_publish(g->mosq, NULL, g->state_topic, (int)strlen(state), state, 1, true);

@@ -12,6 +12,13 @@
 //     mqtt_password_file), and a birth and data published at QoS 1 while
 //     serve is stopped are stored after it restarts: its persistent session
 //     (clean_session=false) makes the broker keep them.
+//  3. QoS 1 is acknowledged only after it is committed (src/mqtt/client.c
+//     NOTES 10): a birth that serve received but could not commit (the
+//     store locked by another process) when it was killed with SIGKILL is
+//     sent again by the broker and stored by the next serve.
+//  4. A broker restart (mosquitto `persistence true`) loses nothing
+//     acknowledged: QoS 1 data queued for serve while it is down survives
+//     it, and a running serve reconnects and stores what follows.
 // usage: node tests/line/broker.mjs [path/to/parkline]
 // Prints "ok ..." / "FAIL ..." per check and "line-broker: N passed, M failed".
 import fs from 'node:fs';
@@ -56,8 +63,9 @@ async function main() {
       'acl_file: fill-1 writes only its own topics');
 
     const mport = await freePort();
-    fs.writeFileSync(path.join(tmp, 'mosquitto.conf'), `listener ${mport} 127.0.0.1\nallow_anonymous false\npassword_file ${out}/password_file\nacl_file ${out}/acl_file\npersistence false\nuser root\n`);
-    start('mosquitto', ['-c', path.join(tmp, 'mosquitto.conf')]);
+    fs.writeFileSync(path.join(tmp, 'mosquitto.conf'), `listener ${mport} 127.0.0.1\nallow_anonymous false\npassword_file ${out}/password_file\nacl_file ${out}/acl_file\npersistence true\npersistence_location ${tmp}/\nuser root\n`);
+    const broker = () => start('mosquitto', ['-c', path.join(tmp, 'mosquitto.conf')]);
+    let mq = broker();
     await until(() => connectable(mport), 10000, 'mosquitto to listen');
 
     const H = ['parkline-host', cred['parkline-host']], F = ['line-taiji-fill-1', cred['line-taiji-fill-1']], P = ['line-taiji-pack-1', cred['line-taiji-pack-1']];
@@ -105,8 +113,77 @@ async function main() {
       return r.json?.points?.length === 2 ? r.json.points : null;
     }, 15000, 'the queued QoS 1 messages after the restart');
     check(JSON.stringify(pts) === JSON.stringify([[t0, 77.5], [t0 + 1000, 78.25]]), `birth and data sent while serve was down are stored (${JSON.stringify(pts)})`);
-    d.kill('SIGTERM');
+
+    // 3. QoS 1 is acknowledged only after its commit: with the store's
+    //    write lock held by another process, serve receives a birth but
+    //    cannot commit it (its flush fails after the 5 s busy timeout and
+    //    logs db_error); kill -9 then; the broker must send the birth again
+    //    to the next serve, which stores it. Had serve acknowledged on
+    //    receipt, the birth would be gone.
+    const lock = start('stdbuf', ['-oL', 'sqlite3', db]);
+    lock.stdin.write(".bail on\n.timeout 10000\nBEGIN EXCLUSIVE;\nSELECT 'locked';\n");
+    await until(() => lock.out.includes('locked'), 15000, 'the store write lock');
+    await mpub(mport, F[0], F[1], 'spBv1.0/taiji/NBIRTH/fill-1', payload({ ts: t0 + 2000, seq: 0, metrics: [
+      { name: 'bdSeq', ts: t0 + 2000, dt: DT.Int64, value: 2 },
+      { name: 'Node Control/Rebirth', ts: t0 + 2000, dt: DT.Boolean, value: false },
+      { name: 'speed', alias: 1, ts: t0 + 2000, dt: DT.Double, value: 80.5 },
+    ] }));
+    await until(() => /db_error/.test(d.err), 30000, 'serve to receive the birth and fail to commit it');
+    d.kill('SIGKILL');
     await d.exited;
+    lock.stdin.end('ROLLBACK;\n');
+    check(await lock.exited === 0, 'the lock holder ends cleanly');
+    d = start(BIN, serveArgs, { cwd: tmp, env: senv });
+    hport = await until(() => /listening on http:\/\/[^:]+:(\d+)\//.exec(d.out)?.[1], 20000, 'serve after kill -9');
+    t.base = `http://127.0.0.1:${hport}`;
+    const admin2 = await login('admin');
+    const pts2 = await until(async () => {
+      const r = await get(admin2, `/api/v1/lines/${fill.id}/series?metric=speed&from=${t0 - 1}`);
+      return r.json?.points?.length === 3 ? r.json.points : null;
+    }, 15000, 'the unacknowledged QoS 1 birth, sent again after kill -9');
+    check(JSON.stringify(pts2.at(-1)) === JSON.stringify([t0 + 2000, 80.5]),
+      `a QoS 1 message received but not committed before kill -9 is sent again and stored (${JSON.stringify(pts2)})`);
+    d.kill('SIGTERM');
+    check(await d.exited === 0, 'serve stops after the redelivery');
+
+    // 4. A broker restart (mosquitto with `persistence true`) loses nothing
+    //    acknowledged: data published at QoS 1 while serve is down survives
+    //    the broker's restart in serve's persistent session; and serve,
+    //    running, reconnects after another broker restart and stores what
+    //    comes after it.
+    //    (A new serve has no Sparkplug session for the node, so what
+    //    waits for it is a birth, as an edge node sends after connecting.)
+    const ndata = (seq, ts, value) => payload({ ts, seq, metrics: [{ alias: 1, ts, dt: DT.Double, value }] });
+    await mpub(mport, F[0], F[1], 'spBv1.0/taiji/NBIRTH/fill-1', payload({ ts: t0 + 3000, seq: 0, metrics: [
+      { name: 'bdSeq', ts: t0 + 3000, dt: DT.Int64, value: 3 },
+      { name: 'Node Control/Rebirth', ts: t0 + 3000, dt: DT.Boolean, value: false },
+      { name: 'speed', alias: 1, ts: t0 + 3000, dt: DT.Double, value: 81.25 },
+    ] }));
+    const restartBroker = async () => {
+      mq.kill('SIGTERM');
+      await mq.exited;
+      mq = broker();
+      await until(() => connectable(mport), 10000, 'mosquitto to listen again');
+    };
+    await restartBroker();
+    d = start(BIN, serveArgs, { cwd: tmp, env: senv });
+    hport = await until(() => /listening on http:\/\/[^:]+:(\d+)\//.exec(d.out)?.[1], 20000, 'serve after the broker restart');
+    t.base = `http://127.0.0.1:${hport}`;
+    const admin3 = await login('admin');
+    const series = async (n) => until(async () => {
+      const r = await get(admin3, `/api/v1/lines/${fill.id}/series?metric=speed&from=${t0 - 1}`);
+      return r.json?.points?.length === n ? r.json.points : null;
+    }, 20000, `${n} points of speed`);
+    const pts3 = await series(4);
+    check(JSON.stringify(pts3.at(-1)) === JSON.stringify([t0 + 3000, 81.25]),
+      `QoS 1 data queued for serve survives a broker restart (${JSON.stringify(pts3.at(-1))})`);
+    await restartBroker();
+    await mpub(mport, F[0], F[1], 'spBv1.0/taiji/NDATA/fill-1', ndata(1, t0 + 4000, 82));
+    const pts4 = await series(5);
+    check(JSON.stringify(pts4.at(-1)) === JSON.stringify([t0 + 4000, 82]),
+      `serve reconnects after a broker restart and stores what follows (${JSON.stringify(pts4.at(-1))})`);
+    d.kill('SIGTERM');
+    check(await d.exited === 0, 'serve stops after the broker restarts');
   } catch (e) {
     t.failed++;
     console.log(`FAIL ${e.message}`);

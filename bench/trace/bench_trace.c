@@ -22,7 +22,12 @@
  *      --docs more documents are captured into the filled store;
  *   5. backward trace of --samples random vials: p50/p99 ms;
  *   6. recall from the raw lot that fed the first batch (--recall-units
- *      vials are filled from it): wall time, units listed, truncated flag.
+ *      vials are filled from it): wall and CPU time, units listed,
+ *      truncated flag; --recall-out FILE writes the answer (compact JSON)
+ *      so two builds' answers can be compared with cmp.
+ *
+ * --recall-only 1 skips 1-5 and recalls on the store --db already holds
+ * (kept from an earlier run; not migrated, not modified).
  *
  * The line mix per tray cycle (10 vials): AggregationEvent ADD of the vials
  * onto a GRAI tray, six ObjectEvent OBSERVEs of the tray at stations, ten
@@ -54,8 +59,9 @@
 
 struct opts {
 	const char *db;
+	const char *recall_out;         /* --recall-out: the recall's answer goes here */
 	int threads, docs, samples;
-	int64_t fill_s, target, recall_units, bulk;
+	int64_t fill_s, target, recall_units, bulk, recall_only;
 };
 
 static double now_s(void)
@@ -103,11 +109,26 @@ static void mark_print(const struct mark *m0, int64_t events)
 	       events ? (double)(m1.wchar - m0->wchar) / (double)events : 0.0);
 }
 
-/* Document k: vials k*550 .. k*550+549, batch = k / docs_per_batch. */
+/* The time of an event at ms milliseconds into document k's minute:
+ * documents one a minute, 200 a day, in order. */
+static void doc_time(int64_t k, int ms, char *t, size_t tsz)
+{
+	int64_t day = k / 200, minute = k % 200;
+	pl_fmt(t, tsz, "2026-%02d-%02dT%02d:%02d:%02d.%03d+08:00", (int)(1 + day / 28 % 12),
+	       (int)(1 + day % 28), (int)(minute / 60 % 24), (int)(minute % 60), ms / 1000, ms % 1000);
+}
+
+/* Document k: vials k*550 .. k*550+549, batch = k / docs_per_batch. Events
+ * happen in the order a line makes them: the filling at the minute's
+ * start, tray cycle c one second after another (ADD at +50 ms, stations
+ * at +100..600, verdicts at +700, DELETE at +800), packing at +59 s. No
+ * two steps of a tray share an instant: an ADD and a DELETE at the same
+ * time would leave their order to the row ids, and a containment whose
+ * DELETE sorts first never closes (the tray's later cycles then leak
+ * into the vial's trace). */
 static char *make_doc(int64_t k, int64_t docs_per_batch, bool with_lots, int64_t nbatches)
 {
 	int64_t batch = k / docs_per_batch, v0 = k * VIALS_PER_DOC;
-	int64_t day = k / 200, minute = k % 200;
 	struct pl_buf b;
 	char t[64];
 
@@ -115,9 +136,7 @@ static char *make_doc(int64_t k, int64_t docs_per_batch, bool with_lots, int64_t
 	pl_buf_puts(&b, "{\"@context\":[\"" CTX "\",{\"pl\":\"https://parkline.example/ns/\"}],"
 			"\"type\":\"EPCISDocument\",\"schemaVersion\":\"2.0\",\"creationDate\":"
 			"\"2026-01-01T00:00:00Z\",\"epcisBody\":{\"eventList\":[");
-	/* times: one document per minute-ish, in order */
-	pl_fmt(t, sizeof(t), "2026-%02d-%02dT%02d:%02d:00.000+08:00", (int)(1 + day / 28 % 12),
-	       (int)(1 + day % 28), (int)(minute / 60 % 24), (int)(minute % 60));
+	doc_time(k, 0, t, sizeof(t));
 	int n = 0;
 	if (with_lots) {
 		for (int64_t bt = 0; bt < nbatches; bt++) {
@@ -149,16 +168,20 @@ static char *make_doc(int64_t k, int64_t docs_per_batch, bool with_lots, int64_t
 			off += (size_t)snprintf(vials + off, sizeof(vials) - off,
 						"%s\"urn:epc:id:sgtin:0614141.107346.%lld\"", i ? "," : "",
 						(long long)(v0 + c * TRAY + i));
+		doc_time(k, c * 1000 + 50, t, sizeof(t));
 		pl_buf_printf(&b, ",{\"type\":\"AggregationEvent\",\"action\":\"ADD\",\"eventTime\":\"%s\","
 			      "\"eventTimeZoneOffset\":\"+08:00\",\"bizStep\":\"loading\",\"parentID\":"
 			      "\"urn:epc:id:grai:0614141.12345.%lld\",\"childEPCs\":[%s],\"readPoint\":"
 			      "{\"id\":\"urn:epc:id:sgln:0614141.00001.0\"}}", t, (long long)tray, vials);
-		for (int s = 2; s <= 7; s++)
+		for (int s = 2; s <= 7; s++) {
+			doc_time(k, c * 1000 + 100 * (s - 1), t, sizeof(t));
 			pl_buf_printf(&b, ",{\"type\":\"ObjectEvent\",\"action\":\"OBSERVE\",\"eventTime\":"
 				      "\"%s\",\"eventTimeZoneOffset\":\"+08:00\",\"bizStep\":\"%s\","
 				      "\"disposition\":\"in_progress\",\"epcList\":[\"urn:epc:id:grai:0614141."
 				      "12345.%lld\"],\"readPoint\":{\"id\":\"urn:epc:id:sgln:0614141.0000%d.0\"}}",
 				      t, s == 7 ? "inspecting" : "urn:parkline:bizstep:station", (long long)tray, s);
+		}
+		doc_time(k, c * 1000 + 700, t, sizeof(t));
 		for (int i = 0; i < TRAY; i++) {
 			int64_t v = v0 + c * TRAY + i;
 			bool bad = v % 50 == 7;
@@ -171,12 +194,14 @@ static char *make_doc(int64_t k, int64_t docs_per_batch, bool with_lots, int64_t
 				      t, bad ? "non_conformant" : "conformant", (long long)v,
 				      bad ? "particle" : "none", bad ? 0.93 : 0.99, (long long)v);
 		}
+		doc_time(k, c * 1000 + 800, t, sizeof(t));
 		pl_buf_printf(&b, ",{\"type\":\"AggregationEvent\",\"action\":\"DELETE\",\"eventTime\":\"%s\","
 			      "\"eventTimeZoneOffset\":\"+08:00\",\"bizStep\":\"unloading\",\"parentID\":"
 			      "\"urn:epc:id:grai:0614141.12345.%lld\",\"childEPCs\":[%s],\"readPoint\":"
 			      "{\"id\":\"urn:epc:id:sgln:0614141.00008.0\"}}", t, (long long)tray, vials);
 		n += CYCLE_EVENTS;
 	}
+	doc_time(k, 59000, t, sizeof(t));
 	for (int i = 0; n < DOC_EVENTS; i++, n++)
 		pl_buf_printf(&b, ",{\"type\":\"ObjectEvent\",\"action\":\"OBSERVE\",\"eventTime\":\"%s\","
 			      "\"eventTimeZoneOffset\":\"+08:00\",\"bizStep\":\"packing\",\"epcList\":"
@@ -596,6 +621,60 @@ static int cmp_d(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* 6: recall from the raw lot of batch 0; prints wall and CPU time (this
+ * box is shared: CPU is the steadier figure) and writes the answer to
+ * o->recall_out when set. vials: how many were filled from the lot, or
+ * -1 when unknown (--recall-only). */
+static int recall_step(struct store_conn *c, const struct opts *o, int64_t vials)
+{
+	struct mark m0, m1;
+	json_t *out = NULL;
+
+	mark_now(&m0);
+	int rc = trace_recall(c, NULL, "urn:epc:class:lgtin:0614141.107340.RAW0", &out);
+	mark_now(&m1);
+	if (rc) {
+		fprintf(stderr, "recall: %s\n", pl_strerror(rc));
+		return 1;
+	}
+	if (vials >= 0)
+		printf("recall from raw lot RAW0 (%lld vials filled from it in the store): ",
+		       (long long)vials);
+	else
+		printf("recall from raw lot RAW0: ");
+	printf("%.2f s wall, %.2f s CPU, %lld units listed, truncated %s\n", m1.wall - m0.wall,
+	       m1.cpu - m0.cpu, (long long)json_integer_value(json_object_get(out, "total")),
+	       json_is_true(json_object_get(out, "truncated")) ? "yes" : "no");
+	if (o->recall_out && json_dump_file(out, o->recall_out, JSON_COMPACT)) {
+		fprintf(stderr, "recall: cannot write %s\n", o->recall_out);
+		json_decref(out);
+		return 1;
+	}
+	json_decref(out);
+	return 0;
+}
+
+/* --recall-only: the recall on the store o->db holds, nothing else. */
+static int recall_only(const struct opts *o)
+{
+	char url[600];
+	struct store *st = NULL;
+	struct store_conn *c = NULL;
+	struct store_options so = { .pool_size = 1, .busy_timeout_ms = 30000 };
+
+	pl_fmt(url, sizeof(url), "sqlite:%s", o->db);
+	if (access(o->db, R_OK) || store_open(url, &so, &st) || store_conn_get(st, &c)) {
+		fprintf(stderr, "bench_trace: cannot open %s\n", o->db);
+		store_free(st);
+		return 1;
+	}
+	printf("recall only, on the store %s as it is\n", o->db);
+	int rc = recall_step(c, o, -1);
+	store_conn_put(c);
+	store_free(st);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	struct opts o = { .db = "build/bench/trace.db", .threads = 2, .docs = 20, .samples = 200,
@@ -604,6 +683,10 @@ int main(int argc, char **argv)
 		int64_t v = 0;
 		if (!strcmp(argv[i], "--db")) {
 			o.db = argv[i + 1];
+			continue;
+		}
+		if (!strcmp(argv[i], "--recall-out")) {
+			o.recall_out = argv[i + 1];
 			continue;
 		}
 		if (pl_parse_i64(argv[i + 1], 1, 1000000000, &v)) {
@@ -617,10 +700,11 @@ int main(int argc, char **argv)
 		else if (!strcmp(argv[i], "--target")) o.target = v;
 		else if (!strcmp(argv[i], "--recall-units")) o.recall_units = v;
 		else if (!strcmp(argv[i], "--bulk")) o.bulk = v;
+		else if (!strcmp(argv[i], "--recall-only")) o.recall_only = v;
 		else {
 			fprintf(stderr, "usage: bench_trace [--db PATH] [--threads N] [--docs N] "
 				"[--samples N] [--fill-seconds S] [--target EVENTS] [--recall-units N] "
-				"[--bulk 1]\n");
+				"[--bulk 1] [--recall-out FILE] [--recall-only 1]\n");
 			return 2;
 		}
 	}
@@ -631,6 +715,8 @@ int main(int argc, char **argv)
 	int applied;
 
 	setvbuf(stdout, NULL, _IOLBF, 0); /* lines as they come, also into a file */
+	if (o.recall_only)
+		return recall_only(&o);
 	unlink(o.db);
 	pl_fmt(floor_path, sizeof(floor_path), "%s.floor", o.db);
 	pl_fmt(url, sizeof(url), "sqlite:%s", o.db);
@@ -726,22 +812,8 @@ int main(int argc, char **argv)
 	       lat[o.samples / 2], lat[(o.samples * 99) / 100], o.samples);
 	free(lat);
 	/* 6: recall from the raw lot of batch 0 */
-	{
-		json_t *out = NULL;
-		double t0 = now_s();
-		int rc = trace_recall(c, NULL, "urn:epc:class:lgtin:0614141.107340.RAW0", &out);
-		double t = now_s() - t0;
-		if (rc) {
-			fprintf(stderr, "recall: %s\n", pl_strerror(rc));
-			return 1;
-		}
-		printf("recall from raw lot RAW0 (%lld vials filled from it in the store): %.2f s, "
-		       "%lld units listed, truncated %s\n",
-		       (long long)(docs_done < dpb ? docs_done * VIALS_PER_DOC : dpb * VIALS_PER_DOC), t,
-		       (long long)json_integer_value(json_object_get(out, "total")),
-		       json_is_true(json_object_get(out, "truncated")) ? "yes" : "no");
-		json_decref(out);
-	}
+	if (recall_step(c, &o, docs_done < dpb ? docs_done * VIALS_PER_DOC : dpb * VIALS_PER_DOC))
+		return 1;
 	store_conn_put(c);
 	store_free(st);
 	pthread_mutex_destroy(&cap.mu);

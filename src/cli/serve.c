@@ -238,6 +238,20 @@ static int serve__run(const struct pl_config *cfg, const struct serve_settings *
 	}
 	if (applied)
 		pl_info(&log, "serve", "applied %d migration(s)", applied);
+	{
+		/* migration 25's one-time backfill of the stored line rollups,
+		 * before any ingest writes them (src/line/repo.h) */
+		size_t rolled = 0;
+		rc = line_repo_rollups_backfill(st, &rolled);
+		if (rolled)
+			pl_info(&log, "serve", "rebuilt the rollups of %zu line series", rolled);
+		/* not fatal: the points and everything else still work, and the
+		 * series left pending are tried again at the next start */
+		if (rc)
+			pl_warn(&log, "serve", "rebuilding the line rollups failed: %s; the 1m/1h"
+				" buckets of some series are incomplete", pl_strerror(rc));
+		rc = 0;
+	}
 	au = auth_new(st, &ao, &log);
 	{
 		char why[300] = "";

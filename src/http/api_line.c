@@ -130,25 +130,66 @@ static int line__time_param(struct http_req *r, const struct http_query *q, cons
 			 key);
 }
 
+/* The step query parameter: absent = raw points (*width 0), "1m" or "1h"
+ * = the stored rollups of that width. */
+static int line__step_param(struct http_req *r, const struct http_query *q, int64_t *width)
+{
+	const char *v = http_query_get(q, "step");
+
+	*width = 0;
+	if (!v)
+		return 0;
+	if (!strcmp(v, "1m"))
+		*width = LINE_ROLLUP_MINUTE_MS;
+	else if (!strcmp(v, "1h"))
+		*width = LINE_ROLLUP_HOUR_MS;
+	else
+		return http_fail(r, PL_EINVAL, "bad-query", "query parameter 'step' must be 1m or 1h"
+				 " (absent: raw points)");
+	return 0;
+}
+
+/* The stored rollups answer of http__h_line_series (step=1m|1h). */
+static int line__series_buckets(struct http_req *r, struct store_conn *c, const char *metric,
+				int64_t width, int64_t from, int64_t to)
+{
+	json_t *b = NULL;
+	int rc = line_repo_rollups_json(c, r->params[0], metric, width, from, to, &b);
+
+	if (rc == PL_ENOTFOUND)
+		return http_fail(r, rc, NULL, "line has no metric '%.100s'", metric);
+	if (rc == PL_ETOOBIG)
+		return http_fail(r, rc, NULL, "more than %d buckets in the range; narrow it or use a"
+				 " larger step", LINE_QUERY_BUCKETS_MAX);
+	if (rc)
+		return http_fail(r, rc, NULL, "reading the rollups failed: %s", pl_strerror(rc));
+	return http_reply_json(r, 200, json_pack("{s:s, s:s, s:I, s:I, s:s, s:o}", "line_id",
+						 r->params[0], "metric", metric, "from", (json_int_t)from,
+						 "to", (json_int_t)to, "step",
+						 width == LINE_ROLLUP_HOUR_MS ? "1h" : "1m", "buckets", b));
+}
+
 int http__h_line_series(struct http_req *r)
 {
 	const struct http_query *q;
 	struct store_conn *c = NULL;
 	json_t *line = NULL, *pts = NULL;
 	const char *metric;
-	int64_t now = pl_time_now_ms(), from, to;
+	int64_t now = pl_time_now_ms(), from, to, width;
 	int rc;
 
 	if ((rc = http_query_of(r, &q)))
 		goto out;
 	for (size_t i = 0; i < q->n; i++)
 		if (strcmp(q->pairs[i].key, "metric") && strcmp(q->pairs[i].key, "from") &&
-		    strcmp(q->pairs[i].key, "to")) {
+		    strcmp(q->pairs[i].key, "to") && strcmp(q->pairs[i].key, "step")) {
 			rc = http_fail(r, PL_EINVAL, "bad-query",
-				       "unknown query parameter '%.60s'; known: metric, from, to",
+				       "unknown query parameter '%.60s'; known: metric, from, to, step",
 				       q->pairs[i].key);
 			goto out;
 		}
+	if ((rc = line__step_param(r, q, &width)))
+		goto out;
 	metric = http_query_get(q, "metric");
 	if (!metric || !*metric || strlen(metric) > LINE_METRIC_MAX) {
 		rc = http_fail(r, PL_EINVAL, "bad-query",
@@ -164,6 +205,10 @@ int http__h_line_series(struct http_req *r)
 	}
 	if ((rc = http_store_get(r, &c)) || (rc = line__load(r, c, r->params[0], &line)))
 		goto out;
+	if (width) {
+		rc = line__series_buckets(r, c, metric, width, from, to);
+		goto out;
+	}
 	rc = line_repo_points(c, r->params[0], metric, from, to, &pts);
 	if (rc == PL_ENOTFOUND) {
 		rc = http_fail(r, rc, NULL, "line has no metric '%.100s'", metric);

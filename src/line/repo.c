@@ -29,11 +29,17 @@
  *    point keeps one late point from fragmenting a series.
  * 4. SQL is the common subset (store.h); upserts use ON CONFLICT ... DO
  *    UPDATE, which SQLite (>= 3.24) and PostgreSQL both accept.
- * 5. Rollups (1-minute, 1-hour) are not stored: line_repo_rollups computes
- *    each bucket from every stored point in it, so a merged late point or
- *    a replaced duplicate changes its buckets exactly, never by an
- *    increment (no double count). line_repo_points_merge reports the span
- *    of buckets it changed, for a future rollup table to re-roll.
+ * 5. Rollups (1-minute, 1-hour) are stored (migration 25, table
+ *    line_rollups, src/line/repo_rollup.c) and kept in the transaction of
+ *    the points: line_repo_block_put adds a new block's points to their
+ *    buckets (one upsert per bucket) or, when it rewrites a stored block,
+ *    rebuilds the block's buckets; line_repo_points_merge rebuilds the
+ *    buckets of its late points from the blocks after writing them
+ *    (line_repo_rollups computes each bucket from every stored point in
+ *    it), so a merged late point or a replaced duplicate changes its
+ *    buckets exactly, never by an increment (no double count). The MQTT
+ *    worker writes with line_repo_block_put_enc, which leaves the rollups
+ *    to it (src/mqtt/client.c NOTES 11).
  */
 #include "line/repo.h"
 #include "auth/auth.h"
@@ -204,11 +210,46 @@ int line_repo_block_put_enc(struct store_conn *c, const char *series_id,
 	return repo__last_put(c, series_id, e->t_last, v);
 }
 
+/* The t_last of the stored block that starts at t_first; *has = false:
+ * there is none (the usual case: a block_put writes a new block). */
+static int repo__block_at(struct store_conn *c, const char *series_id, int64_t t_first,
+			  bool *has, int64_t *t_last)
+{
+	struct store_rows *r = NULL;
+	struct store_param p[] = { SP_TEXT(series_id), SP_INT(t_first) };
+	int rc = store_query(c, "SELECT t_last FROM line_series_blocks WHERE series_id = ?"
+			     " AND t_first = ?", p, STORE_NP(p), &r);
+	*has = false;
+	if (rc == 0 && (rc = store_rows_next(r)) == 1) {
+		*has = true;
+		*t_last = store_rows_int(r, 0);
+	}
+	store_rows_free(r);
+	return rc < 0 ? rc : 0;
+}
+
+/* Brings the rollups up to date after pts[0..n) replaced the block that
+ * started at pts[0].t and ended at old_last (NOTES 5): its buckets are
+ * rebuilt from the blocks, as the old block's points are gone. */
+static int repo__rollups_rewrite(struct store_conn *c, const char *series_id,
+				 const struct line_point *pts, size_t n, int64_t old_last)
+{
+	static const int64_t widths[] = { LINE_ROLLUP_MINUTE_MS, LINE_ROLLUP_HOUR_MS };
+	int64_t hi = pts[n - 1].t > old_last ? pts[n - 1].t : old_last;
+	int rc = 0;
+
+	for (size_t w = 0; w < sizeof(widths) / sizeof(widths[0]) && rc == 0; w++)
+		rc = line_repo_rollups_rebuild(c, series_id, widths[w], pts[0].t, hi);
+	return rc;
+}
+
 int line_repo_block_put(struct store_conn *c, const char *series_id,
 			const struct line_point *pts, size_t n)
 {
 	struct line_block_enc e;
 	struct pl_buf blk;
+	bool had = false;
+	int64_t old_last = 0;
 	int rc = 0;
 
 	if (n == 0 || n > LINE_BLOCK_POINTS_MAX)
@@ -218,7 +259,14 @@ int line_repo_block_put(struct store_conn *c, const char *series_id,
 	for (size_t i = 0; i < n && rc == 0; i++)
 		rc = line_block_enc_add(&e, pts[i].t, pts[i].v);
 	if (rc == 0)
+		rc = repo__block_at(c, series_id, pts[0].t, &had, &old_last);
+	if (rc == 0)
 		rc = line_repo_block_put_enc(c, series_id, &e, &blk);
+	/* a new block's points are new to the rollups; a rewritten one's
+	 * buckets are recomputed (NOTES 5) */
+	if (rc == 0)
+		rc = had ? repo__rollups_rewrite(c, series_id, pts, n, old_last)
+			 : line_repo_rollups_add(c, series_id, pts, n);
 	pl_buf_release(&blk);
 	line_block_enc_release(&e);
 	return rc;
@@ -409,6 +457,25 @@ static int repo__next_block(struct store_conn *c, const char *series_id, int64_t
 	return rc < 0 ? rc : 0;
 }
 
+/* Rebuilds the width_ms buckets of the merged points b[0..nb) (sorted)
+ * (NOTES 5): points whose buckets are the same or adjacent are one span,
+ * so sparse late points re-roll their own buckets, not everything in
+ * between. */
+static int repo__rollups_remerge(struct store_conn *c, const char *series_id, int64_t width_ms,
+				 const struct line_point *b, size_t nb)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < nb && rc == 0;) {
+		size_t j = i + 1;
+		while (j < nb && b[j].t - b[j - 1].t < 2 * width_ms)
+			j++;
+		rc = line_repo_rollups_rebuild(c, series_id, width_ms, b[i].t, b[j - 1].t);
+		i = j;
+	}
+	return rc;
+}
+
 int line_repo_points_merge(struct store_conn *c, const char *series_id,
 			   struct line_point *pts, size_t n, struct line_merge_stats *st)
 {
@@ -453,6 +520,10 @@ int line_repo_points_merge(struct store_conn *c, const char *series_id,
 			goto out;
 		i = j;
 	}
+	/* the blocks hold every merged point now: their buckets are rebuilt */
+	if ((rc = repo__rollups_remerge(c, series_id, LINE_ROLLUP_MINUTE_MS, b, nb)) ||
+	    (rc = repo__rollups_remerge(c, series_id, LINE_ROLLUP_HOUR_MS, b, nb)))
+		goto out;
 	rc = repo__last_put(c, series_id, b[nb - 1].t, b[nb - 1].v);
 out:
 	if (rc == 0 && st)

@@ -104,6 +104,21 @@
  *    waits), which the QoS 0 data stream does not pay;
  *    tests/line/broker.mjs checks the guarantee with kill -9 while the
  *    store is locked.
+ * 11. Stored rollups (src/line/repo_rollup.c, migration 25) are written in
+ *    the flush's transaction, from what the worker knows is new: after an
+ *    open block is written, its points pts[n_flushed..n) - the ones since
+ *    the last COMMITTED flush - are added to their 1-minute and 1-hour
+ *    buckets (line_repo_rollups_add: one row per bucket touched, not per
+ *    point; usually one statement per series). A late point that went
+ *    into the committed part of the open block (inserted below
+ *    n_flushed, or replacing such a point)
+ *    widens the series' dirty span [dirty_lo, dirty_hi], whose buckets are
+ *    rebuilt from the blocks after the add (exact, so a replacement is
+ *    not counted twice); the late list's merge rebuilds its own buckets
+ *    (line_repo_points_merge). n_flushed moves and the dirty span clears
+ *    only after the commit: a failed flush rolls the rows back with the
+ *    points, and its retry adds and rebuilds exactly the same again, so
+ *    nothing is counted twice.
  */
 #include "mqtt/client.h"
 #include "mqtt/mqtt.h"
@@ -187,6 +202,10 @@ struct ingest_series {
 	struct line_point *late;   /* owned: late points older than the open
 				    * block, merged at the next flush (NOTES 4) */
 	size_t nlate, late_cap;
+	int64_t dirty_lo, dirty_hi; /* late points inside the committed part of the
+				     * open block since the last commit; their
+				     * rollup buckets are rebuilt (NOTES 11);
+				     * lo > hi: none */
 };
 
 struct ingest_node {
@@ -675,8 +694,33 @@ static void ingest__late_push(struct ingest_series *s, int64_t t, double v)
 	s->late[s->nlate++] = (struct line_point){ .t = t, .v = v };
 }
 
+/* Rebuilds the rollup buckets of s's dirty span (NOTES 11), after its open
+ * block is written; nothing to do when the span is empty. */
+static int ingest__rollups_dirty(struct store_conn *c, const struct ingest_series *s)
+{
+	int rc = 0;
+
+	if (s->dirty_lo > s->dirty_hi)
+		return 0;
+	if ((rc = line_repo_rollups_rebuild(c, s->id, LINE_ROLLUP_MINUTE_MS, s->dirty_lo,
+					    s->dirty_hi)) == 0)
+		rc = line_repo_rollups_rebuild(c, s->id, LINE_ROLLUP_HOUR_MS, s->dirty_lo, s->dirty_hi);
+	return rc;
+}
+
+/* A late point at t changed the committed part of s's open block: its
+ * buckets are rebuilt at the next flush (NOTES 11). */
+static void ingest__dirty(struct ingest_series *s, int64_t t)
+{
+	if (t < s->dirty_lo)
+		s->dirty_lo = t;
+	if (t > s->dirty_hi)
+		s->dirty_hi = t;
+}
+
 /* Commits every dirty open block and its last value in one transaction
- * (NOTES 2). On failure nothing is forgotten: the next flush retries. */
+ * (NOTES 2), with the rollups of their points (NOTES 11). On failure
+ * nothing is forgotten: the next flush retries. */
 static void ingest__flush(struct mqtt_ingest *g)
 {
 	struct store_conn *c = NULL;
@@ -694,7 +738,8 @@ static void ingest__flush(struct mqtt_ingest *g)
 	for (size_t i = 0; i < g->nseries; i++) {
 		struct ingest_series *s = g->series[i];
 		/* the encoder lags pts only after a late point went inside it */
-		if (s->n == s->n_flushed && s->enc.count == s->n && s->nlate == 0)
+		if (s->n == s->n_flushed && s->enc.count == s->n && s->nlate == 0 &&
+		    s->dirty_lo > s->dirty_hi)
 			continue;
 		if (!s->has_id) {
 			int64_t stored = INT64_MIN;
@@ -723,7 +768,15 @@ static void ingest__flush(struct mqtt_ingest *g)
 					goto out;
 			if ((rc = line_repo_block_put_enc(c, s->id, &s->enc, &g->blk)))
 				goto out;
+			/* NOTES 11: the points since the last commit are new to
+			 * the rollups */
+			if (s->n > s->n_flushed &&
+			    (rc = line_repo_rollups_add(c, s->id, s->pts + s->n_flushed,
+							s->n - s->n_flushed)))
+				goto out;
 		}
+		if ((rc = ingest__rollups_dirty(c, s)))
+			goto out;
 		if (s->nlate) {
 			rc = line_repo_points_merge(c, s->id, s->late, s->nlate, NULL);
 			/* a corrupt stored block (or a time the codec refuses, which
@@ -755,6 +808,8 @@ static void ingest__flush(struct mqtt_ingest *g)
 		struct ingest_series *s = g->series[i];
 		s->n_flushed = s->n;
 		s->nlate = 0; /* merged and committed */
+		s->dirty_lo = INT64_MAX; /* rebuilt and committed (NOTES 11) */
+		s->dirty_hi = INT64_MIN;
 		if (s->n >= SEAL_POINTS) { /* sealed: the next point opens a new block */
 			s->n = s->n_flushed = 0;
 			ingest__enc_reset(s);
@@ -804,6 +859,8 @@ static void ingest__late(struct mqtt_ingest *g, struct ingest_series *s, const c
 			lo--;
 		if (s->pts[lo].t == t) {
 			s->pts[lo].v = v; /* last write wins */
+			if (lo < s->n_flushed)
+				ingest__dirty(s, t); /* a committed point changed */
 		} else {
 			if (s->n == LINE_BLOCK_POINTS_MAX) {
 				ingest__flush(g); /* commits; a full block is then sealed */
@@ -819,8 +876,10 @@ static void ingest__late(struct mqtt_ingest *g, struct ingest_series *s, const c
 			memmove(&s->pts[lo + 1], &s->pts[lo], (s->n - lo) * sizeof(*s->pts));
 			s->pts[lo] = (struct line_point){ .t = t, .v = v };
 			s->n++;
-			if (lo < s->n_flushed)
+			if (lo < s->n_flushed) {
 				s->n_flushed++; /* not replayed into live state (NOTES 4) */
+				ingest__dirty(s, t); /* nor added: rebuilt (NOTES 11) */
+			}
 		}
 		if (lo < s->enc.count)
 			ingest__enc_reset(s); /* the next flush re-encodes from pts */
@@ -857,6 +916,8 @@ static struct ingest_series *ingest__series(struct mqtt_ingest *g, struct ingest
 	s->metric = pl_strdup(metric);
 	pl_strlcpy(s->line_id, n->line_id, sizeof(s->line_id));
 	s->last_t = INT64_MIN;
+	s->dirty_lo = INT64_MAX; /* none (NOTES 11) */
+	s->dirty_hi = INT64_MIN;
 	line_block_enc_init(&s->enc);
 	g->series = pl_realloc(g->series, (g->nseries + 1) * sizeof(*g->series));
 	json_object_set_new(n->series, metric, json_integer((json_int_t)g->nseries));

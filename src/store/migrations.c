@@ -819,6 +819,34 @@ static const char M20_PARK_LOGISTICS_SQL[] =
 static const char M22_TRACE_EVENT_ID_SQL[] =
 	"UPDATE trace_events SET event_id = 'ni:' || id WHERE event_id = hash;\n";
 
+/* Migration 25: stored rollups of the line series (src/line/repo_rollup.c
+ * NOTES). One row per (series, width, bucket) for the 1-minute and 1-hour
+ * widths: n finite values, skipped NaN/infinite ones, their sum, min,
+ * max, first and last (NULL when n = 0). Written in the transaction that
+ * writes the points. The blocks are compressed, so SQL cannot fill the
+ * rows of the points already stored: line_rollups_pending lists every
+ * series that existed at migration time, and serve rebuilds each from its
+ * blocks (line_repo_rollups_backfill, one transaction per series) and
+ * deletes its row, so an interrupted backfill resumes. */
+static const char M25_LINE_ROLLUPS_SQL[] =
+	"CREATE TABLE line_rollups ("
+	" series_id TEXT NOT NULL REFERENCES line_series(id),"
+	" width_ms BIGINT NOT NULL,"
+	" bucket_ms BIGINT NOT NULL,"
+	" n BIGINT NOT NULL,"
+	" skipped BIGINT NOT NULL,"
+	" v_sum DOUBLE PRECISION NOT NULL,"
+	" v_min DOUBLE PRECISION,"
+	" v_max DOUBLE PRECISION,"
+	" first_t BIGINT,"
+	" first_v DOUBLE PRECISION,"
+	" last_t BIGINT,"
+	" last_v DOUBLE PRECISION,"
+	" PRIMARY KEY (series_id, width_ms, bucket_ms));\n"
+	"CREATE TABLE line_rollups_pending ("
+	" series_id TEXT PRIMARY KEY REFERENCES line_series(id));\n"
+	"INSERT INTO line_rollups_pending (series_id) SELECT id FROM line_series;\n";
+
 static const struct store__migration migrations[] = {
 	{ 1, "foundation", M1_SQL, M1_SQLITE, M1_PG },
 	{ 2, "desk", M2_DESK_SQL, NULL, NULL },
@@ -850,6 +878,9 @@ static const struct store__migration migrations[] = {
 	/* 24: migration 21's triggers held off during bulk generation
 	 * (src/desk/rollup_sql.h note 7). */
 	{ 24, "desk-kpi-due-bulk", DESK_KPI_M24_SQL, DESK_KPI_M24_SQLITE, DESK_KPI_M24_PG },
+	/* 25: stored 1-minute and 1-hour rollups of the line series, and the
+	 * series whose stored points serve backfills (src/line/repo_rollup.c). */
+	{ 25, "line-rollups", M25_LINE_ROLLUPS_SQL, NULL, NULL },
 };
 
 const struct store__migration *store__migrations(size_t *n)

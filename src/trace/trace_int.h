@@ -91,4 +91,12 @@ int trace__repo_query_cursor(struct store_conn *c, const char *tenant,
 			     json_t **contexts, int64_t *last_ms, char last_row[PL_ID_LEN + 2],
 			     bool *more);
 
+/* trace_recall worked out item by item: each chunk's events read by the
+ * member/event join, every item's window applied event by event
+ * (genealogy.c notes 1-10 without notes 11 and 12). The same contract and
+ * the same answer as trace_recall, only slower; for the tests that check
+ * the set-wise recall against it. */
+int trace__recall_generic(struct store_conn *c, const char *tenant, const char *code,
+			  json_t **out);
+
 #endif /* PL_TRACE_INT_H */

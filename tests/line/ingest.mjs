@@ -20,6 +20,26 @@ import {
   t, check, DT, payload, start, until, pub, login, get, startMosquitto, startDemo,
 } from './harness.mjs';
 
+// The rollup buckets of raw [t, v] points (sorted), as the series route
+// serves them with step: {t, n, min, max, avg, first, last} per bucket.
+function rollupsOf(points, w) {
+  const out = [];
+  for (const [t, v] of points) {
+    const b = Math.floor(t / w) * w;
+    let r = out[out.length - 1];
+    if (!r || r.t !== b) {
+      r = { t: b, n: 0, min: v, max: v, sum: 0, first: v, last: v };
+      out.push(r);
+    }
+    r.n++;
+    r.sum += v;
+    r.min = Math.min(r.min, v);
+    r.max = Math.max(r.max, v);
+    r.last = v;
+  }
+  return out.map(({ t: bt, n, min, max, sum, first, last }) => ({ t: bt, n, min, max, avg: sum / n, first, last }));
+}
+
 async function main() {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pl-line-'));
   try {
@@ -116,6 +136,25 @@ async function main() {
     ] }));
     await until(async () => (await get(ent1, mpath)).json?.items?.find((i) => i.metric === 'count')?.value === 44,
       10000, 'the message with a late point');
+    // stored rollups (migration 25, client.c NOTES 11): the 1-minute and
+    // 1-hour buckets served with step= equal the aggregates of the raw
+    // points - after in-order points and a late point inside the committed
+    // open block (t0+500: its buckets rebuilt), then after one merged into
+    // the store (t0-1000): nothing counted twice, nothing missed
+    const checkRollups = async (when) => {
+      for (const metric of ['speed', 'count']) {
+        const range = `from=${t0 - 3 * 3600000}&to=${t0 + 3600000}`;
+        const raw = await get(ent1, `/api/v1/lines/${fill.id}/series?metric=${metric}&${range}`);
+        for (const [step, w] of [['1m', 60000], ['1h', 3600000]]) {
+          const want = rollupsOf(raw.json?.points || [], w);
+          const r = await get(ent1, `/api/v1/lines/${fill.id}/series?metric=${metric}&${range}&step=${step}`);
+          const got = JSON.stringify(r.json?.buckets);
+          check(r.status === 200 && r.json.step === step && want.length > 0 && got === JSON.stringify(want),
+            `${when}: ${metric} step=${step} buckets equal the raw points' aggregates (${got}; want ${JSON.stringify(want)})`);
+        }
+      }
+    };
+    await checkRollups('after a late point inside the committed open block');
     await pub(mport, `${T}/NDATA/fill-1`, payload({ ts: t0 + 3000, seq: 7, metrics: [
       { alias: 1, ts: t0 - 1000, dt: DT.Double, value: 98 },
     ] }));
@@ -127,6 +166,14 @@ async function main() {
       `late points merged in time order (${JSON.stringify(s2.json?.points)})`);
     check((await get(ent1, mpath)).json.items.find((i) => i.metric === 'speed').value === 121.25,
       'the last value stays the newest point');
+
+    // stored rollups (migration 25, client.c NOTES 11), after the point
+    // merged into the store (t0-1000): see checkRollups
+    await checkRollups('after a late point merged into the store');
+    const rBad = await get(ent1, `/api/v1/lines/${fill.id}/series?metric=speed&step=10s`);
+    check(rBad.status === 400, `step=10s is 400 (${rBad.status})`);
+    const rHidden = await get(ent2, `/api/v1/lines/${fill.id}/series?metric=speed&step=1m`);
+    check(rHidden.status === 404, `another enterprise's buckets are 404 (${rHidden.status})`);
 
     // bad input does not disturb the stream: garbage payload, a node with no line
     await pub(mport, `${T}/NDATA/fill-1`, Buffer.from('not a protobuf \xff\xff'));

@@ -20,7 +20,7 @@ import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import {
-  DEFAULT_TREND, STATE_CODES, alarmActions, alarmTag, liveStream, pct, seriesData, stateName,
+  DEFAULT_TREND, SERIES_RAW_MAX_MINUTES, STATE_CODES, alarmActions, alarmTag, liveStream, pct, seriesData, seriesQuery, stateName,
   stateTag, tileFrom, tileMerge,
 } from '../src/api/line.js'
 import { REPO } from './daemon.mjs'
@@ -70,8 +70,26 @@ test('seriesData keeps time order and turns non-numbers into gaps', () => {
     [{ points: [] }, []],
     [{ points: [[1, 2], [2, null], [3, 4.5]] }, [[1, 2], [2, null], [3, 4.5]]],
     [{ points: [['x', 1], [5, 'y'], 7] }, [[5, null]]],
+    [{ step: '1m', buckets: [] }, []],
+    [{ step: '1m', buckets: [{ t: 0, n: 2, avg: 1.5 }, { t: 60000, n: 0, avg: null }, { n: 1 }] }, [[0, 1.5], [60000, null]]],
   ]
   for (const [answer, want] of cases) assert.deepEqual(seriesData(answer), want, JSON.stringify(answer))
+})
+
+test('seriesQuery asks for 1-minute buckets beyond 6 hours only', () => {
+  const now = 1000000000000
+  const cases = [
+    [60, undefined],
+    [SERIES_RAW_MAX_MINUTES, undefined],
+    [SERIES_RAW_MAX_MINUTES + 1, '1m'],
+    [24 * 60, '1m'],
+  ]
+  for (const [minutes, step] of cases) {
+    const q = seriesQuery('speed', minutes, now)
+    assert.equal(q.step, step, `${minutes} min`)
+    assert.equal(q.from, String(now - minutes * 60000))
+    assert.equal(q.metric, 'speed')
+  }
 })
 
 test('tileMerge takes the live event\'s figures and keeps the rest', () => {

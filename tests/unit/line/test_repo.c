@@ -320,6 +320,19 @@ static struct line_point *model(const struct mcase *mc, size_t *n)
 	return m;
 }
 
+/* Two rollups agree: everything equal, the sum to within rel (0: exactly;
+ * a row built by increments adds partial sums in another order). */
+static bool rollup_eq(const struct line_rollup *g, const struct line_rollup *w, double rel)
+{
+	if (g->bucket != w->bucket || g->count != w->count || g->skipped != w->skipped)
+		return false;
+	if (w->count == 0)
+		return true; /* no finite value: nothing else is defined */
+	return g->min == w->min && g->max == w->max && fabs(g->sum - w->sum) <= rel * fabs(w->sum) &&
+	       g->t_first == w->t_first && g->t_last == w->t_last && g->first == w->first &&
+	       g->last == w->last;
+}
+
 static void check_rollups(struct fx *f, const char *sid, const struct line_point *m, size_t n,
 			  int64_t width, const char *name)
 {
@@ -328,6 +341,14 @@ static void check_rollups(struct fx *f, const char *sid, const struct line_point
 	size_t nw = 0, ng = 0;
 	int64_t from = T0 - 2 * HOUR, to = T0 + 3 * HOUR;
 	cr_assert_eq(line_rollup_points(m, n, width, want, MAXB, &nw), 0);
+	/* the stored rows (migration 25), kept by block_put and the merge */
+	cr_assert_eq(line_repo_rollups_stored(f->t.c, sid, width, from, to, got, MAXB, &ng), 0, "%s", name);
+	cr_expect_eq(ng, nw, "%s: %zu stored buckets of %lld ms, want %zu", name, ng, (long long)width, nw);
+	for (size_t i = 0; i < nw && i < ng; i++)
+		cr_expect(rollup_eq(&got[i], &want[i], 0), "%s: stored width %lld bucket %zu (%lld)"
+			  " differs: count %llu/%llu sum %g/%g", name, (long long)width, i,
+			  (long long)want[i].bucket, (unsigned long long)got[i].count,
+			  (unsigned long long)want[i].count, got[i].sum, want[i].sum);
 	cr_assert_eq(line_repo_rollups(f->t.c, sid, from, to, width, got, MAXB, &ng), 0, "%s", name);
 	cr_expect_eq(ng, nw, "%s: %zu buckets of %lld ms, want %zu", name, ng, (long long)width, nw);
 	for (size_t i = 0; i < nw && i < ng; i++) {
@@ -463,3 +484,266 @@ static void t_merge_refused(struct fx *f)
 	cr_expect(n == 1 && r[0].bucket == T0 && r[0].count == 1);
 }
 Test(line_repo, merge_refused) { on_each_store(t_merge_refused); }
+
+/* ------------------------------------------------------------------------
+ * Stored rollups (migration 25, src/line/repo_rollup.c). Each row writes
+ * a series the way the MQTT worker does - one open block rewritten by
+ * line_repo_block_put_enc at every "flush" of `chunk` new points, the new
+ * points added with line_repo_rollups_add, the block sealed at `seal`
+ * points - then checks every stored 1-minute and 1-hour row against
+ * line_rollup_points over all the points and against line_repo_rollups
+ * over the blocks. A row may make every k-th value NaN or infinite, and
+ * may fail each flush once (rolled back, then retried: nothing counted
+ * twice).
+ */
+static const struct scase {
+	const char *name;
+	int64_t t0, step;  /* point i at t0 + i * step */
+	size_t n, chunk, seal;
+	size_t nan_every;  /* 0: none; else every k-th value NaN (odd k) or inf (even k) */
+	bool retry;        /* each flush fails once first */
+} scases[] = {
+	{ "one flush inside one minute", T0 + 1000, 100, 50, 50, 1024, 0, false },
+	{ "many flushes across minute edges", T0 + 59000, 700, 400, 7, 1024, 0, false },
+	{ "across hour edges, sealed blocks", T0 + HOUR - 90000, 1500, 300, 40, 128, 0, false },
+	{ "before 1970 (floor buckets)", -2 * HOUR - 30000, 997, 200, 13, 64, 0, false },
+	{ "NaN and inf are skipped", T0, 250, 600, 33, 256, 3, false },
+	{ "NaN-only buckets", T0, 30000, 40, 5, 1024, 1, false },
+	{ "a failed flush is retried, nothing counted twice", T0 + 30000, 800, 300, 21, 100, 0, true },
+};
+
+static double svalue(const struct scase *sc, size_t i)
+{
+	if (sc->nan_every && i % sc->nan_every == 0)
+		return (i / sc->nan_every) % 2 ? NAN : INFINITY;
+	return (double)((i * 7) % 23) / 4 - 2; /* quarters: sums add exactly */
+}
+
+/* Stored rows of width == line_rollup_points(m) == line_repo_rollups. */
+static void check_stored(struct fx *f, const char *sid, const struct line_point *m, size_t n,
+			 int64_t width, int64_t from, int64_t to, const char *name)
+{
+	enum { MAXB = 4096 };
+	struct line_rollup *want = calloc(MAXB, sizeof(*want)), *got = calloc(MAXB, sizeof(*got)),
+			   *blk = calloc(MAXB, sizeof(*blk));
+	size_t nw = 0, ng = 0, nb = 0;
+	cr_assert(want && got && blk);
+	cr_assert_eq(line_rollup_points(m, n, width, want, MAXB, &nw), 0);
+	cr_assert_eq(line_repo_rollups_stored(f->t.c, sid, width, from, to, got, MAXB, &ng), 0);
+	cr_assert_eq(line_repo_rollups(f->t.c, sid, from, to, width, blk, MAXB, &nb), 0);
+	cr_expect(ng == nw && nb == nw, "%s: width %lld: %zu stored, %zu from blocks, want %zu",
+		  name, (long long)width, ng, nb, nw);
+	for (size_t i = 0; i < nw && i < ng && i < nb; i++)
+		cr_expect(rollup_eq(&got[i], &want[i], 0) && rollup_eq(&got[i], &blk[i], 0),
+			  "%s: width %lld bucket %zu (%lld): stored n %llu skipped %llu sum %g min %g"
+			  " max %g, want n %llu skipped %llu sum %g min %g max %g", name, (long long)width,
+			  i, (long long)want[i].bucket, (unsigned long long)got[i].count,
+			  (unsigned long long)got[i].skipped, got[i].sum, got[i].min, got[i].max,
+			  (unsigned long long)want[i].count, (unsigned long long)want[i].skipped,
+			  want[i].sum, want[i].min, want[i].max);
+	free(blk);
+	free(got);
+	free(want);
+}
+
+static void t_rollups_stored(struct fx *f)
+{
+	struct pl_buf scratch;
+	pl_buf_init(&scratch, LINE_BLOCK_BYTES_MAX);
+	for (size_t ci = 0; ci < sizeof(scases) / sizeof(scases[0]); ci++) {
+		const struct scase *sc = &scases[ci];
+		struct line_point *m = calloc(sc->n, sizeof(*m));
+		char sid[PL_ID_LEN + 1], metric[16];
+		size_t in_block = 0; /* points of the open block already committed */
+		cr_assert(m);
+		snprintf(metric, sizeof(metric), "s%zu", ci);
+		cr_assert_eq(line_repo_series_ensure(f->t.c, f->line, metric, sid, NULL), 0);
+		for (size_t i = 0; i < sc->n; i++)
+			m[i] = (struct line_point){ sc->t0 + (int64_t)i * sc->step, svalue(sc, i) };
+		for (size_t i = 0; i < sc->n; i += sc->chunk) {
+			size_t k = sc->n - i < sc->chunk ? sc->n - i : sc->chunk;
+			for (int attempt = sc->retry ? 0 : 1; attempt < 2; attempt++) {
+				struct line_block_enc tmp;
+				/* the worker's encoder is rebuilt after a failure; here
+				 * the attempt works on a copy built from the block */
+				line_block_enc_init(&tmp);
+				for (size_t j = i - in_block; j < i + k; j++)
+					cr_assert_eq(line_block_enc_add(&tmp, m[j].t, m[j].v), 0);
+				cr_assert_eq(store_begin(f->t.c), 0);
+				cr_assert_eq(line_repo_block_put_enc(f->t.c, sid, &tmp, &scratch), 0);
+				cr_assert_eq(line_repo_rollups_add(f->t.c, sid, m + i, k), 0);
+				if (attempt == 0)
+					cr_assert_eq(store_rollback(f->t.c), 0); /* the failed flush */
+				else
+					cr_assert_eq(store_commit(f->t.c), 0);
+				line_block_enc_release(&tmp);
+			}
+			in_block += k;
+			if (in_block >= sc->seal)
+				in_block = 0; /* sealed: the next flush opens a block */
+		}
+		int64_t from = sc->t0 - 2 * HOUR, to = sc->t0 + (int64_t)sc->n * sc->step + 2 * HOUR;
+		check_stored(f, sid, m, sc->n, MIN, from, to, sc->name);
+		check_stored(f, sid, m, sc->n, HOUR, from, to, sc->name);
+		free(m);
+	}
+	pl_buf_release(&scratch);
+}
+Test(line_repo, rollups_stored, .timeout = 120) { on_each_store(t_rollups_stored); }
+
+/* A rewritten block (line_repo_block_put of the same start) and a rebuild
+ * of a span replace rows, never add to them; a replaced NaN point (merge,
+ * equal t) leaves skipped right. */
+static void t_rollups_rewrite(struct fx *f)
+{
+	char sid[PL_ID_LEN + 1];
+	struct line_point p[] = {
+		{ T0, 1 }, { T0 + 20000, 2 }, { T0 + 59999, NAN }, { T0 + 60000, 4 }, { T0 + 130000, 5 },
+	};
+	struct line_point late[] = { { T0 + 59999, 3 }, { T0 + 20000, -2 } };
+	struct line_point want[] = {
+		{ T0, 1 }, { T0 + 20000, -2 }, { T0 + 59999, 3 }, { T0 + 60000, 4 }, { T0 + 130000, 5 },
+	};
+	cr_assert_eq(line_repo_series_ensure(f->t.c, f->line, "rw", sid, NULL), 0);
+	cr_assert_eq(line_repo_block_put(f->t.c, sid, p, 2), 0);
+	cr_assert_eq(line_repo_block_put(f->t.c, sid, p, 5), 0); /* the same block, grown */
+	check_stored(f, sid, p, 5, MIN, T0 - HOUR, T0 + HOUR, "block rewritten");
+	check_stored(f, sid, p, 5, HOUR, T0 - HOUR, T0 + HOUR, "block rewritten");
+	/* a rebuild of what is right changes nothing */
+	cr_assert_eq(line_repo_rollups_rebuild(f->t.c, sid, MIN, T0, T0 + 130000), 0);
+	check_stored(f, sid, p, 5, MIN, T0 - HOUR, T0 + HOUR, "rebuilt");
+	/* equal t replaces: the NaN becomes 3 (skipped 1 -> 0, n + 1), 2 -> -2 */
+	cr_assert_eq(line_repo_points_merge(f->t.c, sid, late, 2, NULL), 0);
+	check_stored(f, sid, want, 5, MIN, T0 - HOUR, T0 + HOUR, "equal t replaced");
+	check_stored(f, sid, want, 5, HOUR, T0 - HOUR, T0 + HOUR, "equal t replaced");
+	cr_expect_eq(line_repo_rollups_rebuild(f->t.c, sid, 0, T0, T0), PL_EINVAL);
+	cr_expect_eq(line_repo_rollups_rebuild(f->t.c, sid, MIN, T0 + 1, T0), PL_EINVAL);
+	cr_expect_eq(line_repo_rollups_rebuild(f->t.c, sid, MIN, T0, LINE_TIME_ABS_MAX + 1), PL_EINVAL);
+	cr_expect_eq(line_repo_rollups_rebuild(f->t.c, sid, LINE_TIME_ABS_MAX + 1, T0, T0), PL_EINVAL);
+	struct line_rollup r[1];
+	size_t n = 0;
+	cr_expect_eq(line_repo_rollups_stored(f->t.c, sid, MIN, T0 - HOUR, T0 + HOUR, r, 1, &n), PL_ETOOBIG);
+	cr_expect(n == 1 && r[0].bucket == T0 && r[0].count == 3);
+}
+Test(line_repo, rollups_rewrite) { on_each_store(t_rollups_rewrite); }
+
+/* The JSON the HTTP route serves: buckets overlapping [from, to), whole;
+ * a NaN-only bucket has n 0 and nulls; the bucket cap. */
+static void t_rollups_json(struct fx *f)
+{
+	char sid[PL_ID_LEN + 1];
+	struct line_point p[] = {
+		{ T0 + 1000, 2 }, { T0 + 2000, 6 }, { T0 + 3000, 4 }, { T0 + MIN + 5, NAN }, { T0 + 3 * MIN, 1 },
+	};
+	static const struct {
+		int64_t from, to, width;
+		size_t n;          /* buckets */
+		int64_t t0;        /* the first bucket */
+		double min0, max0, avg0, first0, last0;
+	} jcases[] = {
+		{ T0, T0 + HOUR, MIN, 3, T0, 2, 6, 4, 2, 4 },
+		{ T0 + 2500, T0 + HOUR, MIN, 3, T0, 2, 6, 4, 2, 4 },     /* from inside: the whole bucket */
+		{ T0 + MIN, T0 + 3 * MIN, MIN, 1, T0 + MIN, NAN, 0, 0, 0, 0 }, /* only NaN: nulls */
+		{ T0 - HOUR, T0 + HOUR, HOUR, 1, T0, 1, 6, 13.0 / 4, 2, 1 },
+		{ T0 + 4 * MIN, T0 + HOUR, MIN, 0, 0, 0, 0, 0, 0, 0 },
+	};
+	json_t *arr = NULL;
+	cr_assert_eq(line_repo_series_ensure(f->t.c, f->line, "js", sid, NULL), 0);
+	cr_assert_eq(line_repo_block_put(f->t.c, sid, p, 5), 0);
+	for (size_t i = 0; i < sizeof(jcases) / sizeof(jcases[0]); i++) {
+		cr_assert_eq(line_repo_rollups_json(f->t.c, f->line, "js", jcases[i].width, jcases[i].from,
+						    jcases[i].to, &arr), 0);
+		cr_expect_eq(json_array_size(arr), jcases[i].n, "case %zu: %zu buckets", i, json_array_size(arr));
+		json_t *b = json_array_get(arr, 0);
+		if (jcases[i].n && b) {
+			cr_expect_eq(json_integer_value(json_object_get(b, "t")), jcases[i].t0, "case %zu", i);
+			if (isnan(jcases[i].min0)) {
+				cr_expect(json_integer_value(json_object_get(b, "n")) == 0 &&
+					  json_is_null(json_object_get(b, "min")) &&
+					  json_is_null(json_object_get(b, "avg")) &&
+					  json_is_null(json_object_get(b, "last")), "case %zu: nulls", i);
+			} else {
+				cr_expect(json_real_value(json_object_get(b, "min")) == jcases[i].min0 &&
+					  json_real_value(json_object_get(b, "max")) == jcases[i].max0 &&
+					  json_real_value(json_object_get(b, "avg")) == jcases[i].avg0 &&
+					  json_real_value(json_object_get(b, "first")) == jcases[i].first0 &&
+					  json_real_value(json_object_get(b, "last")) == jcases[i].last0,
+					  "case %zu: values", i);
+			}
+		}
+		json_decref(arr);
+		arr = NULL;
+	}
+	cr_expect_eq(line_repo_rollups_json(f->t.c, f->line, "nope", MIN, T0, T0 + 1, &arr), PL_ENOTFOUND);
+	/* LINE_QUERY_BUCKETS_MAX + 1 one-minute buckets: PL_ETOOBIG */
+	struct line_point *many = malloc(FULL * sizeof(*many));
+	cr_assert(many);
+	cr_assert_eq(line_repo_series_ensure(f->t.c, f->line, "many", sid, NULL), 0);
+	cr_assert_eq(store_begin(f->t.c), 0);
+	for (size_t i = 0, k = 0; i <= LINE_QUERY_BUCKETS_MAX; i++) {
+		many[k++] = (struct line_point){ T0 + (int64_t)i * MIN, 1 };
+		if (k == FULL || i == LINE_QUERY_BUCKETS_MAX) {
+			cr_assert_eq(line_repo_block_put(f->t.c, sid, many, k), 0);
+			k = 0;
+		}
+	}
+	cr_assert_eq(store_commit(f->t.c), 0);
+	free(many);
+	int64_t end = T0 + (int64_t)(LINE_QUERY_BUCKETS_MAX + 1) * MIN;
+	cr_expect_eq(line_repo_rollups_json(f->t.c, f->line, "many", MIN, T0, end, &arr), PL_ETOOBIG);
+	cr_assert_eq(line_repo_rollups_json(f->t.c, f->line, "many", MIN, T0, end - MIN, &arr), 0);
+	cr_expect_eq(json_array_size(arr), LINE_QUERY_BUCKETS_MAX);
+	json_decref(arr);
+}
+Test(line_repo, rollups_json, .timeout = 120) { on_each_store(t_rollups_json); }
+
+/* The backfill of migration 25: a store whose points were written before
+ * the table existed (simulated by undoing migration 25 and running it
+ * again) gets every series' rows from its blocks at the next start. */
+static void t_rollups_backfill(struct fx *f)
+{
+	static const struct { const char *metric; int64_t t0, step; size_t n; } series[] = {
+		{ "b0", T0 - 30000, 1700, 3000 },
+		{ "b1", T0, 61000, 200 },
+		{ "b2", T0, 1, 0 }, /* a series without points */
+	};
+	char sid[3][PL_ID_LEN + 1];
+	struct line_point *pts = malloc(FULL * sizeof(*pts));
+	size_t done = 9;
+	int applied = 0;
+	cr_assert(pts);
+	for (size_t s = 0; s < 3; s++) {
+		cr_assert_eq(line_repo_series_ensure(f->t.c, f->line, series[s].metric, sid[s], NULL), 0);
+		for (size_t i = 0; i < series[s].n; i++)
+			pts[i] = (struct line_point){ series[s].t0 + (int64_t)i * series[s].step,
+						      i % 97 == 0 ? NAN : (double)(i % 11) };
+		if (series[s].n)
+			cr_assert_eq(line_repo_block_put(f->t.c, sid[s], pts, series[s].n), 0);
+	}
+	/* nothing pending in a store that had the table from the start */
+	cr_assert_eq(line_repo_rollups_backfill(f->t.st, &done), 0);
+	cr_expect_eq(done, 0);
+	/* back to before migration 25 */
+	cr_assert_eq(store_exec(f->t.c, "DROP TABLE line_rollups_pending", NULL, 0, NULL), 0);
+	cr_assert_eq(store_exec(f->t.c, "DROP TABLE line_rollups", NULL, 0, NULL), 0);
+	cr_assert_eq(store_exec(f->t.c, "DELETE FROM schema_migrations WHERE version = 25", NULL, 0, NULL), 0);
+	cr_assert_eq(store_migrate(f->t.st, &applied), 0);
+	cr_expect_eq(applied, 1);
+	cr_expect_eq(count_rows(f->t.c, "SELECT count(*) AS n FROM line_rollups"), 0);
+	cr_expect_eq(count_rows(f->t.c, "SELECT count(*) AS n FROM line_rollups_pending"), 3);
+	cr_assert_eq(line_repo_rollups_backfill(f->t.st, &done), 0);
+	cr_expect_eq(done, 3);
+	cr_expect_eq(count_rows(f->t.c, "SELECT count(*) AS n FROM line_rollups_pending"), 0);
+	for (size_t s = 0; s < 3; s++) {
+		for (size_t i = 0; i < series[s].n; i++)
+			pts[i] = (struct line_point){ series[s].t0 + (int64_t)i * series[s].step,
+						      i % 97 == 0 ? NAN : (double)(i % 11) };
+		check_stored(f, sid[s], pts, series[s].n, MIN, T0 - HOUR, T0 + 5 * HOUR, series[s].metric);
+		check_stored(f, sid[s], pts, series[s].n, HOUR, T0 - HOUR, T0 + 5 * HOUR, series[s].metric);
+	}
+	/* once only */
+	cr_assert_eq(line_repo_rollups_backfill(f->t.st, &done), 0);
+	cr_expect_eq(done, 0);
+	free(pts);
+}
+Test(line_repo, rollups_backfill, .timeout = 120) { on_each_store(t_rollups_backfill); }

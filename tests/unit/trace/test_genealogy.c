@@ -14,6 +14,7 @@
 
 #include "support/store_env.h"
 #include "trace/trace.h"
+#include "trace/trace_int.h"
 #include "auth/auth.h"
 
 /* One test's store (tests/unit/support/store_env.h) with two enterprises
@@ -422,5 +423,233 @@ TENV_TEST_OPTS(genealogy, recall_at_scale, .timeout = 300)
 	json_decref(job);
 	trace_errors_release(&errs);
 	free(text);
+	env_close(&e);
+}
+
+/* ------------------------------------------------------------------------
+ * The set-wise recall (genealogy.c notes 11-13) against the generic walk
+ * (trace__recall_generic: notes 1-10, item by item): the same answer, key
+ * for key, on stores drawn at random from a small world where every tricky
+ * case is common - trays and pallets reused for many loads, nested
+ * containers, DELETEs naming the children or none (emptying), ADD and
+ * DELETE at the same instant, lots transformed into lots and into vials,
+ * a second enterprise's events, and an item with more than 1,000 events
+ * (the per-node bound: truncated). */
+#define RND_LOTS 4
+#define RND_VIALS 40
+#define RND_TRAYS 4
+#define RND_PALLETS 2
+
+struct rnd {
+	uint64_t s;
+};
+
+static unsigned rnd_next(struct rnd *r, unsigned n)
+{
+	r->s = r->s * 6364136223846793005ULL + 1442695040888963407ULL;
+	return (unsigned)((r->s >> 33) % n);
+}
+
+static void rnd_time(struct pl_buf *b, struct rnd *r)
+{
+	/* few distinct instants: ties between ADD, DELETE and observations */
+	pl_buf_printf(b, "\"eventTime\":\"2026-03-03T10:%02u:00Z\",\"eventTimeZoneOffset\":\"+00:00\"",
+		      rnd_next(r, 12));
+}
+
+static void rnd_vials(struct pl_buf *b, struct rnd *r, unsigned max)
+{
+	unsigned n = 1 + rnd_next(r, max), v0 = rnd_next(r, RND_VIALS);
+	pl_buf_puts(b, "[");
+	for (unsigned i = 0; i < n; i++)
+		pl_buf_printf(b, "%s\"" VIAL "%u\"", i ? "," : "", (v0 + 3 * i) % RND_VIALS);
+	pl_buf_puts(b, "]");
+}
+
+/* A container: a tray (GRAI) or a pallet (SSCC). */
+static void rnd_parent(struct pl_buf *b, struct rnd *r, bool pallet)
+{
+	if (pallet)
+		pl_buf_printf(b, "\"urn:epc:id:sscc:0614141.100000000%u\"", rnd_next(r, RND_PALLETS));
+	else
+		pl_buf_printf(b, "\"urn:epc:id:grai:0614141.12345.R%u\"", rnd_next(r, RND_TRAYS));
+}
+
+/* One random event, serial k (an extension member keeps every event
+ * distinct, so none is a duplicate of another). */
+static void rnd_event(struct pl_buf *b, struct rnd *r, unsigned k)
+{
+	unsigned kind = rnd_next(r, 10);
+	pl_buf_puts(b, "{");
+	if (kind == 0) { /* lot -> lot */
+		pl_buf_puts(b, "\"type\":\"TransformationEvent\",");
+		rnd_time(b, r);
+		pl_buf_printf(b, ",\"inputQuantityList\":[{\"epcClass\":\"urn:epc:class:lgtin:"
+			      "0614141.107346.Q%u\",\"quantity\":1}],\"outputQuantityList\":[{"
+			      "\"epcClass\":\"urn:epc:class:lgtin:0614141.107346.Q%u\",\"quantity\":1}]",
+			      rnd_next(r, RND_LOTS), rnd_next(r, RND_LOTS));
+	} else if (kind == 1) { /* lot -> vials */
+		pl_buf_puts(b, "\"type\":\"TransformationEvent\",");
+		rnd_time(b, r);
+		pl_buf_printf(b, ",\"inputQuantityList\":[{\"epcClass\":\"urn:epc:class:lgtin:"
+			      "0614141.107346.Q%u\",\"quantity\":1}],\"outputEPCList\":",
+			      rnd_next(r, RND_LOTS));
+		rnd_vials(b, r, 8);
+	} else if (kind <= 5) { /* ADD / DELETE of vials, or of a tray onto a pallet */
+		bool del = kind >= 4, nest = rnd_next(r, 4) == 0;
+		pl_buf_printf(b, "\"type\":\"AggregationEvent\",\"action\":\"%s\",", del ? "DELETE" : "ADD");
+		rnd_time(b, r);
+		pl_buf_puts(b, ",\"parentID\":");
+		rnd_parent(b, r, nest);
+		pl_buf_puts(b, ",\"childEPCs\":");
+		if (del && rnd_next(r, 3) == 0)
+			pl_buf_puts(b, "[]"); /* emptying */
+		else if (nest)
+			pl_buf_printf(b, "[\"urn:epc:id:grai:0614141.12345.R%u\"]", rnd_next(r, RND_TRAYS));
+		else
+			rnd_vials(b, r, 5);
+	} else { /* an observation of a container or a vial */
+		pl_buf_puts(b, "\"type\":\"ObjectEvent\",\"action\":\"OBSERVE\",");
+		rnd_time(b, r);
+		pl_buf_puts(b, ",\"epcList\":[");
+		if (rnd_next(r, 3) == 0)
+			pl_buf_printf(b, "\"" VIAL "%u\"", rnd_next(r, RND_VIALS));
+		else
+			rnd_parent(b, r, rnd_next(r, 4) == 0);
+		pl_buf_printf(b, "],\"%s\":{\"id\":\"%s%u\"}", rnd_next(r, 2) ? "readPoint" : "bizLocation",
+			      "urn:epc:id:sgln:0614141.00001.", rnd_next(r, 5));
+		if (rnd_next(r, 2))
+			pl_buf_printf(b, ",\"disposition\":\"%s\"",
+				      rnd_next(r, 2) ? "conformant" : "in_progress");
+	}
+	pl_buf_printf(b, ",\"pl:n\":%u}", k);
+}
+
+/* Captures n random events as enterprise e->ent[ent]. */
+static void rnd_capture(struct env *e, struct rnd *r, int ent, unsigned n, unsigned k0)
+{
+	struct pl_buf b;
+	struct trace_errors errs;
+	json_t *job = NULL;
+
+	pl_buf_init(&b, 4 << 20);
+	pl_buf_puts(&b, "{\"@context\":[\"https://ref.gs1.org/standards/epcis/epcis-context.jsonld\","
+		    "{\"pl\":\"https://parkline.example/ns/\"}],\"type\":\"EPCISDocument\","
+		    "\"schemaVersion\":\"2.0\",\"creationDate\":\"2026-03-03T12:00:00Z\","
+		    "\"epcisBody\":{\"eventList\":[");
+	for (unsigned i = 0; i < n; i++) {
+		if (i)
+			pl_buf_puts(&b, ",");
+		rnd_event(&b, r, k0 + i);
+	}
+	pl_buf_puts(&b, "]}}");
+	cr_assert(b.data);
+	trace_errors_init(&errs);
+	cr_assert_eq(trace_repo_capture(e->t.c, e->ent[ent], "test", b.data, b.len, false, &errs,
+					&job), 0);
+	cr_assert(json_is_true(json_object_get(job, "success")), "random store: %s",
+		  json_dumps(json_object_get(job, "errors"), 0));
+	json_decref(job);
+	trace_errors_release(&errs);
+	pl_buf_release(&b);
+}
+
+/* Both recalls of code as tenant t: the same return code and answer. */
+static void same_recall(struct env *e, const char *t, const char *code, const char *what)
+{
+	json_t *a = NULL, *g = NULL;
+	int ra = trace_recall(e->t.c, t, code, &a);
+	int rg = trace__recall_generic(e->t.c, t, code, &g);
+
+	cr_assert_eq(ra, rg, "%s %s: %s vs %s", what, code, pl_strerror(ra), pl_strerror(rg));
+	if (ra == 0) {
+		char *sa = json_dumps(a, JSON_COMPACT), *sg = json_dumps(g, JSON_COMPACT);
+		cr_assert_str_eq(sa, sg, "%s %s (tenant %s) differs", what, code, t ? t : "all");
+		free(sa);
+		free(sg);
+	}
+	json_decref(a);
+	json_decref(g);
+}
+
+TENV_TEST_OPTS(genealogy, setwise_recall_matches_generic, .timeout = 300)
+{
+	static const struct { uint64_t seed; unsigned events[2]; } cases[] = {
+		{ 1, { 60, 20 } }, { 2, { 150, 40 } }, { 3, { 300, 0 } }, { 4, { 40, 80 } },
+		{ 5, { 400, 100 } }, { 6, { 250, 250 } },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct env e;
+		struct rnd r = { cases[i].seed };
+		char what[32];
+		env_open(&e, d);
+		for (int ent = 0; ent < 2; ent++)
+			if (cases[i].events[ent])
+				rnd_capture(&e, &r, ent, cases[i].events[ent], 10000 * (unsigned)ent);
+		pl_fmt(what, sizeof(what), "seed %llu", (unsigned long long)cases[i].seed);
+		for (unsigned lot = 0; lot < RND_LOTS; lot++) {
+			char code[80];
+			pl_fmt(code, sizeof(code), "urn:epc:class:lgtin:0614141.107346.Q%u", lot);
+			same_recall(&e, NULL, code, what);
+			same_recall(&e, e.ent[0], code, what);
+			same_recall(&e, e.ent[1], code, what);
+		}
+		/* a container and a vial as the root */
+		same_recall(&e, NULL, "urn:epc:id:grai:0614141.12345.R1", what);
+		same_recall(&e, e.ent[0], VIAL "3", what);
+		env_close(&e);
+	}
+}
+
+/* The tricky cases of the story, and the per-node bound: a tray that, after
+ * taking vials 1-3, is observed 1,100 times (over 1,000 events in the
+ * vials' containment window: the recall is truncated, both ways alike). */
+TENV_TEST_OPTS(genealogy, setwise_recall_story_and_bounds, .timeout = 120)
+{
+	struct env e;
+	struct pl_buf b;
+	struct trace_errors errs;
+	json_t *job = NULL, *r = NULL;
+
+	env_story(&e, d);
+	same_recall(&e, e.ent[0], LOT_R, "story");
+	same_recall(&e, e.ent[1], LOT_R, "story, other tenant");
+	same_recall(&e, NULL, LOT_L, "story, all tenants");
+	same_recall(&e, NULL, TRAY, "story, tray root");
+	pl_buf_init(&b, 8 << 20);
+	pl_buf_puts(&b, "{\"@context\":[\"https://ref.gs1.org/standards/epcis/epcis-context.jsonld\"],"
+		    "\"type\":\"EPCISDocument\",\"schemaVersion\":\"2.0\",\"creationDate\":"
+		    "\"2026-03-04T12:00:00Z\",\"epcisBody\":{\"eventList\":[");
+	pl_buf_puts(&b, EV("TransformationEvent", "", "07:00", "\"inputQuantityList\":[{\"epcClass\":\""
+		    "urn:epc:class:lgtin:0614141.107346.BIG\",\"quantity\":1}],\"outputEPCList\":"));
+	b.len--;
+	vials(&b, 101, 103);
+	pl_buf_puts(&b, "},");
+	pl_buf_puts(&b, EV("AggregationEvent", ACT("ADD"), "07:01", "\"parentID\":\"urn:epc:id:grai:"
+		    "0614141.12345.BUSY\",\"childEPCs\":"));
+	b.len--;
+	vials(&b, 101, 103);
+	pl_buf_puts(&b, "}");
+	for (int i = 0; i < 1100; i++) {
+		char tm[PL_TIME_STRLEN];
+		pl_time_format(1772607720000LL + 1000LL * i, tm); /* 2026-03-04T07:02:00Z on */
+		pl_buf_printf(&b, ",{\"type\":\"ObjectEvent\",\"action\":\"OBSERVE\",\"eventTime\":\"%s\","
+			      "\"eventTimeZoneOffset\":\"+00:00\",\"epcList\":[\"urn:epc:id:grai:0614141."
+			      "12345.BUSY\"],\"readPoint\":{\"id\":\"" S("%d") "\"}}", tm, i % 7);
+	}
+	pl_buf_puts(&b, "]}}");
+	cr_assert(b.data);
+	trace_errors_init(&errs);
+	cr_assert_eq(trace_repo_capture(e.t.c, e.ent[0], "test", b.data, b.len, false, &errs, &job), 0);
+	cr_assert(json_is_true(json_object_get(job, "success")), "%s", json_dumps(job, 0));
+	cr_assert_eq(trace_recall(e.t.c, NULL, "urn:epc:class:lgtin:0614141.107346.BIG", &r), 0);
+	cr_assert(json_is_true(json_object_get(r, "truncated")));
+	cr_assert_eq(json_integer_value(json_object_get(r, "total")), 3);
+	same_recall(&e, NULL, "urn:epc:class:lgtin:0614141.107346.BIG", "busy tray");
+	same_recall(&e, e.ent[1], "urn:epc:class:lgtin:0614141.107346.BIG", "busy tray, other tenant");
+	json_decref(r);
+	json_decref(job);
+	trace_errors_release(&errs);
+	pl_buf_release(&b);
 	env_close(&e);
 }

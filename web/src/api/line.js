@@ -7,6 +7,8 @@
 //   GET /api/v1/lines -> {items: [{id, enterprise_id, name, sp_group, sp_node, created_at}]}
 //   GET /api/v1/lines/{id}/metrics -> {line_id, items: [{metric, unit, t, value, stale}]}
 //   GET /api/v1/lines/{id}/series?metric=&from=&to= -> {points: [[t_ms, value]], ...}
+//   ... &step=1m|1h -> {step, buckets: [{t, n, min, max, avg, first, last}], ...}
+//     (the stored rollups; lineSeries asks for 1m over ranges above 6 h)
 //
 // Metric names are the ones `parkline simulate line` publishes (and any
 // edge node following the same convention): state (Int32 code), good,
@@ -64,10 +66,26 @@ export function tileFrom(line, answer) {
 
 // [{t_ms, value}] pairs from /series into ECharts [Date ms, value] data,
 // dropping nulls (non-finite values) so the line shows a gap, not a zero.
+// A bucketed answer (step=1m|1h) gives [bucket start, avg] instead.
 export function seriesData(answer) {
+  if (answer && Array.isArray(answer.buckets)) {
+    return answer.buckets.filter((b) => b && typeof b.t === 'number')
+      .map((b) => [b.t, typeof b.avg === 'number' ? b.avg : null])
+  }
   const pts = answer && Array.isArray(answer.points) ? answer.points : []
   return pts.filter((p) => Array.isArray(p) && typeof p[0] === 'number')
     .map((p) => [p[0], typeof p[1] === 'number' ? p[1] : null])
+}
+
+// Ranges longer than this are asked for as 1-minute buckets, not points.
+export const SERIES_RAW_MAX_MINUTES = 6 * 60
+
+// The query of lineSeries: raw points up to SERIES_RAW_MAX_MINUTES, the
+// stored 1-minute rollups beyond. Pure.
+export function seriesQuery(metric, minutes, now) {
+  const q = { metric, from: String(now - minutes * 60000), to: String(now + 1000) }
+  if (minutes > SERIES_RAW_MAX_MINUTES) q.step = '1m'
+  return q
 }
 
 export function listLines(api) {
@@ -78,10 +96,10 @@ export function lineMetrics(api, id) {
   return api.get(`/api/v1/lines/${encodeURIComponent(id)}/metrics`, { quiet: true })
 }
 
-// The last `minutes` of one metric.
+// The last `minutes` of one metric (1-minute buckets beyond 6 h).
 export function lineSeries(api, id, metric, minutes = 60, now = Date.now()) {
   return api.get(`/api/v1/lines/${encodeURIComponent(id)}/series`, {
-    query: { metric, from: String(now - minutes * 60000), to: String(now + 1000) },
+    query: seriesQuery(metric, minutes, now),
   })
 }
 

@@ -26,8 +26,8 @@
  *      truncated flag; --recall-out FILE writes the answer (compact JSON)
  *      so two builds' answers can be compared with cmp.
  *
- * --recall-only 1 skips 1-5 and recalls on the store --db already holds
- * (kept from an earlier run; not migrated, not modified).
+ * --reuse 1 skips 1-4: the unit traces and the recall on the store --db
+ * already holds (kept from an earlier run; not migrated, not modified).
  *
  * The line mix per tray cycle (10 vials): AggregationEvent ADD of the vials
  * onto a GRAI tray, six ObjectEvent OBSERVEs of the tray at stations, ten
@@ -61,7 +61,7 @@ struct opts {
 	const char *db;
 	const char *recall_out;         /* --recall-out: the recall's answer goes here */
 	int threads, docs, samples;
-	int64_t fill_s, target, recall_units, bulk, recall_only;
+	int64_t fill_s, target, recall_units, bulk, reuse;
 };
 
 static double now_s(void)
@@ -624,7 +624,7 @@ static int cmp_d(const void *a, const void *b)
 /* 6: recall from the raw lot of batch 0; prints wall and CPU time (this
  * box is shared: CPU is the steadier figure) and writes the answer to
  * o->recall_out when set. vials: how many were filled from the lot, or
- * -1 when unknown (--recall-only). */
+ * -1 when unknown (--reuse). */
 static int recall_step(struct store_conn *c, const struct opts *o, int64_t vials)
 {
 	struct mark m0, m1;
@@ -654,8 +654,58 @@ static int recall_step(struct store_conn *c, const struct opts *o, int64_t vials
 	return 0;
 }
 
-/* --recall-only: the recall on the store o->db holds, nothing else. */
-static int recall_only(const struct opts *o)
+/* CPU time of the calling thread, in ms (the traces run on one thread). */
+static double thread_cpu_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* 5: backward traces of `samples` random vials among the first `vials`:
+ * wall and CPU p50/p99 (on a shared box the wall time measures the
+ * neighbours too). */
+static int trace_step(struct store_conn *c, const char *tenant, int samples, int64_t vials)
+{
+	double *lat = pl_calloc((size_t)samples, sizeof(double));
+	double *cpu = pl_calloc((size_t)samples, sizeof(double));
+	uint64_t seed = 12345;
+	int rc = 0;
+
+	for (int i = 0; i < samples && !rc; i++) {
+		seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+		int64_t v = (int64_t)((seed >> 33) % (uint64_t)vials);
+		char code[96];
+		json_t *out = NULL;
+		pl_fmt(code, sizeof(code), "urn:epc:id:sgtin:0614141.107346.%lld", (long long)v);
+		double t0 = now_s(), c0 = thread_cpu_ms();
+		rc = trace_walk(c, tenant, code, TRACE_WALK_BACKWARD, &out);
+		lat[i] = (now_s() - t0) * 1e3;
+		cpu[i] = thread_cpu_ms() - c0;
+		if (rc)
+			fprintf(stderr, "trace of %s: %s\n", code, pl_strerror(rc));
+		else if (i == 0)
+			printf("a unit's backward trace: %zu nodes, %zu events\n",
+			       json_array_size(json_object_get(out, "nodes")),
+			       json_array_size(json_object_get(out, "events")));
+		json_decref(out);
+	}
+	if (!rc) {
+		qsort(lat, (size_t)samples, sizeof(double), cmp_d);
+		qsort(cpu, (size_t)samples, sizeof(double), cmp_d);
+		printf("backward trace of a unit: wall p50 %.1f ms, p99 %.1f ms; CPU p50 %.1f ms, "
+		       "p99 %.1f ms (%d random vials)\n", lat[samples / 2], lat[(samples * 99) / 100],
+		       cpu[samples / 2], cpu[(samples * 99) / 100], samples);
+	}
+	free(lat);
+	free(cpu);
+	return rc ? 1 : 0;
+}
+
+/* --reuse: the unit traces and the recall on the store o->db holds,
+ * nothing else (its enterprise is the tenant; its vial count follows from
+ * its event count, 550 vials a 1,000-event document). */
+static int reuse_store(const struct opts *o)
 {
 	char url[600];
 	struct store *st = NULL;
@@ -668,8 +718,17 @@ static int recall_only(const struct opts *o)
 		store_free(st);
 		return 1;
 	}
-	printf("recall only, on the store %s as it is\n", o->db);
-	int rc = recall_step(c, o, -1);
+	json_t *row = NULL;
+	int rc = 1;
+	if (store_query_one(c, "SELECT (SELECT id FROM enterprises LIMIT 1) AS ent, "
+			    "(SELECT count(*) FROM trace_events) AS n", NULL, 0, &row) == 0) {
+		int64_t n = json_integer_value(json_object_get(row, "n"));
+		printf("reusing the store %s as it is: %lld events\n", o->db, (long long)n);
+		rc = trace_step(c, pl_json_str(row, "ent"), o->samples, n / DOC_EVENTS * VIALS_PER_DOC);
+		if (!rc)
+			rc = recall_step(c, o, -1);
+	}
+	json_decref(row);
 	store_conn_put(c);
 	store_free(st);
 	return rc;
@@ -700,11 +759,11 @@ int main(int argc, char **argv)
 		else if (!strcmp(argv[i], "--target")) o.target = v;
 		else if (!strcmp(argv[i], "--recall-units")) o.recall_units = v;
 		else if (!strcmp(argv[i], "--bulk")) o.bulk = v;
-		else if (!strcmp(argv[i], "--recall-only")) o.recall_only = v;
+		else if (!strcmp(argv[i], "--reuse")) o.reuse = v;
 		else {
 			fprintf(stderr, "usage: bench_trace [--db PATH] [--threads N] [--docs N] "
 				"[--samples N] [--fill-seconds S] [--target EVENTS] [--recall-units N] "
-				"[--bulk 1] [--recall-out FILE] [--recall-only 1]\n");
+				"[--bulk 1] [--recall-out FILE] [--reuse 1]\n");
 			return 2;
 		}
 	}
@@ -715,8 +774,8 @@ int main(int argc, char **argv)
 	int applied;
 
 	setvbuf(stdout, NULL, _IOLBF, 0); /* lines as they come, also into a file */
-	if (o.recall_only)
-		return recall_only(&o);
+	if (o.reuse)
+		return reuse_store(&o);
 	unlink(o.db);
 	pl_fmt(floor_path, sizeof(floor_path), "%s.floor", o.db);
 	pl_fmt(url, sizeof(url), "sqlite:%s", o.db);
@@ -786,31 +845,8 @@ int main(int argc, char **argv)
 	       (long long)cap.events, tc, (double)cap.events / tc);
 	mark_print(&m0, cap.events);
 	/* 5: backward traces of random vials */
-	double *lat = pl_calloc((size_t)o.samples, sizeof(double));
-	uint64_t seed = 12345;
-	for (int i = 0; i < o.samples; i++) {
-		seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
-		int64_t v = (int64_t)((seed >> 33) % (uint64_t)(docs_done * VIALS_PER_DOC));
-		char code[96];
-		json_t *out = NULL;
-		pl_fmt(code, sizeof(code), "urn:epc:id:sgtin:0614141.107346.%lld", (long long)v);
-		double t0 = now_s();
-		int rc = trace_walk(c, ent, code, TRACE_WALK_BACKWARD, &out);
-		lat[i] = (now_s() - t0) * 1e3;
-		if (rc) {
-			fprintf(stderr, "trace of %s: %s\n", code, pl_strerror(rc));
-			return 1;
-		}
-		if (i == 0)
-			printf("a unit's backward trace: %zu nodes, %zu events\n",
-			       json_array_size(json_object_get(out, "nodes")),
-			       json_array_size(json_object_get(out, "events")));
-		json_decref(out);
-	}
-	qsort(lat, (size_t)o.samples, sizeof(double), cmp_d);
-	printf("backward trace of a unit: p50 %.1f ms, p99 %.1f ms (%d random vials)\n",
-	       lat[o.samples / 2], lat[(o.samples * 99) / 100], o.samples);
-	free(lat);
+	if (trace_step(c, ent, o.samples, docs_done * VIALS_PER_DOC))
+		return 1;
 	/* 6: recall from the raw lot of batch 0 */
 	if (recall_step(c, &o, docs_done < dpb ? docs_done * VIALS_PER_DOC : dpb * VIALS_PER_DOC))
 		return 1;

@@ -97,9 +97,15 @@ static void *pub_thread(void *arg)
 	}
 	for (int k = 0; k < pc->metrics; k++)
 		pl_fmt(names[k], sizeof(names[k]), "m%d", k);
+	/* Timestamps strictly increase per node, 1 ms a round. Saturating,
+	 * rounds come faster than 1 a ms (about 2 a ms here), so a phase
+	 * starts in the past, far enough back (5 ms per ms of the phase) never
+	 * to overtake the clock: the next phase, stamped with the clock, must
+	 * not arrive as late points (it did: every point of the first paced
+	 * phase was merged late). */
+	int64_t t = pl_time_now_ms() - (pc->pace > 0 ? 0 : 5 * (pc->until_ms - pl_time_now_ms()));
 	/* births: bdSeq, Node Control/Rebirth, then every metric with name and alias */
 	for (int n = pc->first; n < pc->first + pc->count; n++) {
-		int64_t t = pl_time_now_ms();
 		memset(ms, 0, sizeof(ms));
 		ms[0] = (struct mqtt_sp_metric){ .name = "bdSeq", .has_datatype = true, .datatype = MQTT_SP_DT_INT64,
 						 .has_timestamp = true, .timestamp = (uint64_t)t };
@@ -120,8 +126,7 @@ static void *pub_thread(void *arg)
 		if ((pc->rc = publish(m, topic, &p, 1)))
 			goto out;
 	}
-	/* data as fast as the broker takes it; timestamps strictly increase per node */
-	int64_t t = pl_time_now_ms();
+	/* data as fast as the broker takes it */
 	double next = now_s();
 	while (pl_time_now_ms() < pc->until_ms) {
 		t++;

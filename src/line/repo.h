@@ -127,6 +127,8 @@ int line_repo_rollups_add(struct store_conn *c, const char *series_id,
  * [t_min, t_max] (t_min <= t_max) and replaces those rows (rows of
  * buckets left without points are deleted). Exact whatever the rows held
  * before, so it is the way to repair a span after points in it changed.
+ * A width of whole minutes (the hour) is composed from the stored minute
+ * rows instead (repo_rollup.c NOTES 6): rebuild the span's minutes first.
  * Work: the blocks overlapping the span, in windows of 1024 buckets; one
  * DELETE per window and one INSERT per 4 buckets. Errors: PL_EINVAL
  * (width_ms <= 0 or over LINE_TIME_ABS_MAX, t_min > t_max, or a time

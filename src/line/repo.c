@@ -210,22 +210,31 @@ int line_repo_block_put_enc(struct store_conn *c, const char *series_id,
 	return repo__last_put(c, series_id, e->t_last, v);
 }
 
+/* The integer the one-column query sql (parameters series_id, t) gives
+ * in its first row into *out; *has = false: no row. The block lookups
+ * below are all of this shape. */
+static int repo__block_int(struct store_conn *c, const char *sql, const char *series_id,
+			   int64_t t, bool *has, int64_t *out)
+{
+	struct store_rows *r = NULL;
+	struct store_param p[] = { SP_TEXT(series_id), SP_INT(t) };
+	int rc = store_query(c, sql, p, STORE_NP(p), &r);
+	*has = false;
+	if (rc == 0 && (rc = store_rows_next(r)) == 1) {
+		*has = true;
+		*out = store_rows_int(r, 0);
+	}
+	store_rows_free(r);
+	return rc < 0 ? rc : 0;
+}
+
 /* The t_last of the stored block that starts at t_first; *has = false:
  * there is none (the usual case: a block_put writes a new block). */
 static int repo__block_at(struct store_conn *c, const char *series_id, int64_t t_first,
 			  bool *has, int64_t *t_last)
 {
-	struct store_rows *r = NULL;
-	struct store_param p[] = { SP_TEXT(series_id), SP_INT(t_first) };
-	int rc = store_query(c, "SELECT t_last FROM line_series_blocks WHERE series_id = ?"
-			     " AND t_first = ?", p, STORE_NP(p), &r);
-	*has = false;
-	if (rc == 0 && (rc = store_rows_next(r)) == 1) {
-		*has = true;
-		*t_last = store_rows_int(r, 0);
-	}
-	store_rows_free(r);
-	return rc < 0 ? rc : 0;
+	return repo__block_int(c, "SELECT t_last FROM line_series_blocks WHERE series_id = ?"
+			       " AND t_first = ?", series_id, t_first, has, t_last);
 }
 
 /* Brings the rollups up to date after pts[0..n) replaced the block that
@@ -444,17 +453,8 @@ out:
 static int repo__next_block(struct store_conn *c, const char *series_id, int64_t t,
 			    bool *has, int64_t *next)
 {
-	struct store_rows *r = NULL;
-	struct store_param p[] = { SP_TEXT(series_id), SP_INT(t) };
-	int rc = store_query(c, "SELECT t_first FROM line_series_blocks WHERE series_id = ?"
-			     " AND t_first > ? ORDER BY t_first LIMIT 1", p, STORE_NP(p), &r);
-	*has = false;
-	if (rc == 0 && (rc = store_rows_next(r)) == 1) {
-		*has = true;
-		*next = store_rows_int(r, 0);
-	}
-	store_rows_free(r);
-	return rc < 0 ? rc : 0;
+	return repo__block_int(c, "SELECT t_first FROM line_series_blocks WHERE series_id = ?"
+			       " AND t_first > ? ORDER BY t_first LIMIT 1", series_id, t, has, next);
 }
 
 /* Rebuilds the width_ms buckets of the merged points b[0..nb) (sorted)

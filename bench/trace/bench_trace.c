@@ -370,12 +370,14 @@ static int floor_insert(sqlite3 *db, sqlite3_stmt *st[4], const struct flat *f, 
 		sqlite3_bind_int64(s, 11, 0); BIND_T(s, 12, r->biz_step); BIND_T(s, 13, r->disposition);
 		BIND_T(s, 14, r->read_point); BIND_T(s, 15, r->biz_location); BIND_T(s, 16, parent);
 		BIND_T(s, 17, r->transformation_id); BIND_T(s, 18, f->ctx); BIND_T(s, 19, f->body[i]);
+		sqlite3_bind_int(s, 20, trace_rows_empties(r));
 		if (sqlite3_step(s) != SQLITE_DONE)
 			return -1;
 		for (size_t k = 0; k < r->n_epcs; k++) {
 			s = st[1];
 			sqlite3_reset(s);
 			BIND_T(s, 1, rid); BIND_T(s, 2, ROLE[r->epcs[k].role]); BIND_T(s, 3, r->epcs[k].epc);
+			sqlite3_bind_int64(s, 4, r->event_time_ms);
 			if (sqlite3_step(s) != SQLITE_DONE)
 				return -1;
 		}
@@ -385,6 +387,7 @@ static int floor_insert(sqlite3 *db, sqlite3_stmt *st[4], const struct flat *f, 
 			BIND_T(s, 1, rid); BIND_T(s, 2, ROLE[r->qtys[k].role]);
 			BIND_T(s, 3, r->qtys[k].epc_class); sqlite3_bind_double(s, 4, r->qtys[k].quantity);
 			BIND_T(s, 5, r->qtys[k].uom);
+			sqlite3_bind_int64(s, 6, r->event_time_ms);
 			if (sqlite3_step(s) != SQLITE_DONE)
 				return -1;
 		}
@@ -410,10 +413,11 @@ static void floor_prepare(sqlite3 *db, sqlite3_stmt *st[4])
 		"INSERT INTO trace_events (id, enterprise_id, event_id, hash, capture_id, type, "
 		"action, event_time_ms, tz_offset, record_time, record_time_ms, biz_step, "
 		"disposition, read_point, biz_location, parent_id, transformation_id, context_json, "
-		"body_json) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
-		"INSERT INTO trace_event_epcs (event_row, role, epc) VALUES (?,?,?)",
-		"INSERT INTO trace_event_qty (event_row, role, epc_class, quantity, uom) "
-		"VALUES (?,?,?,?,?)",
+		"body_json, empties) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
+		"ON CONFLICT DO NOTHING",
+		"INSERT INTO trace_event_epcs (event_row, role, epc, event_time_ms) VALUES (?,?,?,?)",
+		"INSERT INTO trace_event_qty (event_row, role, epc_class, quantity, uom, event_time_ms) "
+		"VALUES (?,?,?,?,?,?)",
 		"INSERT INTO trace_event_pairs (event_row, dir, type, value) VALUES (?,?,?,?)",
 	};
 	for (int i = 0; i < 4; i++)

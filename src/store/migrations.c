@@ -847,6 +847,36 @@ static const char M25_LINE_ROLLUPS_SQL[] =
 	" series_id TEXT PRIMARY KEY REFERENCES line_series(id));\n"
 	"INSERT INTO line_rollups_pending (series_id) SELECT id FROM line_series;\n";
 
+/* Migration 26 (src/trace/genealogy.c notes 14 and 15): the event time in
+ * the member tables, so a node's events inside a time window are one index
+ * range - (epc, event_time_ms) - instead of every event the node ever had
+ * (a tray reused all through a 10 M-event store has ~8,800). The new
+ * indexes replace migration 13's (epc, event_row, role) ones (the MATCH_*
+ * probes name the time too), so a capture still maintains as many b-trees
+ * per member row. trace_events.empties marks the childless DELETEs of a
+ * parent, which empty the container (note 2); the partial index on them
+ * makes the emptying probe read only those, not every DELETE of a tray.
+ * Events are never updated, so the copies cannot drift. */
+static const char M26_TRACE_TIME_SQL[] =
+	"ALTER TABLE trace_event_epcs ADD COLUMN event_time_ms BIGINT NOT NULL DEFAULT 0;\n"
+	"UPDATE trace_event_epcs SET event_time_ms = (SELECT e.event_time_ms FROM trace_events e "
+	"WHERE e.id = trace_event_epcs.event_row);\n"
+	"CREATE INDEX trace_event_epcs_epc_time_idx ON trace_event_epcs "
+	"(epc, event_time_ms, event_row, role);\n"
+	"DROP INDEX trace_event_epcs_epc_row_idx;\n"
+	"ALTER TABLE trace_event_qty ADD COLUMN event_time_ms BIGINT NOT NULL DEFAULT 0;\n"
+	"UPDATE trace_event_qty SET event_time_ms = (SELECT e.event_time_ms FROM trace_events e "
+	"WHERE e.id = trace_event_qty.event_row);\n"
+	"CREATE INDEX trace_event_qty_class_time_idx ON trace_event_qty "
+	"(epc_class, event_time_ms, event_row, role);\n"
+	"DROP INDEX trace_event_qty_class_row_idx;\n"
+	"ALTER TABLE trace_events ADD COLUMN empties BIGINT NOT NULL DEFAULT 0;\n"
+	"UPDATE trace_events SET empties = 1 WHERE parent_id IS NOT NULL AND action = 'DELETE' "
+	"AND NOT EXISTS (SELECT 1 FROM trace_event_epcs x WHERE x.event_row = trace_events.id "
+	"AND x.role = 'child');\n"
+	"CREATE INDEX trace_events_empties_idx ON trace_events (parent_id, event_time_ms) "
+	"WHERE empties = 1;\n";
+
 static const struct store__migration migrations[] = {
 	{ 1, "foundation", M1_SQL, M1_SQLITE, M1_PG },
 	{ 2, "desk", M2_DESK_SQL, NULL, NULL },
@@ -870,7 +900,6 @@ static const struct store__migration migrations[] = {
 	{ 20, "park-logistics", M20_PARK_LOGISTICS_SQL, NULL, NULL },
 	/* 21: the KPI report's as_of counts per due day (src/desk/rollup_sql.h note 6). */
 	{ 21, "desk-kpi-due", DESK_KPI_M21_SQL, DESK_KPI_M21_SQLITE, DESK_KPI_M21_PG },
-	/* Append new migrations here: { 2, "name", SQL, SQLITE_SQL, PG_SQL }, */
 	/* 22: hash-keyed events' eventID column (src/trace/repo.c note 9). */
 	{ 22, "trace-event-id", M22_TRACE_EVENT_ID_SQL, NULL, NULL },
 	/* 23: a line's plan history (src/line/live.c NOTES 6). */
@@ -881,6 +910,10 @@ static const struct store__migration migrations[] = {
 	/* 25: stored 1-minute and 1-hour rollups of the line series, and the
 	 * series whose stored points serve backfills (src/line/repo_rollup.c). */
 	{ 25, "line-rollups", M25_LINE_ROLLUPS_SQL, NULL, NULL },
+	/* 26: the event time in the member tables, and the emptying DELETEs
+	 * marked (src/trace/genealogy.c notes 14 and 15). */
+	{ 26, "trace-member-time", M26_TRACE_TIME_SQL, NULL, NULL },
+	/* Append new migrations here: { N, "name", SQL, SQLITE_SQL, PG_SQL }, */
 };
 
 const struct store__migration *store__migrations(size_t *n)

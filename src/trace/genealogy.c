@@ -69,8 +69,8 @@
  *     no longer carries every earlier filling event (550 outputs, ~23 kB
  *     each) in its timeline. Traced backward itself, the lot still lists
  *     its consumptions.
- * 10. A recall probes each container's emptying DELETEs once. Trays are
- *     reused all through the store, so a chunk's probe (every DELETE of
+ * 10. A recall probes each container's emptying DELETEs (note 15) once.
+ *     Trays are reused all through the store, so a chunk's probe (every DELETE of
  *     its parents inside the chunk's wide window, each checked for
  *     children) read nearly all of a tray's DELETEs again in every chunk:
  *     two thirds of a 100,000-unit recall on a 720 k-event store. A
@@ -85,16 +85,13 @@
  *     again in every chunk that held it (two chunks of the bench's
  *     100,000-vial recall read 270 k tray events, 177 k distinct). Now a
  *     recall reads each node's member rows once (walk__refs: the
- *     (epc|epc_class, event_row, role) indexes alone, over all time), then
- *     each distinct event once (walk__rows: by primary key, in row order,
- *     inside the chunk's window, without eventID or bizStep - a recall
+ *     (epc|epc_class, time, event_row, role) indexes alone, inside the
+ *     node's window: note 14), then each distinct event once (walk__rows:
+ *     by primary key, in row order, without eventID or bizStep - a recall
  *     shows neither), and keeps both for the rest of the recall; a row
- *     outside the window (or hidden from the tenant) is not kept, and a
- *     later chunk whose window holds it asks for it again, as the join
- *     did. A chunk's events are the kept rows inside its window
+ *     hidden from the tenant is asked for once and marked so. A chunk's
+ *     events are the kept rows inside each node's window
  *     (chunk__expand): the rows the join gave, so the graph is the same.
- *     (Reading over all time instead was ~20 % slower for a recall of a
- *     late lot, whose windows start late, and no faster for RAW0.)
  *     Locations and
  *     dispositions are interned once per row read (walk__ev_intern), not
  *     once per item and event. With no tenant (auditors, park admins)
@@ -126,6 +123,27 @@
  *     formatted once per distinct instant. trace__recall_generic runs the
  *     same recall without notes 11 and 12 (the join, item by item); the
  *     tests compare the two answers on random stores.
+ * 14. Reads are per node window (issue 4's goals on a 10 M-event store).
+ *     A chunk's window used to be one [lo, hi] for all its nodes - the
+ *     union of its items' windows, which for a chunk holding a vial (the
+ *     root, unbounded) or a lot is all of time - and the member indexes
+ *     had no time, so a tray reused 1,100 times cost all its ~8,800
+ *     events in every vial's trace (113 ms CPU at p50) and a recall read
+ *     them by primary key in every chunk (43-63 s). Migration 26 copies
+ *     the event time into the member rows and indexes (id, time, row,
+ *     role); each chunk node now has its own window, the union of its own
+ *     items' windows (ch->nlo, nhi), and a read is one VALUES list of
+ *     (node, lo, hi) joined to that index (walk__win_sql), one index range
+ *     per node. A recall remembers the window each node was read over
+ *     (w->rlo, rhi) and reads only what a later window adds below or
+ *     above it, so every member row is still read once; the time read
+ *     with it (walk__rev) lets step 2 skip the events outside a window
+ *     without reading them. Clamping (note 8) is unchanged: every item's
+ *     window lies inside its node's.
+ * 15. An emptying DELETE (note 2) is marked when captured
+ *     (trace_events.empties, migration 26: a DELETE with a parent and no
+ *     childEPCs) under a partial index, so note 10's probe reads the
+ *     marked rows only, not every DELETE of a tray with its member check.
  */
 #include "trace_int.h"
 
@@ -323,10 +341,10 @@ struct wref {
 	unsigned roles;
 };
 
-/* What a recall knows of an event row (note 11): not read (or not seen in
- * the windows read so far, or hidden from the tenant), listed for this
- * chunk's read, or read and kept. */
-enum { REV_UNREAD, REV_LISTED, REV_READ };
+/* What a recall knows of an event row (note 11): not read yet, listed for
+ * this chunk's read, read and kept, or hidden from the tenant (asked once:
+ * what the tenant sees does not depend on the window). */
+enum { REV_UNREAD, REV_LISTED, REV_READ, REV_HIDDEN };
 
 /* One member of an event: (row, role, id), kept in the order read. */
 struct wmem {
@@ -375,7 +393,8 @@ struct walk {
 	struct pl_arena *ra;          /* their strings */
 	struct smap rread;            /* nodes whose member rows were read -> index into rhead */
 	size_t *rhead;                /* first of the node's rows in rref */
-	size_t rheadcap;
+	int64_t *rlo, *rhi;           /* the window whose rows were read (note 14) */
+	size_t rheadcap, rlocap, rhicap;
 	struct wref *rref;            /* the member rows read */
 	size_t nrref, rrefcap;
 	struct smap rrow;             /* event row -> index into rev */
@@ -397,6 +416,7 @@ struct wsum {
 struct chunk {
 	struct pl_arena *a;
 	const char **nodes;           /* borrowed from the queue's items */
+	int64_t *nlo, *nhi;           /* node k's window: its items' union (note 14) */
 	size_t nn;
 	struct smap nidx;             /* node -> index */
 	struct wev *ev;
@@ -676,38 +696,64 @@ static const char *walk__col(struct pl_arena *a, struct store_rows *r, int col, 
 	return s;
 }
 
-/* The events naming nodes[from .. from+n) inside [lo, hi], appended to
- * ch->ev (one row per node, role and event). */
-static int chunk__events(struct walk *w, struct chunk *ch, size_t from, size_t n, int64_t lo,
-			 int64_t hi)
+/* A node and the window its member rows are read in (note 14). */
+struct wwin {
+	const char *node;
+	int64_t lo, hi;
+};
+
+/* Appends "WITH win (node, lo, hi) AS (VALUES ...)" of pn rows and binds
+ * win[0 .. n) into p[0 .. 3 pn); the padding rows match nothing (a
+ * repeated row would repeat its member rows). With "x.<id> = win.node AND
+ * x.event_time_ms BETWEEN win.lo AND win.hi" each row is one range of the
+ * member tables' (id, time) indexes (migration 26). */
+static void walk__win_sql(struct pl_buf *sql, struct store_param *p, const struct wwin *win,
+			  size_t n, size_t pn)
+{
+	pl_buf_puts(sql, "WITH win (node, lo, hi) AS (VALUES ");
+	for (size_t i = 0; i < pn; i++) {
+		pl_buf_puts(sql, i ? ", (?, CAST(? AS BIGINT), CAST(? AS BIGINT))"
+				   : "(?, CAST(? AS BIGINT), CAST(? AS BIGINT))");
+		p[3 * i] = SP_TEXT(i < n ? win[i].node : "");
+		p[3 * i + 1] = SP_INT(i < n ? win[i].lo : 1);
+		p[3 * i + 2] = SP_INT(i < n ? win[i].hi : 0);
+	}
+	pl_buf_puts(sql, ") ");
+}
+
+/* The join of a window list with one member table (x). */
+static void walk__win_join(struct pl_buf *sql, bool qty)
+{
+	pl_buf_printf(sql, "win JOIN %s x ON x.%s = win.node AND x.event_time_ms >= win.lo "
+		      "AND x.event_time_ms <= win.hi", qty ? "trace_event_qty" : "trace_event_epcs",
+		      qty ? "epc_class" : "epc");
+}
+
+/* The events naming nodes[from .. from+n) inside each node's window,
+ * appended to ch->ev (one row per node, role and event). */
+static int chunk__events(struct walk *w, struct chunk *ch, size_t from, size_t n)
 {
 	static const char cols[] =
 		"e.id, " TRACE__EVENT_ID_SQL " AS event_id, e.type, e.action, e.event_time_ms, e.biz_step, "
 		"e.disposition, e.read_point, e.biz_location, e.parent_id";
-	size_t pn = walk__pad(n), np = 2 * (pn + 5);
-	struct store_param *p = pl_calloc(np, sizeof(*p));
+	size_t pn = walk__pad(n), np = 3 * pn + (w->tenant ? 6 : 0);
+	struct store_param *p = pl_calloc(3 * pn + 6, sizeof(*p));
+	struct wwin *win = pl_calloc(n, sizeof(*win));
 	struct store_rows *r = NULL;
 	struct pl_buf sql;
 	bool oom = false;
-	int rc, k = 0;
+	int rc;
 
+	for (size_t i = 0; i < n; i++)
+		win[i] = (struct wwin){ ch->nodes[from + i], ch->nlo[from + i], ch->nhi[from + i] };
 	pl_buf_init(&sql, 64 * 1024);
+	walk__win_sql(&sql, p, win, n, pn);
 	for (int part = 0; part < 2; part++) {
-		pl_buf_printf(&sql, "%sSELECT %s AS node, %s AS role, %s FROM %s JOIN trace_events e "
-			      "ON e.id = x.event_row WHERE %s IN (", part ? " UNION ALL " : "",
-			      part ? "x.epc_class" : "x.epc", "x.role", cols,
-			      part ? "trace_event_qty x" : "trace_event_epcs x",
-			      part ? "x.epc_class" : "x.epc");
-		walk__in(&sql, pn);
-		pl_buf_puts(&sql, ") AND e.event_time_ms >= ? AND e.event_time_ms <= ? AND "
-			    TRACE__VISIBLE_SQL);
-		for (size_t i = 0; i < pn; i++)
-			p[k++] = SP_TEXT(ch->nodes[from + (i < n ? i : n - 1)]);
-		p[k++] = SP_INT(lo);
-		p[k++] = SP_INT(hi);
-		p[k++] = SP_TEXT(w->tenant);
-		p[k++] = SP_TEXT(w->tenant);
-		p[k++] = SP_TEXT(w->tenant);
+		pl_buf_printf(&sql, "%sSELECT win.node, x.role, %s FROM ", part ? " UNION ALL " : "",
+			      cols);
+		walk__win_join(&sql, part);
+		pl_buf_puts(&sql, " JOIN trace_events e ON e.id = x.event_row WHERE 1 = 1");
+		walk__visible(w, &sql, p, 3 * pn + 3 * (size_t)part);
 	}
 	rc = sql.data ? store_query(w->c, sql.data, p, np, &r) : PL_ETOOBIG;
 	while (rc == 0 && (rc = store_rows_next(r)) == 1) {
@@ -718,7 +764,7 @@ static int chunk__events(struct walk *w, struct chunk *ch, size_t from, size_t n
 		memset(e, 0, sizeof(*e));
 		rc = 0;
 		if (ix == SIZE_MAX)
-			continue; /* cannot happen: the IN list is the chunk's nodes */
+			continue; /* cannot happen: the windows are the chunk's nodes */
 		e->node = ix;
 		e->roles = walk__role(store_rows_text(r, 1));
 		e->row = walk__col(ch->a, r, 2, &oom);
@@ -741,13 +787,14 @@ static int chunk__events(struct walk *w, struct chunk *ch, size_t from, size_t n
 	rc = rc == 0 || rc == PL_ETOOBIG ? rc : PL_EDB;
 	store_rows_free(r);
 	pl_buf_release(&sql);
+	free(win);
 	free(p);
 	return rc;
 }
 
 /* The recall's index of event row text, a new REV_UNREAD slot on first
  * sight (note 11). */
-static size_t walk__rev(struct walk *w, const char *row, bool *oom)
+static size_t walk__rev(struct walk *w, const char *row, int64_t t, bool *oom)
 {
 	bool added;
 	size_t d = smap_put(&w->rrow, row, strlen(row), w->nrev, &added);
@@ -758,6 +805,7 @@ static size_t walk__rev(struct walk *w, const char *row, bool *oom)
 	w->rstate = walk__grow(w->rstate, &w->rstatecap, w->nrev, 1);
 	memset(&w->rev[d], 0, sizeof(*w->rev));
 	w->rev[d].row = pl_arena_strdup(w->ra, row);
+	w->rev[d].t = t; /* the member row's copy (migration 26) */
 	w->rstate[d] = REV_UNREAD;
 	if (!w->rev[d].row)
 		*oom = true;
@@ -765,35 +813,35 @@ static size_t walk__rev(struct walk *w, const char *row, bool *oom)
 	return d;
 }
 
-/* A recall's read, step 1 (note 11): the member rows naming nodes[0 .. n)
- * (none read before), over all time, from the (epc|epc_class, event_row,
- * role) indexes alone - no event row is touched. */
-static int walk__refs(struct walk *w, const char *const *nodes, size_t n)
+/* A recall's read, step 1 (notes 11 and 14): the member rows naming each
+ * node of win[0 .. n) inside its window (none read before), from the
+ * (epc|epc_class, time, event_row, role) indexes alone - no event row is
+ * touched. */
+static int walk__refs(struct walk *w, const struct wwin *win, size_t n)
 {
 	size_t pn = walk__pad(n);
-	struct store_param *p = pl_calloc(2 * pn, sizeof(*p));
+	struct store_param *p = pl_calloc(3 * pn, sizeof(*p));
 	struct store_rows *r = NULL;
 	struct pl_buf sql;
 	bool oom = false;
 	int rc;
 
 	pl_buf_init(&sql, 64 * 1024);
-	pl_buf_puts(&sql, "SELECT epc, role, event_row FROM trace_event_epcs WHERE epc IN (");
-	walk__in(&sql, pn);
-	pl_buf_puts(&sql, ") UNION ALL SELECT epc_class, role, event_row FROM trace_event_qty "
-		    "WHERE epc_class IN (");
-	walk__in(&sql, pn);
-	pl_buf_puts(&sql, ")");
-	for (size_t i = 0; i < pn; i++)
-		p[i] = p[pn + i] = SP_TEXT(nodes[i < n ? i : n - 1]);
-	rc = sql.data ? store_query(w->c, sql.data, p, 2 * pn, &r) : PL_ETOOBIG;
+	walk__win_sql(&sql, p, win, n, pn);
+	for (int part = 0; part < 2; part++) {
+		pl_buf_puts(&sql, part ? " UNION ALL SELECT win.node, x.role, x.event_row, "
+					 "x.event_time_ms FROM "
+				       : "SELECT win.node, x.role, x.event_row, x.event_time_ms FROM ");
+		walk__win_join(&sql, part);
+	}
+	rc = sql.data ? store_query(w->c, sql.data, p, 3 * pn, &r) : PL_ETOOBIG;
 	while (rc == 0 && (rc = store_rows_next(r)) == 1) {
 		const char *node = store_rows_text(r, 0);
 		size_t ni = smap_get(&w->rread, node, strlen(node));
 		rc = 0;
 		if (ni == SIZE_MAX)
-			continue; /* cannot happen: the IN list is these nodes */
-		size_t d = walk__rev(w, store_rows_text(r, 2), &oom);
+			continue; /* cannot happen: the windows are these nodes */
+		size_t d = walk__rev(w, store_rows_text(r, 2), store_rows_int(r, 3), &oom);
 		if (oom) {
 			rc = PL_ETOOBIG;
 			break;
@@ -829,14 +877,13 @@ static size_t walk__rows_find(const struct walk *w, const size_t *ids, size_t n,
 }
 
 /* A recall's read, step 2 (note 11): the events rev[ids[0 .. n)] (sorted
- * by row, all REV_LISTED) by primary key, those inside [lo, hi] that the
- * tenant sees; they become REV_READ and are kept for the rest of the
- * recall, the others go back to REV_UNREAD (a later chunk with another
- * window may want them). */
-static int walk__rows(struct walk *w, const size_t *ids, size_t n, int64_t lo, int64_t hi)
+ * by row, all REV_LISTED, all inside a window: note 14) by primary key;
+ * those the tenant sees become REV_READ and are kept for the rest of the
+ * recall, the others REV_HIDDEN. */
+static int walk__rows(struct walk *w, const size_t *ids, size_t n)
 {
 	size_t pn = walk__pad(n);
-	struct store_param *p = pl_calloc(pn + 5, sizeof(*p));
+	struct store_param *p = pl_calloc(pn + 3, sizeof(*p));
 	struct store_rows *r = NULL;
 	struct pl_buf sql;
 	bool oom = false;
@@ -847,13 +894,11 @@ static int walk__rows(struct walk *w, const size_t *ids, size_t n, int64_t lo, i
 	pl_buf_puts(&sql, "SELECT e.id, e.type, e.action, e.event_time_ms, e.disposition, "
 		    "e.read_point, e.biz_location, e.parent_id FROM trace_events e WHERE e.id IN (");
 	walk__in(&sql, pn);
-	pl_buf_puts(&sql, ") AND e.event_time_ms >= ? AND e.event_time_ms <= ?");
-	walk__visible(w, &sql, p, pn + 2);
+	pl_buf_puts(&sql, ")");
+	walk__visible(w, &sql, p, pn);
 	for (size_t i = 0; i < pn; i++)
 		p[i] = SP_TEXT(w->rev[ids[i < n ? i : n - 1]].row);
-	p[pn] = SP_INT(lo);
-	p[pn + 1] = SP_INT(hi);
-	rc = sql.data ? store_query(w->c, sql.data, p, pn + 2 + (w->tenant ? 3 : 0), &r)
+	rc = sql.data ? store_query(w->c, sql.data, p, pn + (w->tenant ? 3 : 0), &r)
 		      : PL_ETOOBIG;
 	while (rc == 0 && (rc = store_rows_next(r)) == 1) {
 		size_t d = walk__rows_find(w, ids, n, store_rows_text(r, 0));
@@ -878,7 +923,7 @@ static int walk__rows(struct walk *w, const size_t *ids, size_t n, int64_t lo, i
 	}
 	for (size_t i = 0; i < n; i++)
 		if (w->rstate[ids[i]] == REV_LISTED)
-			w->rstate[ids[i]] = REV_UNREAD;
+			w->rstate[ids[i]] = REV_HIDDEN;
 	rc = rc == 0 || rc == PL_ETOOBIG ? rc : PL_EDB;
 	store_rows_free(r);
 	pl_buf_release(&sql);
@@ -894,22 +939,38 @@ static int walk__cmp_rev(const void *a, const void *b, void *ctx)
 	return strcmp(w->rev[*(const size_t *)a].row, w->rev[*(const size_t *)b].row);
 }
 
-/* Step 1 for the chunk's nodes the recall has not read yet. */
+/* Step 1 for the parts of the chunk's node windows the recall has not
+ * read yet (note 14): a node's rows read so far cover one window
+ * [rlo, rhi]; a new window reads what lies below and above it. */
 static int chunk__refs(struct walk *w, struct chunk *ch)
 {
-	const char **todo = pl_calloc(ch->nn ? ch->nn : 1, sizeof(*todo));
+	struct wwin *todo = pl_calloc(2 * ch->nn + 1, sizeof(*todo));
 	size_t n = 0;
 	int rc = 0;
 
 	for (size_t k = 0; k < ch->nn; k++) {
 		bool added;
+		int64_t lo = ch->nlo[k], hi = ch->nhi[k];
 		size_t ni = smap_put(&w->rread, ch->nodes[k], strlen(ch->nodes[k]), w->rread.n,
 				     &added);
-		if (!added)
+		if (added) {
+			w->rhead = walk__grow(w->rhead, &w->rheadcap, ni, sizeof(*w->rhead));
+			w->rlo = walk__grow(w->rlo, &w->rlocap, ni, sizeof(*w->rlo));
+			w->rhi = walk__grow(w->rhi, &w->rhicap, ni, sizeof(*w->rhi));
+			w->rhead[ni] = SIZE_MAX;
+			w->rlo[ni] = lo;
+			w->rhi[ni] = hi;
+			todo[n++] = (struct wwin){ ch->nodes[k], lo, hi };
 			continue;
-		w->rhead = walk__grow(w->rhead, &w->rheadcap, ni, sizeof(*w->rhead));
-		w->rhead[ni] = SIZE_MAX;
-		todo[n++] = ch->nodes[k];
+		}
+		if (lo < w->rlo[ni]) {
+			todo[n++] = (struct wwin){ ch->nodes[k], lo, w->rlo[ni] - 1 };
+			w->rlo[ni] = lo;
+		}
+		if (hi > w->rhi[ni]) {
+			todo[n++] = (struct wwin){ ch->nodes[k], w->rhi[ni] + 1, hi };
+			w->rhi[ni] = hi;
+		}
 	}
 	for (size_t i = 0; rc == 0 && i < n; i += WALK_BATCH)
 		rc = walk__refs(w, todo + i, n - i < WALK_BATCH ? n - i : WALK_BATCH);
@@ -917,9 +978,9 @@ static int chunk__refs(struct walk *w, struct chunk *ch)
 	return rc;
 }
 
-/* Step 2 for the events of the chunk's nodes not read yet, in row order,
- * inside the chunk's window [lo, hi]. */
-static int chunk__rows(struct walk *w, struct chunk *ch, int64_t lo, int64_t hi)
+/* Step 2 for the events of the chunk's nodes not read yet inside each
+ * node's window, in row order. */
+static int chunk__rows(struct walk *w, struct chunk *ch)
 {
 	size_t *todo = NULL, n = 0, cap = 0;
 	int rc = 0;
@@ -928,7 +989,8 @@ static int chunk__rows(struct walk *w, struct chunk *ch, int64_t lo, int64_t hi)
 		size_t ni = smap_get(&w->rread, ch->nodes[k], strlen(ch->nodes[k]));
 		for (size_t i = w->rhead[ni]; i != SIZE_MAX; i = w->rref[i].next) {
 			size_t d = w->rref[i].ev;
-			if (w->rstate[d] != REV_UNREAD)
+			if (w->rstate[d] != REV_UNREAD || w->rev[d].t < ch->nlo[k] ||
+			    w->rev[d].t > ch->nhi[k])
 				continue;
 			w->rstate[d] = REV_LISTED; /* once: walk__rows settles it */
 			todo = walk__grow(todo, &cap, n, sizeof(*todo));
@@ -938,20 +1000,22 @@ static int chunk__rows(struct walk *w, struct chunk *ch, int64_t lo, int64_t hi)
 	if (n)
 		qsort_r(todo, n, sizeof(*todo), walk__cmp_rev, w);
 	for (size_t i = 0; rc == 0 && i < n; i += WALK_BATCH)
-		rc = walk__rows(w, todo + i, n - i < WALK_BATCH ? n - i : WALK_BATCH, lo, hi);
+		rc = walk__rows(w, todo + i, n - i < WALK_BATCH ? n - i : WALK_BATCH);
 	free(todo);
 	return rc;
 }
 
 /* Step 3: one ch->ev row per member row of a chunk node whose event the
- * tenant sees inside [lo, hi] - the rows chunk__events' join gives. */
-static void chunk__expand(struct walk *w, struct chunk *ch, int64_t lo, int64_t hi)
+ * tenant sees inside the node's window - the rows chunk__events' join
+ * gives. */
+static void chunk__expand(struct walk *w, struct chunk *ch)
 {
 	for (size_t k = 0; k < ch->nn; k++) {
 		size_t ni = smap_get(&w->rread, ch->nodes[k], strlen(ch->nodes[k]));
 		for (size_t i = w->rhead[ni]; i != SIZE_MAX; i = w->rref[i].next) {
 			const struct wev *d = &w->rev[w->rref[i].ev];
-			if (w->rstate[w->rref[i].ev] != REV_READ || d->t < lo || d->t > hi)
+			if (w->rstate[w->rref[i].ev] != REV_READ || d->t < ch->nlo[k] ||
+			    d->t > ch->nhi[k])
 				continue;
 			ch->ev = walk__grow(ch->ev, &ch->evcap, ch->nev, sizeof(*ch->ev));
 			ch->ev[ch->nev] = *d;
@@ -962,24 +1026,24 @@ static void chunk__expand(struct walk *w, struct chunk *ch, int64_t lo, int64_t 
 	}
 }
 
-/* The chunk's events inside [lo, hi] (note 8): a unit's walk joins member
- * and event rows per node batch; a recall reads each node's member rows
- * and each event row once per recall, and keeps them (note 11). */
-static int chunk__read(struct walk *w, struct chunk *ch, int64_t lo, int64_t hi)
+/* The chunk's events inside each node's window (notes 8 and 14): a
+ * unit's walk joins member and event rows per node batch; a recall reads
+ * each node's member rows and each event row once per recall, and keeps
+ * them (note 11). */
+static int chunk__read(struct walk *w, struct chunk *ch)
 {
 	int rc = 0;
 
 	if (!w->setwise) {
 		for (size_t k = 0; rc == 0 && k < ch->nn; k += WALK_BATCH)
-			rc = chunk__events(w, ch, k, ch->nn - k < WALK_BATCH ? ch->nn - k : WALK_BATCH,
-					   lo, hi);
+			rc = chunk__events(w, ch, k, ch->nn - k < WALK_BATCH ? ch->nn - k : WALK_BATCH);
 		return rc;
 	}
 	rc = chunk__refs(w, ch);
 	if (rc == 0)
-		rc = chunk__rows(w, ch, lo, hi);
+		rc = chunk__rows(w, ch);
 	if (rc == 0)
-		chunk__expand(w, ch, lo, hi);
+		chunk__expand(w, ch);
 	return rc;
 }
 
@@ -1138,9 +1202,9 @@ static int chunk__empties(struct walk *w, struct chunk *ch, json_t *need)
 		pl_buf_puts(&sql, "SELECT e.parent_id, e.type, e.event_time_ms FROM trace_events e "
 			    "WHERE e.parent_id IN (");
 		walk__in(&sql, pn);
-		pl_buf_puts(&sql, ") AND e.action = 'DELETE' AND e.event_time_ms >= ? "
-			    "AND e.event_time_ms <= ? AND NOT EXISTS (SELECT 1 FROM trace_event_epcs x "
-			    "WHERE x.event_row = e.id AND x.role = 'child')");
+		/* empties: a childless DELETE (migration 26, note 15) */
+		pl_buf_puts(&sql, ") AND e.empties = 1 AND e.event_time_ms >= ? "
+			    "AND e.event_time_ms <= ?");
 		walk__visible(w, &sql, p, pn + 2);
 		for (size_t i = 0; i < pn; i++)
 			p[i] = SP_TEXT(ids[from + (i < cnt ? i : cnt - 1)]);
@@ -1297,6 +1361,8 @@ static void chunk__free(struct chunk *ch)
 	free(ch->emp);
 	free(ch->nstart);
 	free(ch->nodes);
+	free(ch->nlo);
+	free(ch->nhi);
 	free(ch->sum);
 	smap_free(&ch->sumix);
 	smap_free(&ch->nidx);
@@ -1478,22 +1544,27 @@ static int walk__chunk(struct walk *w, size_t from, size_t to)
 {
 	struct chunk ch;
 	json_t *need_rows = json_object(), *need_par = json_object();
-	int64_t lo = WALK_INF, hi = WALK_NINF;
 	int rc = 0;
 
 	memset(&ch, 0, sizeof(ch));
 	ch.a = pl_arena_new(WALK_ARENA_CAP);
 	ch.nodes = pl_calloc(to - from, sizeof(*ch.nodes));
+	ch.nlo = pl_calloc(to - from, sizeof(*ch.nlo));
+	ch.nhi = pl_calloc(to - from, sizeof(*ch.nhi));
 	for (size_t i = from; i < to; i++) {
 		const struct walk_item *it = &w->q[i];
 		bool added;
-		smap_put(&ch.nidx, it->node, strlen(it->node), ch.nn, &added);
-		if (added)
+		size_t k = smap_put(&ch.nidx, it->node, strlen(it->node), ch.nn, &added);
+		if (added) {
 			ch.nodes[ch.nn++] = it->node;
-		lo = it->lo < lo ? it->lo : lo;
-		hi = it->hi > hi ? it->hi : hi;
+			ch.nlo[k] = it->lo;
+			ch.nhi[k] = it->hi;
+			continue;
+		}
+		ch.nlo[k] = it->lo < ch.nlo[k] ? it->lo : ch.nlo[k];
+		ch.nhi[k] = it->hi > ch.nhi[k] ? it->hi : ch.nhi[k];
 	}
-	rc = chunk__read(w, &ch, lo, hi);
+	rc = chunk__read(w, &ch);
 	if (rc)
 		goto out;
 	chunk__index(&ch);
@@ -1690,6 +1761,8 @@ static void walk__release(struct walk *w)
 	free(w->rnid);
 	smap_free(&w->rrow);
 	free(w->rhead);
+	free(w->rlo);
+	free(w->rhi);
 	free(w->rref);
 	free(w->rev);
 	free(w->rstate);

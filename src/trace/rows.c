@@ -198,3 +198,17 @@ int trace_event_rows(const json_t *ev, const json_t *context,
 	}
 	return 0;
 }
+
+int trace_rows_empties(const struct trace_rows *r)
+{
+	bool parent = false;
+
+	if (!r->action || strcmp(r->action, "DELETE"))
+		return 0;
+	for (size_t i = 0; i < r->n_epcs; i++) {
+		if (r->epcs[i].role == TRACE_ROLE_CHILD)
+			return 0;
+		parent = parent || r->epcs[i].role == TRACE_ROLE_PARENT;
+	}
+	return parent;
+}

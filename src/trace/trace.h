@@ -287,17 +287,15 @@ int trace_page_token_decode(const unsigned char key[TRACE_TOKEN_KEY_BYTES],
 			    char event_id[TRACE_ID_MAX]);
 
 /* --------------------------------------------------------- normalisation
- * One validated event flattened into rows for the store. Intended tables
- * (the store owns the DDL; this is the shape we feed it):
- *   trace_event      (event_id PK = hash or given eventID, hash UNIQUE,
- *                     type, action, event_time_ms, tz_offset, record_time,
- *                     biz_step, disposition, read_point, biz_location,
- *                     parent_id, transformation_id, body JSON)
- *   trace_event_epc  (event_id, role, epc)        role: epc|child|input|
- *                                                 output|parent
- *   trace_event_qty  (event_id, role, epc_class, quantity, uom)
- *   trace_event_btx  (event_id, type, value)
- *   trace_event_srcdst (event_id, dir 's'|'d', type, value)
+ * One validated event flattened into rows for the store (migrations 3,
+ * 13, 19, 22 and 26 own the DDL; this is the shape fed to it):
+ *   trace_events      (id, enterprise_id, event_id, hash, type, action,
+ *                      event_time_ms, ..., parent_id, body_json, empties)
+ *   trace_event_epcs  (event_row, role, epc, event_time_ms)
+ *                      role: epc|child|input|output|parent
+ *   trace_event_qty   (event_row, role, epc_class, quantity, uom,
+ *                      event_time_ms)
+ *   trace_event_pairs (event_row, dir 'b'|'s'|'d', type, value)
  * All identifiers are canonical (trace_id_canon_gs1), all CBV words are
  * full URIs, so queries compare plain strings on indexed columns. */
 enum trace_epc_role {
@@ -344,6 +342,10 @@ struct trace_rows {
  * cap is hit. */
 int trace_event_rows(const json_t *event, const json_t *context,
 		     struct pl_arena *a, struct trace_rows *out);
+
+/* 1 when the event empties its parent - a DELETE with a parentID and no
+ * childEPCs (genealogy.c note 2) - else 0: trace_events.empties. */
+int trace_rows_empties(const struct trace_rows *r);
 
 /* ------------------------------------------------------------ repository
  * The repository (src/trace/repo.c, genealogy.c, repo_demo.c): the store

@@ -88,8 +88,12 @@ if [ "$mqtt" = 1 ]; then
   mport=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
   # `user root`: as root, mosquitto would otherwise drop to the mosquitto
   # user, which may not be able to read VAR/; as another user it is ignored.
-  printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\nuser %s\n' \
-    "$mport" "$(id -un)" > "$var/mosquitto.conf"
+  # `persistence true`: the QoS 1 messages queued for serve's persistent
+  # session survive a broker restart (docs/line.md, "QoS 1 and
+  # 'acknowledged only after commit'"); saved in VAR/mosquitto.db when
+  # mosquitto stops and every 60 s.
+  printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence true\npersistence_location %s/\nautosave_interval 60\nuser %s\n' \
+    "$mport" "$(cd "$var" && pwd)" "$(id -un)" > "$var/mosquitto.conf"
   mosquitto -c "$var/mosquitto.conf" 2> "$var/mosquitto.log" &
   broker_pid=$!
   echo "run-demo: mosquitto on 127.0.0.1:$mport (log $var/mosquitto.log)"

@@ -20,7 +20,7 @@ import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import {
-  DEFAULT_TREND, SERIES_RAW_MAX_MINUTES, STATE_CODES, alarmActions, alarmTag, liveStream, pct, seriesData, seriesQuery, stateName,
+  DEFAULT_TREND, SERIES_MINUTE_MAX_MINUTES, SERIES_RAW_MAX_MINUTES, STATE_CODES, TREND_RANGES, alarmActions, alarmTag, liveStream, pct, seriesData, seriesQuery, stateName,
   stateTag, tileFrom, tileMerge,
 } from '../src/api/line.js'
 import { REPO } from './daemon.mjs'
@@ -76,19 +76,28 @@ test('seriesData keeps time order and turns non-numbers into gaps', () => {
   for (const [answer, want] of cases) assert.deepEqual(seriesData(answer), want, JSON.stringify(answer))
 })
 
-test('seriesQuery asks for 1-minute buckets beyond 6 hours only', () => {
+test('seriesQuery asks for points up to 6 h, 1-minute buckets up to the cap, 1-hour beyond', () => {
   const now = 1000000000000
   const cases = [
     [60, undefined],
     [SERIES_RAW_MAX_MINUTES, undefined],
     [SERIES_RAW_MAX_MINUTES + 1, '1m'],
     [24 * 60, '1m'],
+    [SERIES_MINUTE_MAX_MINUTES, '1m'],
+    [SERIES_MINUTE_MAX_MINUTES + 1, '1h'],
+    [7 * 24 * 60, '1h'],
+    [30 * 24 * 60, '1h'],
   ]
   for (const [minutes, step] of cases) {
     const q = seriesQuery('speed', minutes, now)
     assert.equal(q.step, step, `${minutes} min`)
     assert.equal(q.from, String(now - minutes * 60000))
     assert.equal(q.metric, 'speed')
+  }
+  // every range the picker offers stays inside the server's 10,000-bucket cap
+  for (const minutes of TREND_RANGES) {
+    const per = { undefined: 0, '1m': 1, '1h': 60 }[seriesQuery('speed', minutes, now).step]
+    assert.ok(per === 0 || minutes / per + 1 <= 10000, `${minutes} min`)
   }
 })
 
@@ -263,6 +272,16 @@ describe('control room', { skip: haveMosquitto ? false : 'mosquitto is not insta
     const drawn = Number(await trend.getAttribute('data-points'))
     assert.ok(drawn >= 10, `trend has the published points (${drawn})`)
     await page.screenshot({ path: path.join(REPO, 'docs/screenshots/control-room-trend.png') })
+    // The range picker: 24 h is drawn from the stored 1-minute rollups
+    // (the points just published are in at least one bucket), 30 days
+    // from the 1-hour ones.
+    for (const [minutes, step] of [[1440, '1m'], [43200, '1h']]) {
+      await page.locator(`[data-test=line-range-${minutes}]`).click()
+      const ranged = page.locator(`[data-test=line-trend][data-minutes="${minutes}"][data-rendered=true]`)
+      await ranged.waitFor()
+      assert.equal(await ranged.getAttribute('data-step'), step)
+      assert.ok(Number(await ranged.getAttribute('data-points')) >= 1, `${minutes} min: buckets drawn`)
+    }
     await page.keyboard.press('Escape')
     await page.locator('[data-test=line-trend]').waitFor({ state: 'detached' })
 

@@ -8,7 +8,8 @@
 //   GET /api/v1/lines/{id}/metrics -> {line_id, items: [{metric, unit, t, value, stale}]}
 //   GET /api/v1/lines/{id}/series?metric=&from=&to= -> {points: [[t_ms, value]], ...}
 //   ... &step=1m|1h -> {step, buckets: [{t, n, min, max, avg, first, last}], ...}
-//     (the stored rollups; lineSeries asks for 1m over ranges above 6 h)
+//     (the stored rollups; lineSeries asks for 1m over ranges above 6 h,
+//     1h above ~7 days: seriesStep)
 //
 // Metric names are the ones `parkline simulate line` publishes (and any
 // edge node following the same convention): state (Int32 code), good,
@@ -79,12 +80,27 @@ export function seriesData(answer) {
 
 // Ranges longer than this are asked for as 1-minute buckets, not points.
 export const SERIES_RAW_MAX_MINUTES = 6 * 60
+// ... and longer than this as 1-hour buckets: the server answers at most
+// 10,000 buckets (413 beyond), and a minute more than the range keeps the
+// request inside the cap.
+export const SERIES_MINUTE_MAX_MINUTES = 10000 - 1
+
+// The trend's range picker, in minutes: 1 h, 6 h, 24 h, 7 d, 30 d.
+export const TREND_RANGES = [60, 360, 1440, 10080, 43200]
+
+// The step a range is asked for at: 'raw' points, '1m' or '1h' buckets.
+export function seriesStep(minutes) {
+  if (minutes <= SERIES_RAW_MAX_MINUTES) return 'raw'
+  return minutes <= SERIES_MINUTE_MAX_MINUTES ? '1m' : '1h'
+}
 
 // The query of lineSeries: raw points up to SERIES_RAW_MAX_MINUTES, the
-// stored 1-minute rollups beyond. Pure.
+// stored 1-minute rollups up to SERIES_MINUTE_MAX_MINUTES, the 1-hour
+// ones beyond. Pure.
 export function seriesQuery(metric, minutes, now) {
   const q = { metric, from: String(now - minutes * 60000), to: String(now + 1000) }
-  if (minutes > SERIES_RAW_MAX_MINUTES) q.step = '1m'
+  const step = seriesStep(minutes)
+  if (step !== 'raw') q.step = step
   return q
 }
 
@@ -96,7 +112,7 @@ export function lineMetrics(api, id) {
   return api.get(`/api/v1/lines/${encodeURIComponent(id)}/metrics`, { quiet: true })
 }
 
-// The last `minutes` of one metric (1-minute buckets beyond 6 h).
+// The last `minutes` of one metric (buckets beyond 6 h: seriesStep).
 export function lineSeries(api, id, metric, minutes = 60, now = Date.now()) {
   return api.get(`/api/v1/lines/${encodeURIComponent(id)}/series`, {
     query: seriesQuery(metric, minutes, now),

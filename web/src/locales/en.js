@@ -291,6 +291,7 @@ export default {
       starved: 'Starved',
       unknown: 'Unknown',
     },
+    ranges: { m60: '1 h', m360: '6 h', m1440: '24 h', m10080: '7 days', m43200: '30 days' },
     metricNames: {
       state: 'State code',
       speed: 'Speed (units/min)',

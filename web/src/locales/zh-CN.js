@@ -291,6 +291,7 @@ export default {
       starved: '缺料',
       unknown: '未知',
     },
+    ranges: { m60: '1 小时', m360: '6 小时', m1440: '24 小时', m10080: '7 天', m43200: '30 天' },
     metricNames: {
       state: '状态码',
       speed: '速度（件/分）',

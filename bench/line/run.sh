@@ -12,8 +12,10 @@
 # end-to-end phase runs saturating, then paced at PACES NDATA/s per node.
 # PARKLINE_BIN (default build/parkline) picks the daemon, so a before/after
 # pair can run on the same machine minutes apart. Beside each end-to-end
-# phase it prints the CPU time serve used: on this shared 2-core machine the
-# wall-clock rates measure the neighbours' load as much as our code.
+# phase it prints the CPU time serve used (for the saturating one also per
+# metric sent, and the share of libmosquitto's network thread): on this
+# shared 2-core machine the wall-clock rates measure the neighbours' load
+# as much as our code.
 # Not part of `make check`.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -44,10 +46,24 @@ grep -q "listening on" "$tmp/serve.out" || { echo "serve did not start:"; tail -
 base=$(sed -n 's|.*listening on \(http://[^/]*\)/.*|\1|p' "$tmp/serve.out" | sed 's/localhost/127.0.0.1/')
 # serve's user+system CPU in ms (clock ticks of /proc/PID/stat)
 cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{print int(($14 + $15) * 1000 / hz)}' "/proc/$spid/stat"; }
+# the same for libmosquitto's network thread alone (its name has a space:
+# the fields after the ") " are counted)
+net_ms() {
+  for t in /proc/"$spid"/task/*; do
+    if [ "$(cat "$t/comm")" = "mosquitto loop" ]; then
+      sed 's/^.*) //' "$t/stat" | awk -v hz="$(getconf CLK_TCK)" '{print int(($12 + $13) * 1000 / hz)}'
+    fi
+  done | head -1
+}
 echo "-- saturating: publishers as fast as the broker takes them"
-c0=$(cpu_ms)
-$b e2e "$tmp/line.db" "$url" "$NODES" "$METRICS" "$SECS"
-echo "serve CPU during the phase: $(( $(cpu_ms) - c0 )) ms"
+c0=$(cpu_ms); n0=$(net_ms)
+out=$($b e2e "$tmp/line.db" "$url" "$NODES" "$METRICS" "$SECS")
+echo "$out"
+c=$(( $(cpu_ms) - c0 )); n=$(( $(net_ms) - ${n0:-0} ))
+sent=$(sed -n 's/.* sent \([0-9]*\) metrics.*/\1/p' <<<"$out")
+# per metric sent: the figure to compare between two builds on this shared
+# machine (the wall-clock rate moves with the neighbours' load)
+echo "serve CPU during the phase: $c ms = $(awk -v c="$c" -v s="${sent:-0}" 'BEGIN {printf "%.3f", s ? c * 1000 / s : 0}') us per metric sent, of which the network thread (libmosquitto) $n ms"
 curl -s -c "$tmp/jar" -H 'Content-Type: application/json' -d '{"username":"admin","password":"parkline-demo"}' "$base/api/v1/auth/login" >/dev/null
 # every reject counter that is not zero, after each phase (cumulative)
 rejects() { curl -s -b "$tmp/jar" "$base/metrics" | grep '^parkline_.*rejects_total' | grep -v ' 0$' || echo "rejects: none"; }

@@ -48,17 +48,30 @@ int line_rollup_points(const struct line_point *pts, size_t n, int64_t width_ms,
 	for (size_t i = 1; i < n; i++)
 		if (pts[i].t <= pts[i - 1].t)
 			return PL_EINVAL;
+	/* the points are sorted: a point after the current bucket's last t
+	 * opens the next one, so the division runs once per bucket, not per
+	 * point, and the bucket is built in a local (out may alias pts as far
+	 * as the compiler knows) and stored when it is complete; both were
+	 * most of this function in the MQTT flush */
+	struct line_rollup cur = { 0 };
+	int64_t hi = 0; /* the last t of cur's bucket, when k > 0 */
 	for (size_t i = 0; i < n; i++) {
-		int64_t b = bucket_of(pts[i].t, width_ms);
-		if (k == 0 || out[k - 1].bucket != b) {
+		if (k == 0 || pts[i].t > hi) {
+			int64_t b = bucket_of(pts[i].t, width_ms);
+			if (k > 0)
+				out[k - 1] = cur;
 			if (k == max) {
 				*nout = k;
 				return PL_ETOOBIG;
 			}
-			out[k++] = (struct line_rollup){ .bucket = b };
+			k++;
+			cur = (struct line_rollup){ .bucket = b };
+			hi = b > INT64_MAX - (width_ms - 1) ? INT64_MAX : b + (width_ms - 1);
 		}
-		add(&out[k - 1], pts[i].t, pts[i].v);
+		add(&cur, pts[i].t, pts[i].v);
 	}
+	if (k > 0)
+		out[k - 1] = cur;
 	*nout = k;
 	return 0;
 }

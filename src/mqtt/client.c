@@ -78,6 +78,18 @@
  *    SERIES_NONE; (h) an open block starts at one page of points
  *    (FIRST_POINTS) and keeps its array across sealed blocks. Measured
  *    effect of (f)-(h): docs/benchmarks.md "Line ingest end to end".
+ *    (i) What is left of a point's cost is mostly cache misses: with
+ *    ~1000 series, a series' struct and the next line of its open block
+ *    (the array is reused block after block, so that line was last
+ *    written ~SEAL_POINTS points ago) are cold. The struct's first line
+ *    holds what a point touches, ingest__apply prefetches the series
+ *    PREFETCH_AHEAD metrics ahead and ingest__point the block's next
+ *    line. (j) A message entry is allocated by the network thread and
+ *    freed by the worker, and at ~1 KiB it is too big for glibc's
+ *    per-thread cache, so each took the arena lock twice; the worker
+ *    hands handled entries back under mu, which it takes once per batch
+ *    anyway, and the callback reuses them (SPARE_MAX of at most
+ *    SPARE_BYTES_MAX, so a burst of large payloads is not kept).
  * 7. Gateways that cannot encode protobuf publish the same messages as
  *    Tahu-style JSON (mqtt_sp_from_json) under parkline/json/<group>/
  *    <type>/<node>[/<device>]. A separate namespace, not content sniffing,
@@ -157,6 +169,14 @@
  * NOTES 9g). */
 #define SERIES_UNKNOWN (-1)
 #define SERIES_NONE (-2)
+/* Spare message entries kept for reuse, and the largest kept (NOTES 9j):
+ * at most 4 MiB held. */
+#define SPARE_MAX 256
+#define SPARE_BYTES_MAX 16384
+/* Points per cache line of an open block, and how many metrics ahead
+ * ingest__apply fetches a series (NOTES 9i). */
+#define PREFETCH_POINTS (64 / sizeof(struct line_point))
+#define PREFETCH_AHEAD 4
 /* The plain JSON topic format (NOTES 7): JSON_PREFIX + "<group>/<type>/<node>[/<device>]" */
 #define JSON_PREFIX "parkline/json/"
 
@@ -185,18 +205,21 @@ struct ingest_msg {
 	size_t tlen;
 	void *payload;        /* in the same allocation, after the topic */
 	size_t plen;
+	size_t cap;           /* bytes allocated after the struct (NOTES 9j) */
 };
 
 struct ingest_series {
-	char *metric;              /* owned: "name" or "device/name" */
-	char line_id[PL_ID_LEN + 1];
-	char id[PL_ID_LEN + 1];    /* valid when has_id */
-	bool has_id;               /* the row exists (committed) */
+	/* what every point touches first, in the struct's first cache line
+	 * (NOTES 9i) */
 	int64_t last_t;            /* newest accepted point; INT64_MIN: none */
 	struct line_point *pts;    /* owned: the open block, grown to at most
 				    * LINE_BLOCK_POINTS_MAX (64 KiB) */
 	size_t n;                  /* points in the open block */
 	size_t cap;                /* points allocated in pts */
+	char *metric;              /* owned: "name" or "device/name" */
+	char line_id[PL_ID_LEN + 1];
+	char id[PL_ID_LEN + 1];    /* valid when has_id */
+	bool has_id;               /* the row exists (committed) */
 	size_t n_flushed;          /* of which committed */
 	struct line_block_enc enc; /* pts[0..enc.count) encoded (NOTES 9) */
 	struct line_point *late;   /* owned: late points older than the open
@@ -230,10 +253,12 @@ struct mqtt_ingest {
 	struct mosquitto *mosq;           /* owned */
 	bool loop_started;
 
-	pthread_mutex_t mu;               /* guards the queue, stop and the ack state */
+	pthread_mutex_t mu;               /* guards the queue, the spares, stop and the ack state */
 	pthread_cond_t cv;
 	struct ingest_msg *head, *tail;
 	size_t queued;
+	struct ingest_msg *spare;         /* handled messages for reuse (NOTES 9j) */
+	size_t nspare;
 	bool stop;
 	/* NOTES 10: the last ticket given out (network thread), the last one
 	 * committed (worker), and whether waiting callbacks must give up */
@@ -327,11 +352,28 @@ static void ingest__on_disconnect(struct mosquitto *m, void *ud, int rc)
 		pl_warn(g->opt.log, "mqtt", "lost the broker connection; reconnecting");
 }
 
-/* A copy of msg in one allocation: entry, topic, payload (NOTES 9). */
-static struct ingest_msg *ingest__msg_new(const struct mosquitto_message *msg)
+/* A copy of msg in one allocation: entry, topic, payload (NOTES 9c), in
+ * a spare entry the worker handed back when the first one is big enough
+ * (NOTES 9j); the caller holds mu. */
+static struct ingest_msg *ingest__msg_new_locked(struct mqtt_ingest *g,
+						 const struct mosquitto_message *msg)
 {
 	size_t tlen = strlen(msg->topic), plen = (size_t)msg->payloadlen;
-	struct ingest_msg *e = pl_malloc(sizeof(*e) + tlen + 1 + plen);
+	size_t need = tlen + 1 + plen;
+	struct ingest_msg *e = g->spare;
+
+	if (e) {
+		g->spare = e->next;
+		g->nspare--;
+		if (e->cap < need) {
+			free(e);
+			e = NULL;
+		}
+	}
+	if (!e) {
+		e = pl_malloc(sizeof(*e) + need);
+		e->cap = need;
+	}
 	e->next = NULL;
 	e->ticket = 0;
 	e->tlen = tlen;
@@ -359,13 +401,15 @@ static void ingest__enqueue_locked(struct mqtt_ingest *g, struct ingest_msg *e)
 /* A QoS 1/2 message (NOTES 10): waits for room rather than dropping it,
  * queues it with a ticket and returns only once it is committed; when the
  * ingest closes first, shuts the socket so that no PUBACK leaves. */
-static void ingest__enqueue_acked(struct mqtt_ingest *g, struct mosquitto *m, struct ingest_msg *e)
+static void ingest__enqueue_acked(struct mqtt_ingest *g, struct mosquitto *m,
+				  const struct mosquitto_message *msg)
 {
 	bool committed;
 
 	pthread_mutex_lock(&g->mu);
 	while (g->queued >= g->opt.queue_max && !g->closing)
 		pthread_cond_wait(&g->ack_cv, &g->mu);
+	struct ingest_msg *e = ingest__msg_new_locked(g, msg);
 	e->ticket = ++g->tickets;
 	ingest__enqueue_locked(g, e); /* closing: the worker's last flush may still commit it */
 	uint64_t ticket = e->ticket;  /* e belongs to the worker from here */
@@ -388,7 +432,7 @@ static void ingest__on_message(struct mosquitto *m, void *ud, const struct mosqu
 		return;
 	}
 	if (msg->qos > 0) {
-		ingest__enqueue_acked(g, m, ingest__msg_new(msg));
+		ingest__enqueue_acked(g, m, msg);
 		return;
 	}
 	pthread_mutex_lock(&g->mu);
@@ -397,7 +441,7 @@ static void ingest__on_message(struct mosquitto *m, void *ud, const struct mosqu
 		ingest__reject(g, IC_QUEUE_FULL, msg->topic, "ingest worker is behind");
 		return;
 	}
-	ingest__enqueue_locked(g, ingest__msg_new(msg));
+	ingest__enqueue_locked(g, ingest__msg_new_locked(g, msg));
 	pthread_mutex_unlock(&g->mu);
 }
 
@@ -406,6 +450,26 @@ static void ingest__on_message(struct mosquitto *m, void *ud, const struct mosqu
 static void ingest__msg_free(struct ingest_msg *e)
 {
 	free(e); /* topic and payload live in the same allocation */
+}
+
+/* Hands the handled messages of a batch (a list) back as spares, up to
+ * SPARE_MAX of at most SPARE_BYTES_MAX each, and frees the rest (NOTES
+ * 9j); the caller holds mu, and frees *drop after unlocking. */
+static void ingest__spare_locked(struct mqtt_ingest *g, struct ingest_msg *done,
+				 struct ingest_msg **drop)
+{
+	while (done) {
+		struct ingest_msg *e = done;
+		done = e->next;
+		if (g->nspare < SPARE_MAX && e->cap <= SPARE_BYTES_MAX) {
+			e->next = g->spare;
+			g->spare = e;
+			g->nspare++;
+		} else {
+			e->next = *drop;
+			*drop = e;
+		}
+	}
 }
 
 static struct ingest_node *ingest__node(struct mqtt_ingest *g, const struct mqtt_sp_topic *t)
@@ -946,6 +1010,10 @@ static void ingest__point(struct mqtt_ingest *g, struct ingest_series *s, const 
 	s->pts[s->n++] = (struct line_point){ .t = t, .v = v };
 	s->last_t = t;
 	g->pending++;
+	/* NOTES 9i: the line this series writes after the current one, long
+	 * out of every cache (the array is reused block after block) */
+	if (s->n + PREFETCH_POINTS < s->cap)
+		__builtin_prefetch(&s->pts[s->n + PREFETCH_POINTS], 1);
 }
 
 static void ingest__rebirth(struct mqtt_ingest *g, const struct mqtt_sp_topic *t)
@@ -1029,6 +1097,11 @@ static void ingest__apply(struct mqtt_ingest *g, struct ingest_node *n, const st
 		const struct mqtt_sp_value *val = &vv;
 		double d;
 
+		if (v->bindings && i + PREFETCH_AHEAD < p->n_metrics) { /* NOTES 9i */
+			uint32_t ix = v->bindings[i + PREFETCH_AHEAD].index;
+			if (ix < n->n_by_index && n->by_index[ix] >= 0)
+				__builtin_prefetch(g->series[n->by_index[ix]], 1);
+		}
 		if (m->is_null)
 			continue;
 		if (v->bindings) {
@@ -1162,18 +1235,26 @@ static void *ingest__worker(void *arg)
 		pthread_cond_broadcast(&g->ack_cv); /* room again for waiting QoS 1 callbacks */
 		pthread_mutex_unlock(&g->mu);
 
+		struct ingest_msg *done = NULL, *drop = NULL;
 		while (batch) {
 			struct ingest_msg *e = batch;
 			batch = e->next;
 			ingest__handle(g, e);
 			if (e->ticket)
 				g->handled = e->ticket;
-			ingest__msg_free(e);
+			e->next = done;
+			done = e;
 		}
 		pthread_mutex_lock(&g->mu);
+		ingest__spare_locked(g, done, &drop);
 		idle = !g->head;
 		bool ack_due = g->handled > g->acked; /* NOTES 10: a callback is waiting */
 		pthread_mutex_unlock(&g->mu);
+		while (drop) {
+			struct ingest_msg *e = drop;
+			drop = e->next;
+			ingest__msg_free(e);
+		}
 		int64_t now = pl_time_now_ms();
 		if (stopping || ack_due || g->pending >= FLUSH_POINTS || now >= next_flush ||
 		    (idle && g->pending > 0 && g->pending < IDLE_FLUSH_POINTS &&
@@ -1217,6 +1298,11 @@ static void ingest__free(struct mqtt_ingest *g)
 	while (g->head) {
 		struct ingest_msg *e = g->head;
 		g->head = e->next;
+		ingest__msg_free(e);
+	}
+	while (g->spare) {
+		struct ingest_msg *e = g->spare;
+		g->spare = e->next;
 		ingest__msg_free(e);
 	}
 	free(g->nodes);

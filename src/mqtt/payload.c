@@ -345,6 +345,25 @@ static inline bool fp_varint(const uint8_t **pp, const uint8_t *end, uint64_t *o
 		*pp = p + 1;
 		return true;
 	}
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	if (end - p >= 8) { /* 2..8 bytes (a timestamp takes 6) without a loop */
+		uint64_t w;
+		memcpy(&w, p, 8);
+		uint64_t stop = ~w & UINT64_C(0x8080808080808080);
+		if (stop) {
+			unsigned len = ((unsigned)__builtin_ctzll(stop) + 1) / 8; /* with the last byte */
+			uint64_t x = len == 8 ? w : w & ((UINT64_C(1) << (8 * len)) - 1);
+			v = (x & 0x7f) | (x >> 1 & UINT64_C(0x7f) << 7) | (x >> 2 & UINT64_C(0x7f) << 14) |
+			    (x >> 3 & UINT64_C(0x7f) << 21) | (x >> 4 & UINT64_C(0x7f) << 28) |
+			    (x >> 5 & UINT64_C(0x7f) << 35) | (x >> 6 & UINT64_C(0x7f) << 42) |
+			    (x >> 7 & UINT64_C(0x7f) << 49);
+			*out = v;
+			*any = v != 0; /* at most 56 payload bits: none dropped */
+			*pp = p + len;
+			return true;
+		}
+	}
+#endif
 	for (unsigned i = 0; i < 10 && p < end; i++) {
 		uint8_t b = *p++;
 		v |= (uint64_t)(b & 0x7f) << (7 * i);
@@ -406,13 +425,14 @@ static inline char *fp_str(char **arena, const uint8_t *p, size_t n)
 /* Metric field numbers that carry the value oneof. */
 #define FP_VALUE_FIELDS (0x3fu << 10 | 1u << 16 | 0x7u << 17)
 
-/* One Metric submessage p[0..end) into *m: 0, or FAST_DECLINE. */
+/* One Metric submessage p[0..end) into *m, which the caller zeroed (one
+ * memset for all of them: a memset per metric was a third of the fast
+ * path): 0, or FAST_DECLINE. */
 static int fp_metric(const uint8_t *p, const uint8_t *end, struct mqtt_sp_metric *m, char **arena)
 {
 	struct mqtt_sp_raw *r = &m->raw;
 	uint32_t seen = 0;
 
-	memset(m, 0, sizeof(*m));
 	while (p < end) {
 		uint32_t f;
 		unsigned wt;
@@ -543,6 +563,7 @@ static int fast_decode(const void *buf, size_t len, struct mqtt_sp_payload **out
 	struct mqtt_sp_payload *pay = &d->pub;
 	pay->pb__ = d;
 	pay->metrics = n ? fd->metrics : NULL;
+	memset(fd->metrics, 0, n * sizeof(fd->metrics[0])); /* fp_metric fills them */
 	char *arena = (char *)&fd->metrics[n];
 	if (fp_payload(p, end, pay, &pay->n_metrics, &arena)) {
 		decoded_free(d);

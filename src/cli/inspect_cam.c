@@ -13,14 +13,24 @@
  * reported: it was never fully photographed; see the README's not-done
  * list), a crash after it leaves a unit the node inspects on restart.
  *
- * Views: with one camera, the V x F frames of a unit are V*F consecutive
- * frames of one acquisition (frame k is view k / F, frame k % F), as if the
- * vial turned in front of one camera; with C cameras, C must equal the
- * product's V and camera v gives view v's F frames, cameras one after the
- * other (not simultaneously). A grab that fails (timeout, incomplete or
- * wrong frames) still makes a unit: it holds camera-error.txt with the
- * reason and no frames, and the node reports it uninspectable - a vial
- * that could not be photographed is never accepted.
+ * Views: with one camera and V > 1 views, the V x F frames of a unit are
+ * V*F consecutive frames of one free-running acquisition (frame k is view
+ * k / F, frame k % F), as if the vial turned in front of one camera. With
+ * one camera per view (C == V, also C == V == 1), camera v gives view v's
+ * F frames and the views of one frame index are taken together, as a
+ * hood's cameras photograph the vial at the same instant: every camera is
+ * opened on a software trigger (camera.c note 9) and armed, then for each
+ * frame k every camera is fired back to back and frame k collected from
+ * each, before any is fired for k+1. The C views of frame k are thus
+ * exposed within the time the loop takes to send C trigger commands (one
+ * register write each), not camera after camera. A camera that offers no
+ * software trigger runs free; open says so once on stderr, and its frame
+ * k is then the k-th frame it sent after arming (close in time to the
+ * others, but not on their instant). A grab that fails (timeout,
+ * incomplete or wrong frames, a refused trigger) still makes a unit: it
+ * holds camera-error.txt with the reason and no frames, and the node
+ * reports it uninspectable - a vial that could not be photographed is
+ * never accepted. A grab waits at most V*F x the frame timeout.
  */
 #include "cli/cli.h"
 #include "cli/inspect_io.h"
@@ -38,6 +48,7 @@ struct cli_cams {
 	struct vis_image *frames;           /* views*frames planes, owned */
 	size_t n;
 	unsigned timeout_ms;
+	bool per_view;                      /* one camera per view: triggered together */
 };
 
 static const char cams_usage[] =
@@ -94,6 +105,29 @@ void cli_cams_free(struct cli_cams *c)
 	free(c);
 }
 
+/* Splits list at commas into ids[] (pointers into buf, at most
+ * VIS_VIEWS_MAX); PL_EINVAL with why when it is too long or has too many. */
+static int split_ids(const char *list, char *buf, size_t bufsz, char **ids, size_t *n,
+		     char *why, size_t whysz)
+{
+	char *save = NULL;
+
+	*n = 0;
+	if (strlen(list) >= bufsz) {
+		snprintf(why, whysz, "--camera: the list is too long");
+		return PL_EINVAL;
+	}
+	pl_strlcpy(buf, list, bufsz);
+	for (char *id = strtok_r(buf, ",", &save); id; id = strtok_r(NULL, ",", &save)) {
+		if (*n == VIS_VIEWS_MAX) {
+			snprintf(why, whysz, "--camera: more than %d cameras", VIS_VIEWS_MAX);
+			return PL_EINVAL;
+		}
+		ids[(*n)++] = id;
+	}
+	return 0;
+}
+
 int cli_cams_open(struct vis_cam_sys *sys, const char *list, const struct vis_config *cfg,
 		  double exposure_us, unsigned timeout_ms, struct cli_cams **out, char *why,
 		  size_t whysz)
@@ -101,39 +135,40 @@ int cli_cams_open(struct vis_cam_sys *sys, const char *list, const struct vis_co
 	struct cli_cams *c = pl_calloc(1, sizeof(*c));
 	struct vis_cam_params p = { .width = cfg->width, .height = cfg->height,
 				    .exposure_us = exposure_us };
-	char ids[VIS_VIEWS_MAX * VIS_CAM_ID_LEN], *save = NULL;
+	char buf[VIS_VIEWS_MAX * VIS_CAM_ID_LEN], *ids[VIS_VIEWS_MAX];
+	size_t nid = 0;
 	int rc = 0;
 
 	*out = NULL;
 	c->cfg = *cfg;
 	c->timeout_ms = timeout_ms;
-	if (strlen(list) >= sizeof(ids)) {
-		snprintf(why, whysz, "--camera: the list is too long");
+	if ((rc = split_ids(list, buf, sizeof(buf), ids, &nid, why, whysz)))
+		goto out;
+	if (nid == 0 || (nid != 1 && nid != cfg->views)) {
+		snprintf(why, whysz, "--camera: give one camera or one per view (the product has %u "
+			 "views, %zu cameras given)", cfg->views, nid);
 		rc = PL_EINVAL;
 		goto out;
 	}
-	pl_strlcpy(ids, list, sizeof(ids));
-	for (char *id = strtok_r(ids, ",", &save); id; id = strtok_r(NULL, ",", &save)) {
-		if (c->ncam == VIS_VIEWS_MAX) {
-			snprintf(why, whysz, "--camera: more than %d cameras", VIS_VIEWS_MAX);
-			rc = PL_EINVAL;
-			goto out;
-		}
+	/* one per view: the views of a frame index are taken together, on a
+	 * software trigger where the camera has one (file comment) */
+	c->per_view = nid == cfg->views;
+	p.trigger = c->per_view;
+	for (size_t i = 0; i < nid; i++) {
 		char w[400];
 		/* "first" opens the first camera Aravis finds */
-		rc = vis_cam_open(sys, strcmp(id, "first") ? id : NULL, &p, &c->cam[c->ncam], w,
-				  sizeof(w));
+		rc = vis_cam_open(sys, strcmp(ids[i], "first") ? ids[i] : NULL, &p, &c->cam[c->ncam],
+				  w, sizeof(w));
 		if (rc) {
-			snprintf(why, whysz, "camera %s: %s", id, w);
+			snprintf(why, whysz, "camera %s: %s", ids[i], w);
 			goto out;
 		}
 		c->ncam++;
-	}
-	if (c->ncam == 0 || (c->ncam != 1 && c->ncam != cfg->views)) {
-		snprintf(why, whysz, "--camera: give one camera or one per view (the product has %u "
-			 "views, %zu cameras given)", cfg->views, c->ncam);
-		rc = PL_EINVAL;
-		goto out;
+		if (c->per_view && !vis_cam_triggered(c->cam[i]))
+			/* said once, at open: this camera's views are not on the others' instant */
+			fprintf(stderr, "parkline inspect run: camera %s: %s; it runs free, so its "
+				"frames are not taken on the others' trigger\n",
+				vis_cam_id(c->cam[i]), vis_cam_trigger_note(c->cam[i]));
 	}
 	c->n = (size_t)cfg->views * cfg->frames;
 	c->frames = pl_calloc(c->n, sizeof(*c->frames));
@@ -154,6 +189,38 @@ size_t cli_cams_count(const struct cli_cams *c)
 	return c->ncam;
 }
 
+/* One camera per view (file comment): arm all, then per frame index fire
+ * all back to back and collect one frame from each, so the views of frame
+ * k are taken together; disarm all, also after an error. Frames land
+ * view-major (camera v's frame k at v * F + k). Returns the first error,
+ * with why naming the camera and frame. */
+static int grab_together(struct cli_cams *c, char *why, size_t whysz)
+{
+	unsigned F = c->cfg.frames;
+	size_t armed = 0;
+	int rc = 0;
+
+	while (armed < c->ncam && !(rc = vis_cam_arm(c->cam[armed], c->timeout_ms, why, whysz)))
+		armed++;
+	for (unsigned k = 0; k < F && !rc; k++) {
+		/* the triggers first, back to back: no collect wait between them */
+		for (size_t v = 0; v < c->ncam && !rc; v++)
+			rc = vis_cam_fire(c->cam[v], why, whysz);
+		for (size_t v = 0; v < c->ncam && !rc; v++)
+			rc = vis_cam_collect(c->cam[v], &c->frames[v * F + k], k, c->timeout_ms, NULL,
+					     why, whysz);
+	}
+	for (size_t v = 0; v < armed; v++) {
+		char w[200];
+		int drc = vis_cam_disarm(c->cam[v], w, sizeof(w));
+		if (drc && !rc) {
+			snprintf(why, whysz, "%s: %s", vis_cam_id(c->cam[v]), w);
+			rc = drc;
+		}
+	}
+	return rc;
+}
+
 int cli_cams_grab_unit(struct cli_cams *c, const char *inbox, const char *name, int *cam_rc,
 		       char *why, size_t whysz)
 {
@@ -164,14 +231,11 @@ int cli_cams_grab_unit(struct cli_cams *c, const char *inbox, const char *name, 
 	why[0] = 0;
 	*cam_rc = 0;
 	/* the grab (view-major order, see the file comment) */
-	if (c->ncam == 1) {
+	if (c->per_view)
+		grc = grab_together(c, cam_why, sizeof(cam_why));
+	else
 		grc = vis_cam_grab(c->cam[0], c->frames, c->n, c->timeout_ms, NULL, cam_why,
 				   sizeof(cam_why));
-	} else {
-		for (size_t v = 0; v < c->ncam && !grc; v++)
-			grc = vis_cam_grab(c->cam[v], c->frames + v * F, F, c->timeout_ms, NULL, cam_why,
-					   sizeof(cam_why));
-	}
 	snprintf(tmp, sizeof(tmp), "%s/.partial-%s", inbox, name);
 	snprintf(dst, sizeof(dst), "%s/%s", inbox, name);
 	if (mkdir(tmp, 0755) && errno != EEXIST) {

@@ -6,9 +6,10 @@
  * with it, which stay inside this file (vision.h shows no GLib type).
  *
  * What it does: open a camera by id, fix it to Mono8 at the product's
- * frame size and exposure, and copy the next N complete frames of a fresh
- * acquisition into the caller's grey planes, with a bounded wait for each.
- * The contract is in vision.h ("live cameras").
+ * frame size and exposure, free-running or (asked for, and offered by the
+ * camera) on a software trigger, and copy the next N complete frames of a
+ * fresh acquisition into the caller's grey planes, with a bounded wait for
+ * each. The contract is in vision.h ("live cameras").
  *
  * NOTES ON THE DESIGN
  * 1. Aravis's process-wide state. arv_update_device_list, arv_open_device
@@ -18,12 +19,13 @@
  *    that touches that list, and calls vis_cam_shutdown() - arv_shutdown,
  *    which frees the list - once at process exit, when no camera is open.
  *    Calling it earlier would free interfaces that open devices still use.
- * 2. Fresh frames per grab. A grab starts acquisition (continuous mode),
- *    takes the next n buffers, stops acquisition, then returns every
- *    buffer still queued in the stream's output to its input. So no frame
- *    taken before the call (a previous unit's vial) can be handed out. A
- *    line with a hardware trigger would keep acquisition running and arm
- *    the trigger instead; that is not done (docs/vision/README.md).
+ * 2. Fresh frames per grab. A grab arms the camera (starts acquisition,
+ *    continuous mode), takes the next n buffers, stops acquisition, then
+ *    returns every buffer still queued in the stream's output to its
+ *    input. So no frame taken before the call (a previous unit's vial) can
+ *    be handed out. The same three steps are public (vis_cam_arm, _collect,
+ *    _disarm) so a caller with several cameras can arm them all and take
+ *    frame k of every camera before frame k+1 of any (note 9).
  * 3. Every buffer is checked before its bytes are used: status SUCCESS
  *    (else PL_EIO naming Aravis's status: missing packets, size mismatch,
  *    timeout inside the stream, aborted), payload type image, pixel format
@@ -34,8 +36,8 @@
  * 4. Bounded waits: each frame is waited for at most timeout_ms (caller's,
  *    1..60000) and the first bad or missing frame ends the grab, so a grab
  *    of n frames returns within n * timeout_ms (plus the camera's answer
- *    to start/stop, which Aravis bounds by its own GVCP timeout and
- *    retries).
+ *    to start/stop and to each software trigger, which Aravis bounds by
+ *    its own GVCP timeout and retries).
  * 5. Memory: the stream owns `buffers` (2..64) buffers of the camera's
  *    payload size, allocated at open; a grab allocates nothing. The
  *    payload is what the camera says, so it is checked first: at least
@@ -63,6 +65,22 @@
  *    camera on a loaded test machine does) then loses whole frames we
  *    were prepared to wait for, so a grab sets the retention to its own
  *    per-frame timeout: one bound, the caller's.
+ * 9. Software trigger (vis_cam_params.trigger). Asked for, and offered by
+ *    the camera (the GenICam TriggerSoftware command), open sets the
+ *    FrameStart trigger On with source Software (arv_camera_set_trigger,
+ *    which also turns every other trigger selector Off) and reads the
+ *    source back. Then an armed camera exposes nothing until
+ *    vis_cam_fire() writes its TriggerSoftware register, and takes exactly
+ *    one frame per fire: C cameras fired back to back take their frame k
+ *    within the time of C register writes, not C frame periods apart.
+ *    A camera that offers no software trigger, or refuses the settings,
+ *    runs free (continuous) and says why (vis_cam_trigger_note); fire is
+ *    then a no-op and collect takes the next frame it sends. Not asked
+ *    for, open turns the camera's triggers off (a previous run may have
+ *    left one on, and a triggered camera would never send a frame).
+ *    Firing is one GVCP register write each (its round trip, bounded by
+ *    Aravis's GVCP timeout); hardware lines and GigE Vision action
+ *    commands (one broadcast for all cameras) are not used.
  */
 #include <arv.h>
 
@@ -89,6 +107,9 @@ struct vis_cam {
 	uint32_t w, h;       /* region in use */
 	size_t payload;      /* bytes per buffer */
 	unsigned buffers;    /* buffers the stream holds */
+	bool triggered;      /* each frame on vis_cam_fire (note 9) */
+	bool armed;          /* acquisition started by vis_cam_arm */
+	char trigger_note[160]; /* why it runs free although asked not to; "" else */
 };
 
 struct vis_cam_sys *vis_cam_sys_new(void)
@@ -249,6 +270,43 @@ static int set_exposure(ArvCamera *cam, double us, char *why, size_t whysz)
 	return 0;
 }
 
+/* Note 9: software trigger on FrameStart when asked for and offered; else
+ * free-running, with the reason in c->trigger_note. Never fails the open:
+ * a camera that cannot be triggered still takes frames. */
+static void set_trigger_mode(struct vis_cam *c, bool want)
+{
+	GError *err = NULL;
+
+	c->triggered = false;
+	c->trigger_note[0] = 0;
+	if (!want) {
+		/* a trigger left on by an earlier run would starve a free grab;
+		 * cameras without trigger features refuse, which is fine */
+		arv_camera_clear_triggers(c->cam, &err);
+		g_clear_error(&err);
+		return;
+	}
+	if (!arv_camera_is_software_trigger_supported(c->cam, &err)) {
+		snprintf(c->trigger_note, sizeof(c->trigger_note),
+			 "the camera offers no software trigger%s%s", err ? ": " : "",
+			 err && err->message ? err->message : "");
+		g_clear_error(&err);
+		return;
+	}
+	arv_camera_set_trigger(c->cam, "Software", &err);
+	const char *src = err ? NULL : arv_camera_get_trigger_source(c->cam, &err);
+	if (err || !src || strcmp(src, "Software")) {
+		snprintf(c->trigger_note, sizeof(c->trigger_note),
+			 "the camera refused the software trigger (%s)",
+			 err && err->message ? err->message : src ? src : "no trigger source");
+		g_clear_error(&err);
+		arv_camera_clear_triggers(c->cam, &err); /* back to free-running */
+		g_clear_error(&err);
+		return;
+	}
+	c->triggered = true;
+}
+
 /* Note 6: a GigE camera on a loopback address is reached through lo; an
  * AF_PACKET socket (Aravis's fast path when we may open one) listens on
  * the interface discovery answered on, which can be another (eth0), and
@@ -357,6 +415,7 @@ int vis_cam_open(struct vis_cam_sys *sys, const char *id, const struct vis_cam_p
 	}
 	arv_camera_set_acquisition_mode(c->cam, ARV_ACQUISITION_MODE_CONTINUOUS, &err);
 	g_clear_error(&err); /* continuous is every camera's default; a refusal is not fatal */
+	set_trigger_mode(c, p->trigger);
 	c->stream = arv_camera_create_stream(c->cam, NULL, NULL, &err);
 	if (!c->stream) {
 		why_gerror(why, whysz, "creating the stream", &err);
@@ -392,6 +451,16 @@ void vis_cam_size(const struct vis_cam *c, uint32_t *w, uint32_t *h)
 {
 	*w = c->w;
 	*h = c->h;
+}
+
+bool vis_cam_triggered(const struct vis_cam *c)
+{
+	return c->triggered;
+}
+
+const char *vis_cam_trigger_note(const struct vis_cam *c)
+{
+	return c->trigger_note;
 }
 
 static const char *status_name(ArvBufferStatus s)
@@ -452,12 +521,125 @@ static int take(struct vis_cam *c, ArvBuffer *b, struct vis_image *im, size_t k,
 	return 0;
 }
 
-int vis_cam_grab(struct vis_cam *c, struct vis_image *frames, size_t n, unsigned timeout_ms,
-		 uint64_t *frame_ids, char *why, size_t whysz)
+/* Validates a grab's timeout (note 4); why gets the rule. */
+static int check_timeout(unsigned timeout_ms, char *why, size_t whysz)
+{
+	if (timeout_ms == 0 || timeout_ms > CAM_TIMEOUT_MAX_MS) {
+		snprintf(why, whysz, "grab: timeout 1..%u ms", CAM_TIMEOUT_MAX_MS);
+		return PL_EINVAL;
+	}
+	return 0;
+}
+
+int vis_cam_arm(struct vis_cam *c, unsigned timeout_ms, char *why, size_t whysz)
+{
+	GError *err = NULL;
+	char dummy[8];
+
+	if (!why || !whysz)
+		why = dummy, whysz = sizeof(dummy);
+	why[0] = 0;
+	if (check_timeout(timeout_ms, why, whysz))
+		return PL_EINVAL;
+	if (c->armed) {
+		snprintf(why, whysz, "%s: already armed", c->id);
+		return PL_EINVAL;
+	}
+	drain(c);
+	if (ARV_IS_GV_STREAM(c->stream))
+		/* note 8: a frame is given up only after timeout_ms without packets */
+		g_object_set(c->stream, "frame-retention", (guint)timeout_ms * 1000u, NULL);
+	arv_camera_start_acquisition(c->cam, &err);
+	if (err) {
+		char what[VIS_CAM_ID_LEN + 32];
+		snprintf(what, sizeof(what), "%s: starting acquisition", c->id); /* which of C */
+		why_gerror(why, whysz, what, &err);
+		arv_camera_stop_acquisition(c->cam, NULL); /* a half-started camera */
+		return PL_EIO;
+	}
+	c->armed = true;
+	return 0;
+}
+
+int vis_cam_fire(struct vis_cam *c, char *why, size_t whysz)
+{
+	GError *err = NULL;
+	char dummy[8];
+
+	if (!why || !whysz)
+		why = dummy, whysz = sizeof(dummy);
+	why[0] = 0;
+	if (!c->armed) {
+		snprintf(why, whysz, "%s: fire before arm", c->id);
+		return PL_EINVAL;
+	}
+	if (!c->triggered)
+		return 0; /* free-running (note 9): frames come on their own */
+	arv_camera_software_trigger(c->cam, &err);
+	if (err) {
+		char w[200];
+		why_gerror(w, sizeof(w), "software trigger", &err);
+		snprintf(why, whysz, "%s: %s", c->id, w);
+		return PL_EIO;
+	}
+	return 0;
+}
+
+int vis_cam_collect(struct vis_cam *c, struct vis_image *frame, size_t k, unsigned timeout_ms,
+		    uint64_t *frame_id, char *why, size_t whysz)
+{
+	char dummy[8];
+	int rc;
+
+	if (!why || !whysz)
+		why = dummy, whysz = sizeof(dummy);
+	why[0] = 0;
+	if (check_timeout(timeout_ms, why, whysz))
+		return PL_EINVAL;
+	if (!c->armed) {
+		snprintf(why, whysz, "%s: collect before arm", c->id);
+		return PL_EINVAL;
+	}
+	if (!frame->px || frame->w != c->w || frame->h != c->h || frame->stride < frame->w) {
+		snprintf(why, whysz, "grab: plane %zu is not %ux%u", k, c->w, c->h);
+		return PL_EINVAL;
+	}
+	ArvBuffer *b = arv_stream_timeout_pop_buffer(c->stream, (guint64)timeout_ms * 1000);
+	if (!b) {
+		snprintf(why, whysz, "%s: no frame %zu within %u ms", c->id, k, timeout_ms);
+		return PL_ETIMEOUT;
+	}
+	rc = take(c, b, frame, k, why, whysz);
+	if (frame_id)
+		*frame_id = arv_buffer_get_frame_id(b);
+	arv_stream_push_buffer(c->stream, b);
+	return rc;
+}
+
+int vis_cam_disarm(struct vis_cam *c, char *why, size_t whysz)
 {
 	GError *err = NULL;
 	int rc = 0;
-	char dummy[8];
+
+	if (!c->armed)
+		return 0;
+	arv_camera_stop_acquisition(c->cam, &err);
+	if (err) {
+		if (why && whysz)
+			why_gerror(why, whysz, "stopping acquisition", &err);
+		rc = PL_EIO;
+	}
+	g_clear_error(&err);
+	c->armed = false;
+	drain(c); /* note 2: nothing of this grab is left for the next */
+	return rc;
+}
+
+int vis_cam_grab(struct vis_cam *c, struct vis_image *frames, size_t n, unsigned timeout_ms,
+		 uint64_t *frame_ids, char *why, size_t whysz)
+{
+	int rc = 0;
+	char dummy[8], w[8];
 
 	if (!why || !whysz)
 		why = dummy, whysz = sizeof(dummy);
@@ -472,37 +654,17 @@ int vis_cam_grab(struct vis_cam *c, struct vis_image *frames, size_t n, unsigned
 			snprintf(why, whysz, "grab: plane %zu is not %ux%u", k, c->w, c->h);
 			return PL_EINVAL;
 		}
-	drain(c);
-	if (ARV_IS_GV_STREAM(c->stream))
-		/* note 8: a frame is given up only after timeout_ms without packets */
-		g_object_set(c->stream, "frame-retention", (guint)timeout_ms * 1000u, NULL);
-	arv_camera_start_acquisition(c->cam, &err);
-	if (err) {
-		why_gerror(why, whysz, "starting acquisition", &err);
-		return PL_EIO;
+	if ((rc = vis_cam_arm(c, timeout_ms, why, whysz)))
+		return rc;
+	for (size_t k = 0; k < n && !rc; k++) {
+		rc = vis_cam_fire(c, why, whysz);
+		if (!rc)
+			rc = vis_cam_collect(c, &frames[k], k, timeout_ms,
+					     frame_ids ? &frame_ids[k] : NULL, why, whysz);
 	}
-	for (size_t k = 0; k < n; k++) {
-		ArvBuffer *b = arv_stream_timeout_pop_buffer(c->stream, (guint64)timeout_ms * 1000);
-		if (!b) {
-			snprintf(why, whysz, "%s: no frame %zu within %u ms", c->id, k, timeout_ms);
-			rc = PL_ETIMEOUT;
-			break;
-		}
-		rc = take(c, b, &frames[k], k, why, whysz);
-		if (frame_ids)
-			frame_ids[k] = arv_buffer_get_frame_id(b);
-		arv_stream_push_buffer(c->stream, b);
-		if (rc)
-			break;
-	}
-	arv_camera_stop_acquisition(c->cam, &err);
-	if (err && rc == 0) {
-		why_gerror(why, whysz, "stopping acquisition", &err);
-		rc = PL_EIO;
-	}
-	g_clear_error(&err);
-	drain(c);
-	return rc;
+	/* the first error's sentence stays; a stop failure only counts alone */
+	int src = vis_cam_disarm(c, rc ? w : why, rc ? sizeof(w) : whysz);
+	return rc ? rc : src;
 }
 
 void vis_cam_close(struct vis_cam *c)
@@ -510,7 +672,7 @@ void vis_cam_close(struct vis_cam *c)
 	if (!c)
 		return;
 	if (c->cam && c->stream)
-		arv_camera_stop_acquisition(c->cam, NULL);
+		arv_camera_stop_acquisition(c->cam, NULL); /* armed or not */
 	if (c->stream)
 		g_object_unref(c->stream);
 	if (c->cam)

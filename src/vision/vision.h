@@ -503,6 +503,9 @@ struct vis_cam_params {
 	uint32_t width, height;    /* region from the sensor's top left; 0: keep */
 	double exposure_us;        /* > 0: fixed exposure (auto off); 0: keep */
 	unsigned buffers;          /* stream buffers, 2..64; 0: 8 */
+	bool trigger;              /* take each frame on a software trigger when
+				      the camera offers one (vis_cam_triggered);
+				      false: free-running, triggers turned off */
 };
 struct vis_cam_sys;
 struct vis_cam;
@@ -528,10 +531,18 @@ int vis_cam_open(struct vis_cam_sys *sys, const char *id, const struct vis_cam_p
 /* The open camera's id and frame size. */
 const char *vis_cam_id(const struct vis_cam *c);
 void vis_cam_size(const struct vis_cam *c, uint32_t *w, uint32_t *h);
+/* Whether the open camera takes each frame on vis_cam_fire (software
+ * trigger, asked for with vis_cam_params.trigger and offered by the
+ * camera). When it was asked for but the camera runs free, the note says
+ * why in a sentence ("the camera offers no software trigger"); else the
+ * note is "". Both stay valid while the camera is open. */
+bool vis_cam_triggered(const struct vis_cam *c);
+const char *vis_cam_trigger_note(const struct vis_cam *c);
 /* Starts acquisition, copies the next n complete frames into frames[0..n)
- * (each allocated by the caller at the camera's size, any stride >= w),
- * stops acquisition and drops frames left over, so each call sees fresh
- * frames. Waits at most timeout_ms (1..60000) for each frame. frame_ids
+ * (each allocated by the caller at the camera's size, any stride >= w; a
+ * triggered camera is fired once before each frame), stops acquisition
+ * and drops frames left over, so each call sees fresh frames. Waits at
+ * most timeout_ms (1..60000) for each frame. frame_ids
  * (may be NULL) gets each frame's camera counter. Errors, with why naming
  * the frame: PL_ETIMEOUT (no frame in time), PL_EIO (incomplete buffer:
  * missing packets, size mismatch, aborted ...), PL_EUNSUPPORTED (a frame
@@ -540,6 +551,25 @@ void vis_cam_size(const struct vis_cam *c, uint32_t *w, uint32_t *h);
  * unspecified and acquisition is stopped. */
 int vis_cam_grab(struct vis_cam *c, struct vis_image *frames, size_t n, unsigned timeout_ms,
 		 uint64_t *frame_ids, char *why, size_t whysz);
+/* vis_cam_grab in steps, for several cameras whose frame k must be taken
+ * together: vis_cam_arm every camera, then for each frame vis_cam_fire
+ * every camera back to back and vis_cam_collect one frame from each, then
+ * vis_cam_disarm every camera (also after an error; a camera not armed is
+ * a no-op). vis_cam_arm drops frames left over and starts acquisition:
+ * PL_EINVAL (timeout_ms outside 1..60000, already armed) or PL_EIO.
+ * vis_cam_fire sends the software trigger (a no-op when the camera runs
+ * free): PL_EINVAL (not armed) or PL_EIO. A triggered camera takes one
+ * frame per fire and none without. vis_cam_collect waits at most
+ * timeout_ms for the next frame and copies it into frame (allocated by the
+ * caller at the camera's size), with the errors of vis_cam_grab; k only
+ * names the frame in why; frame_id (may be NULL) gets the camera's
+ * counter. vis_cam_disarm stops acquisition and drops what is left: 0 or
+ * PL_EIO. why may be NULL. */
+int vis_cam_arm(struct vis_cam *c, unsigned timeout_ms, char *why, size_t whysz);
+int vis_cam_fire(struct vis_cam *c, char *why, size_t whysz);
+int vis_cam_collect(struct vis_cam *c, struct vis_image *frame, size_t k, unsigned timeout_ms,
+		    uint64_t *frame_id, char *why, size_t whysz);
+int vis_cam_disarm(struct vis_cam *c, char *why, size_t whysz);
 /* Stops acquisition and frees the stream, buffers and camera. NULL ok. */
 void vis_cam_close(struct vis_cam *c);
 

@@ -18,6 +18,12 @@
 #   (c) frames slower than --frame-timeout-ms: every grab fails, each unit
 #       is reported uninspectable with the camera's reason, and the node
 #       stops grabbing after 3 in a row (it was asked for 5) and exits 1
+#   (d) one camera per view (a one-view product): the camera is armed on a
+#       software trigger and fired for each frame. The fake camera's
+#       free-running period is 2000 s, so only triggered frames can arrive
+#       in time (free-running, every grab would fail as in (c)): 2 units,
+#       each with its 3 frames, consecutive frames of the camera (frame f's
+#       ramp is frame 0's shifted by f), inspected (not camera errors)
 #   - the spool's counters equal what the platform holds
 # The fake camera's GVCP port is one per machine: the tool takes a lock
 # (shared with the unit test) and says "ready"; every wait is bounded.
@@ -80,7 +86,8 @@ run_node() {
   local log=$1 units=$2; shift 2
   timeout 120 "$bin" inspect run --camera "$cam" --units "$units" --once --inbox "$tmp/inbox" \
     --spool "$tmp/spool" --out "$tmp/out" --url "http://127.0.0.1:$port" \
-    --token-file "$tmp/token" --product "$tmp/product.json" --retry-max-ms 300 "$@" >"$log" 2>&1
+    --token-file "$tmp/token" --product "${product:-$tmp/product.json}" --retry-max-ms 300 "$@" \
+    >"$log" 2>&1
   node_rc=$?
 }
 # "unit verdict disposition class detail" for every inspection event
@@ -219,10 +226,44 @@ for u in $units_c; do
 done
 stop_fake
 
+# ------------------- (d) one camera per view: frames on software triggers
+# one view, so the one camera is the per-view camera set (C == V == 1)
+printf '{"um_per_px": 100, "width": 256, "height": 384, "views": 1, "frames": 3, "min_views_agree": 1}\n' \
+  >"$tmp/product1.json"
+start_fake "$serial" --frame-period-us 2000000000 || bad "(d) no fake camera"
+product="$tmp/product1.json" run_node "$tmp/node-d.log" 2 --frame-timeout-ms 3000
+[ $node_rc = 0 ] && ok || bad "(d) exit $node_rc: $(tail -3 "$tmp/node-d.log")"
+grep -q 'runs free' "$tmp/node-d.log" && bad "(d) the camera was not triggered: $(grep -m1 'runs free' "$tmp/node-d.log")" || ok
+units_d=$(grabbed "$tmp/node-d.log")
+[ "$(echo $units_d | wc -w)" = 2 ] && ok || bad "(d) want 2 units, got: $units_d"
+events >"$tmp/ev-d" || bad "(d) cannot read /epcis/events"
+for u in $units_d; do
+  case "$(awk -v u="$u" '$1 == u' "$tmp/ev-d")" in
+    *" uninspectable non_conformant uninspectable "*no_container*) ok ;;
+    *) bad "(d) $u: want uninspectable (no container, not a camera error), got: $(awk -v u="$u" '$1 == u' "$tmp/ev-d")" ;;
+  esac
+  # frames 0, 1, 2 of the unit are three consecutive frames of the camera
+  node -e '
+const fs = require("fs"), dir = process.argv[1], hdr = "P5\n256 384\n255\n";
+const p0 = [];
+for (let f = 0; f < 3; f++) {
+  const d = fs.readFileSync(`${dir}/v00-f${f}.pgm`);
+  if (d.subarray(0, hdr.length).toString() !== hdr) throw new Error(`frame ${f}: header`);
+  const p = d.subarray(hdr.length);
+  for (let y = 0; y < 384; y++) for (let x = 0; x < 256; x++)
+    if (p[y * 256 + x] !== (p[0] + x + y) % 255) throw new Error(`frame ${f}: pixel ${x},${y}`);
+  p0.push(p[0]);
+}
+for (let f = 1; f < 3; f++)
+  if (p0[f] !== (p0[0] + f) % 255) throw new Error(`frame ids not consecutive: ramp starts ${p0}`);' \
+    "$tmp/out/rejects/$u" 2>"$tmp/trig.err" && ok || bad "(d) $u: $(grep -m1 Error "$tmp/trig.err")"
+done
+stop_fake
+
 # ------------------------------------------------ counters = platform
 total=$(events | wc -l)
 good=$(status counts.good); rej=$(status counts.reject)
-[ "$total" = 10 ] && ok || bad "platform holds $total inspected units, want 10"
+[ "$total" = 12 ] && ok || bad "platform holds $total inspected units, want 12"
 [ $((good + rej)) = "$total" ] && [ "$good" = 2 ] && ok ||
   bad "counters: good $good + reject $rej, platform $total (want 2 good)"
 

@@ -14,8 +14,12 @@
  *   fake_gv_camera [--serial S] [--interface ADDR|NAME] [--lock FILE]
  *                  [--vial CLASS --product FILE] [--frame-period-us US]
  *
- * --frame-period-us sets the time between frames (default 40000, 25 fps):
- * a long period lets a test see grabs time out.
+ * --frame-period-us sets the time between frames (default 40000, 25 fps)
+ * while the camera runs free: a long period lets a test see grabs time
+ * out. It does not slow a camera put on software trigger (TriggerMode On,
+ * TriggerSource Software, both in Aravis's fake GenICam): that sends one
+ * frame per TriggerSoftware write, polling for it at 25 Hz, so a long
+ * period lets a test tell triggered grabs from free-running ones.
  *
  * A fake camera binds the GVCP port (3956) of its interface, so only one
  * can run per machine and interface at a time. Tests from parallel runs

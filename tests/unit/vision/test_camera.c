@@ -260,3 +260,162 @@ Test(camera, in_process_fake_interface)
 	vis_cam_close(c);
 	planes_free(im, 2);
 }
+
+/* ------------------------------------------------------ software trigger
+ * The fake camera honours TriggerMode/TriggerSource/TriggerSoftware
+ * (its GenICam lists them): in software-trigger mode it sends one frame
+ * per TriggerSoftware write, polling for it at 25 Hz, and none without;
+ * free-running it sends a frame at each multiple of its frame period.
+ * With that period set to 2000 s behind our back, a free-running grab of
+ * more than one frame times out (free_running_control shows it), while a
+ * triggered one gets every frame: that is what tells the modes apart. */
+
+static ArvFakeCamera *fake(void)
+{
+	return arv_gv_fake_camera_get_fake_camera(gv); /* borrowed */
+}
+
+static struct vis_cam *open_mode(uint32_t w, uint32_t h, bool trigger)
+{
+	struct vis_cam_params p = { .width = w, .height = h, .exposure_us = 10000, .buffers = 4,
+				    .trigger = trigger };
+	struct vis_cam *c = NULL;
+	char why[256] = "";
+	int rc = vis_cam_open(sys, cam_id, &p, &c, why, sizeof(why));
+	cr_assert_eq(rc, 0, "open %s: %s (%s)", cam_id, pl_strerror(rc), why);
+	return c;
+}
+
+/* The fake camera's 16-bit frame counter after id (0 is skipped). */
+static uint64_t next_id(uint64_t id)
+{
+	return id >= 65535 ? 1 : id + 1;
+}
+
+Test(camera, triggered_grab_takes_one_frame_per_trigger)
+{
+	enum { N = 4, W = 96, H = 64 };
+	struct vis_image im[N];
+	uint64_t ids[N], ids2[N];
+	char why[256] = "";
+	struct vis_cam *c = open_mode(W, H, true);
+
+	cr_assert(vis_cam_triggered(c), "not triggered: %s", vis_cam_trigger_note(c));
+	cr_expect_str_eq(vis_cam_trigger_note(c), "");
+	cr_assert(arv_fake_camera_is_in_software_trigger_mode(fake()));
+	fake_reg(ARV_FAKE_CAMERA_REGISTER_ACQUISITION_FRAME_PERIOD_US, 2000000000u);
+	planes(im, N, W, H);
+	int rc = vis_cam_grab(c, im, N, 3000, ids, why, sizeof(why));
+	cr_assert_eq(rc, 0, "grab: %s (%s)", pl_strerror(rc), why);
+	for (size_t k = 0; k < N; k++) {
+		if (k)
+			cr_expect_eq(ids[k], next_id(ids[k - 1]), "frame %zu: id %llu after %llu", k,
+				     (unsigned long long)ids[k], (unsigned long long)ids[k - 1]);
+		size_t bad = 0;
+		for (uint32_t y = 0; y < H; y++)
+			for (uint32_t x = 0; x < W; x++)
+				bad += im[k].px[(size_t)y * im[k].stride + x] != (x + y + ids[k]) % 255;
+		cr_expect_eq(bad, 0, "frame %zu: %zu pixels off the ramp", k, bad);
+	}
+	/* no frame was made between the grabs (or after the last trigger):
+	 * the next grab's first frame is the camera's very next one */
+	rc = vis_cam_grab(c, im, N, 3000, ids2, why, sizeof(why));
+	cr_assert_eq(rc, 0, "second grab: %s (%s)", pl_strerror(rc), why);
+	cr_expect_eq(ids2[0], next_id(ids[N - 1]), "first id %llu after %llu",
+		     (unsigned long long)ids2[0], (unsigned long long)ids[N - 1]);
+	vis_cam_close(c);
+	planes_free(im, N);
+}
+
+/* The control for the test above: the same camera, not asked for a
+ * trigger, runs free and cannot take a second frame in 500 ms at a 2000 s
+ * period. Open also turns off a trigger left on before it. */
+Test(camera, free_running_control)
+{
+	struct vis_image im[2];
+	char why[256] = "";
+
+	fake_reg(ARV_FAKE_CAMERA_REGISTER_TRIGGER_MODE, 1); /* left on by an earlier run */
+	fake_reg(ARV_FAKE_CAMERA_REGISTER_TRIGGER_SOURCE, 1);
+	struct vis_cam *c = open_mode(64, 64, false);
+	cr_expect_not(vis_cam_triggered(c));
+	cr_expect_str_eq(vis_cam_trigger_note(c), "");
+	cr_expect(arv_fake_camera_is_in_free_running_mode(fake()), "open left the trigger on");
+	fake_reg(ARV_FAKE_CAMERA_REGISTER_ACQUISITION_FRAME_PERIOD_US, 2000000000u);
+	planes(im, 2, 64, 64);
+	int rc = vis_cam_grab(c, im, 2, 500, NULL, why, sizeof(why));
+	cr_expect_eq(rc, PL_ETIMEOUT, "%s (%s)", pl_strerror(rc), why);
+	cr_expect(strstr(why, "no frame 1 within 500 ms"), "%s", why);
+	vis_cam_close(c);
+	planes_free(im, 2);
+}
+
+/* The steps a caller with several cameras uses: an armed triggered camera
+ * sends nothing until fired (a free one sends its first frame within the
+ * fake camera's 100 ms poll), then exactly the fired frame. */
+Test(camera, armed_camera_waits_for_fire)
+{
+	struct vis_image im[1];
+	uint64_t id = 0, id2 = 0;
+	char why[256] = "";
+	struct vis_cam *c = open_mode(64, 64, true);
+	cr_assert(vis_cam_triggered(c), "%s", vis_cam_trigger_note(c));
+	planes(im, 1, 64, 64);
+
+	cr_expect_eq(vis_cam_fire(c, why, sizeof(why)), PL_EINVAL, "fire before arm");
+	cr_expect_eq(vis_cam_collect(c, im, 0, 500, NULL, why, sizeof(why)), PL_EINVAL);
+	cr_expect_eq(vis_cam_disarm(c, why, sizeof(why)), 0, "disarm when not armed: no-op");
+	cr_assert_eq(vis_cam_arm(c, 3000, why, sizeof(why)), 0, "%s", why);
+	cr_expect_eq(vis_cam_arm(c, 3000, why, sizeof(why)), PL_EINVAL, "armed twice");
+	int rc = vis_cam_collect(c, im, 0, 500, NULL, why, sizeof(why));
+	cr_expect_eq(rc, PL_ETIMEOUT, "a frame came without a trigger: %s (%s)", pl_strerror(rc),
+		     why);
+	cr_assert_eq(vis_cam_fire(c, why, sizeof(why)), 0, "%s", why);
+	rc = vis_cam_collect(c, im, 0, 3000, &id, why, sizeof(why));
+	cr_expect_eq(rc, 0, "%s (%s)", pl_strerror(rc), why);
+	cr_assert_eq(vis_cam_fire(c, why, sizeof(why)), 0, "%s", why);
+	rc = vis_cam_collect(c, im, 1, 3000, &id2, why, sizeof(why));
+	cr_expect_eq(rc, 0, "%s (%s)", pl_strerror(rc), why);
+	cr_expect_eq(id2, next_id(id), "one frame per fire: %llu after %llu",
+		     (unsigned long long)id2, (unsigned long long)id);
+	cr_expect_eq(vis_cam_disarm(c, why, sizeof(why)), 0, "%s", why);
+	vis_cam_close(c);
+	planes_free(im, 1);
+}
+
+/* A camera without a software trigger: the fake camera served with its
+ * GenICam stripped of TriggerSoftware. Asked for a trigger, open still
+ * succeeds, runs free and says why; grabs work. */
+Test(camera, no_software_trigger_falls_back_to_free_running)
+{
+	char path[64], why[256] = "";
+	size_t size = 0;
+	struct vis_image im[2];
+
+	ArvFakeCamera *plain = arv_fake_camera_new("PLXML");
+	const char *xml = arv_fake_camera_get_genicam_xml(plain, &size);
+	cr_assert(xml && size);
+	GString *g = g_string_new_len(xml, (gssize)size);
+	g_object_unref(plain);
+	cr_assert(g_string_replace(g, "<pFeature>TriggerSoftware</pFeature>", "", 0) == 1);
+	cr_assert(g_string_replace(g, "<Command Name=\"TriggerSoftware\"",
+				   "<Command Name=\"PlTriggerGone\"", 0) == 1);
+	snprintf(path, sizeof(path), "/tmp/parkline-notrig-%d.xml", (int)getpid());
+	cr_assert(g_file_set_contents(path, g->str, (gssize)g->len, NULL));
+	g_string_free(g, TRUE);
+	g_object_unref(gv); /* the test's camera, served again from the edited file */
+	gv = arv_gv_fake_camera_new_full("127.0.0.1", serial, path); /* reads the file now */
+	unlink(path);
+	cr_assert(gv && arv_gv_fake_camera_is_running(gv));
+
+	struct vis_cam *c = open_mode(64, 64, true);
+	cr_expect_not(vis_cam_triggered(c));
+	cr_expect(strstr(vis_cam_trigger_note(c), "offers no software trigger"), "note '%s'",
+		  vis_cam_trigger_note(c));
+	cr_expect(arv_fake_camera_is_in_free_running_mode(fake()));
+	planes(im, 2, 64, 64);
+	int rc = vis_cam_grab(c, im, 2, 3000, NULL, why, sizeof(why));
+	cr_expect_eq(rc, 0, "%s (%s)", pl_strerror(rc), why);
+	vis_cam_close(c);
+	planes_free(im, 2);
+}

@@ -146,6 +146,12 @@ int pl_time_parse(const char *s, int64_t *out_ms);
  * millisecond sort after earlier ones as plain strings. */
 #define PL_ID_LEN 26
 void pl_id_new(char out[PL_ID_LEN + 1]);
+/* A new id that sorts after prev (a valid id, or NULL for any): a fresh
+ * one when the clock has moved on, else prev + 1. Ids made in one
+ * millisecond sort in no particular order; a run of ids that must keep
+ * the order they were made in (a document's events: trace repo.c note 10)
+ * is made with this. */
+void pl_id_after(const char *prev, char out[PL_ID_LEN + 1]);
 bool pl_id_valid(const char *s);
 /* Fill buf with cryptographically random bytes (getrandom). */
 void pl_random(void *buf, size_t n);

@@ -181,6 +181,24 @@ void pl_id_new(char out[PL_ID_LEN + 1])
 	out[PL_ID_LEN] = '\0';
 }
 
+void pl_id_after(const char *prev, char out[PL_ID_LEN + 1])
+{
+	pl_id_new(out);
+	if (!prev || strcmp(out, prev) > 0)
+		return;
+	/* prev + 1 in base 32, carrying from the last character: the 80
+	 * random bits never carry into the time */
+	memcpy(out, prev, PL_ID_LEN + 1);
+	for (int i = PL_ID_LEN - 1; i >= 0; i--) {
+		size_t d = (size_t)(strchr(id__alphabet, out[i]) - id__alphabet);
+		if (d + 1 < sizeof(id__alphabet) - 1) {
+			out[i] = id__alphabet[d + 1];
+			return;
+		}
+		out[i] = id__alphabet[0];
+	}
+}
+
 bool pl_id_valid(const char *s)
 {
 	if (!s || strlen(s) != PL_ID_LEN)

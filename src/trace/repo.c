@@ -58,6 +58,13 @@
  *     TRACE__EVENT_ID_SQL; lookups by eventID also probe the hash. The rule
  *     "one eventID, one content" crosses the two forms by two probes
  *     (repo__id_conflict), which the single UNIQUE index gave before.
+ * 10. A document's events get row ids in document order (pl_id_after).
+ *     Row ids break ties between events of one instant (paging, note 4;
+ *     the genealogy walk's order), and ids of one millisecond used to
+ *     sort at random: a tray's ADD and DELETE of one vial at the same
+ *     instant then came out DELETE first half the time, and the vial
+ *     stayed on the tray for the rest of the window (genealogy.c note 2).
+ *     In document order the line's own sequence decides.
  */
 #include "trace_int.h"
 
@@ -262,11 +269,14 @@ static char *repo__rt_slot(char *s)
 	return first;
 }
 
-static void repo__prep(struct repo_prep *pr, const json_t *event, const json_t *context)
+/* prev: the row id of the document's previous event, NULL for the first
+ * (note 10). */
+static void repo__prep(struct repo_prep *pr, const json_t *event, const json_t *context,
+		       const char *prev)
 {
 	pr->a = pl_arena_new(REPO_EVENT_ARENA);
 	pr->rc = trace_event_rows(event, context, pr->a, &pr->rows);
-	pl_id_new(pr->rid);
+	pl_id_after(prev, pr->rid);
 	pr->body = NULL;
 	pr->rt = NULL;
 	if (pr->rc)
@@ -502,7 +512,7 @@ int trace__capture_job(struct store_conn *c, const char *tenant, const char *act
 	/* flatten and hash every event before taking the write lock (note 6) */
 	prep = pl_calloc(nev ? nev : 1, sizeof(*prep));
 	for (size_t i = 0; i < nev; i++)
-		repo__prep(&prep[i], json_array_get(events, i), context);
+		repo__prep(&prep[i], json_array_get(events, i), context, i ? prep[i - 1].rid : NULL);
 	/* the document's @context, serialised once for all its events */
 	ctx_s = context ? pl_json_dump(context) : NULL;
 	if ((rc = store_begin(c)))

@@ -65,6 +65,33 @@ Test(core_id, unique_valid_sortable)
 	cr_expect(pl_id_valid("01ARZ3NDEKTSV4RRFFQ69G5FAV"));
 }
 
+/* pl_id_after: each id sorts after the one before, within a millisecond
+ * too; the successor carries (cases: prev -> the id after it when the
+ * clock has not moved on). */
+Test(core_id, after_keeps_order)
+{
+	static const struct { const char *prev, *next; } cases[] = {
+		{ "7ZZZZZZZZZ000000000000000A", "7ZZZZZZZZZ000000000000000B" },
+		{ "7ZZZZZZZZZ000000000000000Z", "7ZZZZZZZZZ0000000000000010" },
+		{ "7ZZZZZZZZZ0ZZZZZZZZZZZZZZZ", "7ZZZZZZZZZ1000000000000000" },
+		{ "7ZZZZZZZZZ00000000000000H9", "7ZZZZZZZZZ00000000000000HA" },
+	};
+	char ids[2000][PL_ID_LEN + 1];
+
+	/* far-future prevs: the fresh id sorts before them, so prev + 1 */
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char out[PL_ID_LEN + 1];
+		pl_id_after(cases[i].prev, out);
+		cr_expect_str_eq(out, cases[i].next);
+		cr_expect(pl_id_valid(out), "%s", out);
+	}
+	/* 2,000 in a row: many share a millisecond, all in order */
+	for (int i = 0; i < 2000; i++)
+		pl_id_after(i ? ids[i - 1] : NULL, ids[i]);
+	for (int i = 1; i < 2000; i++)
+		cr_assert(strcmp(ids[i - 1], ids[i]) < 0, "%s then %s", ids[i - 1], ids[i]);
+}
+
 Test(core_buf, cap_holds)
 {
 	struct pl_buf b;

@@ -255,6 +255,53 @@ TENV_TEST(genealogy, forward_and_recall)
 	env_close(&e);
 }
 
+/* repo.c note 10: twenty vials, each loaded onto its own tray and
+ * unloaded again at one instant (ADD, then DELETE, in document order),
+ * the trays seen later at station S9. In document order every
+ * containment closes at that instant, so no vial reaches S9; ordered at
+ * random, each vial would have had even odds of staying on its tray. */
+TENV_TEST(genealogy, same_instant_add_delete_keeps_document_order)
+{
+	struct env e;
+	struct pl_buf b;
+	struct trace_errors errs;
+	json_t *job = NULL;
+
+	env_open(&e, d);
+	pl_buf_init(&b, 1 << 20);
+	pl_buf_puts(&b, "{\"@context\":[\"https://ref.gs1.org/standards/epcis/epcis-context.jsonld\"],"
+		    "\"type\":\"EPCISDocument\",\"schemaVersion\":\"2.0\",\"creationDate\":"
+		    "\"2026-03-01T12:00:00Z\",\"epcisBody\":{\"eventList\":[");
+	for (int i = 0; i < 20; i++) {
+		char tray[64], vial[64];
+		pl_fmt(tray, sizeof(tray), "urn:epc:id:grai:0614141.12345.Q%d", i);
+		pl_fmt(vial, sizeof(vial), VIAL "%d", 500 + i);
+		pl_buf_printf(&b, "%s" EV("AggregationEvent", ACT("ADD"), "10:00", "\"parentID\":\"%s\","
+			      "\"childEPCs\":[\"%s\"]") "," EV("AggregationEvent", ACT("DELETE"), "10:00",
+			      "\"parentID\":\"%s\",\"childEPCs\":[\"%s\"]") "," EV("ObjectEvent",
+			      ACT("OBSERVE"), "10:30", "\"epcList\":[\"%s\"],\"readPoint\":{\"id\":\""
+			      S("9") "\"}"), i ? "," : "", tray, vial, tray, vial, tray);
+	}
+	pl_buf_puts(&b, "]}}");
+	trace_errors_init(&errs);
+	cr_assert_eq(trace_repo_capture(e.t.c, e.ent[0], "test", b.data, b.len, false, &errs, &job),
+		     0);
+	cr_assert_eq(json_integer_value(json_object_get(job, "stored")), 60, "%s",
+		     json_dumps(job, 0));
+	for (int i = 0; i < 20; i++) {
+		char vial[64];
+		json_t *w = NULL;
+		pl_fmt(vial, sizeof(vial), VIAL "%d", 500 + i);
+		cr_assert_eq(trace_walk(e.t.c, e.ent[0], vial, TRACE_WALK_BACKWARD, &w), 0);
+		cr_expect(!at_station(w, S("9")), "%s stayed on its tray after the DELETE", vial);
+		json_decref(w);
+	}
+	json_decref(job);
+	trace_errors_release(&errs);
+	pl_buf_release(&b);
+	env_close(&e);
+}
+
 /* The answers a store gives for the story, as sorted JSON text: two
  * vials' backward traces (one per tray trip) and the raw lot's recall. */
 static char *story_answers(struct env *e)

@@ -11,7 +11,7 @@
 //
 // Pure functions, no state, importable from the browser and from node --test.
 
-const BEIJING_OFFSET_MS = 8 * 3600 * 1000
+export const BEIJING_OFFSET_MS = 8 * 3600 * 1000
 
 function pad2(n) {
   return n < 10 ? '0' + n : String(n)

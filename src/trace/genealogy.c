@@ -45,7 +45,7 @@
  *     chunks (items in queue order, up to WALK_CHUNK_NODES distinct
  *     nodes), and a chunk's reads are a few IN (...) queries of up to
  *     WALK_BATCH values each - the events naming any of its nodes inside
- *     the chunk's widest window, the member lists of the events that need
+ *     that node's window (note 14), the member lists of the events that need
  *     them, and the childless DELETEs (emptying) of the parents reached -
  *     instead of one query per item, per event and per ADD. Items are
  *     then processed one by one in queue order against those rows, so

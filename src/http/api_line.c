@@ -416,6 +416,87 @@ static int ingest_cmp(const void *a, const void *b)
 	return x->order < y->order ? -1 : x->order > y->order;
 }
 
+/* One HTTP batch's points (validated and sorted), their buffers, and
+ * what storing them gave. */
+struct ingest_tx {
+	struct ingest_pt *pts;
+	size_t n;
+	struct line_point *run, *old;
+	struct line_live_point *live;
+	size_t accepted, late, nlive;
+};
+
+/* How often a batch the store found busy runs (http__h_line_ingest). */
+#define INGEST_BUSY_TRIES 3
+
+/* Stores tx's points in one transaction on *c (taken here; the caller
+ * puts it back) and commits; *line gets the line. An error is recorded
+ * with http_fail and returned, the transaction left for the caller to
+ * roll back. */
+static int ingest__tx(struct http_req *r, struct ingest_tx *tx, struct store_conn **c,
+		      json_t **line)
+{
+	struct ingest_pt *pts = tx->pts;
+	struct line_point *run = tx->run, *old = tx->old;
+	struct line_live_point *live = tx->live;
+	size_t n = tx->n, i, accepted = 0, late = 0, nlive = 0;
+	int rc;
+
+	if ((rc = http_store_begin(r, c)) ||
+	    (rc = http__line_load(r, *c, r->params[0], AUTH_A_LINE_INGEST, line)))
+		return rc;
+	/* one run per metric, sorted by time: of equal timestamps the last
+	 * given wins and counts once; points after the stored newest take
+	 * the fast path (blocks of at most LINE_BLOCK_POINTS_MAX, appended),
+	 * the rest are late and merged into the stored blocks (repo.c NOTES 3,
+	 * the same rule as the MQTT ingest) */
+	for (i = 0; i < n;) {
+		size_t j = i, k = 0, nold = 0;
+		char sid[PL_ID_LEN + 1];
+		int64_t last_t;
+		while (j < n && !strcmp(pts[j].metric, pts[i].metric))
+			j++;
+		if ((rc = line_repo_series_ensure(*c, r->params[0], pts[i].metric, sid, &last_t)))
+			return http_fail(r, rc, NULL, "storing the points failed: %s", pl_strerror(rc));
+
+		for (size_t x = i; x < j; x++) {
+			if (x + 1 < j && pts[x + 1].t == pts[x].t)
+				continue; /* duplicate time: the later one wins */
+			if (pts[x].t <= last_t) {
+				old[nold++] = (struct line_point){ pts[x].t, pts[x].v };
+				continue;
+			}
+			run[k++] = (struct line_point){ pts[x].t, pts[x].v };
+			live[nlive++] = (struct line_live_point){ pts[x].metric, pts[x].t, pts[x].v };
+			accepted++;
+			if (k == LINE_BLOCK_POINTS_MAX || x + 1 == j) {
+				if ((rc = line_repo_block_put(*c, sid, run, k)))
+					return http_fail(r, rc, NULL, "storing the points failed: %s", pl_strerror(rc));
+
+				k = 0;
+			}
+		}
+		if (k && (rc = line_repo_block_put(*c, sid, run, k)))
+			return http_fail(r, rc, NULL, "storing the points failed: %s", pl_strerror(rc));
+
+		/* late points are stored, not replayed into live state: machine
+		 * state and alarms move forward in time only (docs/line.md) */
+		if (nold && (rc = line_repo_points_merge(*c, sid, old, nold, NULL)))
+			return http_fail(r, rc, NULL, "merging late points failed: %s", pl_strerror(rc));
+
+		accepted += nold;
+		late += nold;
+		i = j;
+	}
+	if ((rc = store_commit(*c)))
+		return http_fail(r, rc, NULL, "committing the points failed: %s", pl_strerror(rc));
+
+	tx->accepted = accepted;
+	tx->late = late;
+	tx->nlive = nlive;
+	return 0;
+}
+
 int http__h_line_ingest(struct http_req *r)
 {
 	struct store_conn *c = NULL;
@@ -475,63 +556,30 @@ int http__h_line_ingest(struct http_req *r)
 		pts[i] = (struct ingest_pt){ m, ts, d, i };
 	}
 	qsort(pts, n, sizeof(*pts), ingest_cmp);
-	if ((rc = http_store_begin(r, &c)) ||
-	    (rc = http__line_load(r, c, r->params[0], AUTH_A_LINE_INGEST, &line)))
-		goto out;
 	run = pl_malloc(LINE_BLOCK_POINTS_MAX * sizeof(*run));
 	live = pl_malloc(n * sizeof(*live));
 	old = pl_malloc(n * sizeof(*old));
-	/* one run per metric, sorted by time: of equal timestamps the last
-	 * given wins and counts once; points after the stored newest take
-	 * the fast path (blocks of at most LINE_BLOCK_POINTS_MAX, appended),
-	 * the rest are late and merged into the stored blocks (repo.c NOTES 3,
-	 * the same rule as the MQTT ingest) */
-	for (i = 0; i < n;) {
-		size_t j = i, k = 0, nold = 0;
-		char sid[PL_ID_LEN + 1];
-		int64_t last_t;
-		while (j < n && !strcmp(pts[j].metric, pts[i].metric))
-			j++;
-		if ((rc = line_repo_series_ensure(c, r->params[0], pts[i].metric, sid, &last_t))) {
-			rc = http_fail(r, rc, NULL, "storing the points failed: %s", pl_strerror(rc));
-			goto out;
-		}
-		for (size_t x = i; x < j; x++) {
-			if (x + 1 < j && pts[x + 1].t == pts[x].t)
-				continue; /* duplicate time: the later one wins */
-			if (pts[x].t <= last_t) {
-				old[nold++] = (struct line_point){ pts[x].t, pts[x].v };
-				continue;
-			}
-			run[k++] = (struct line_point){ pts[x].t, pts[x].v };
-			live[nlive++] = (struct line_live_point){ pts[x].metric, pts[x].t, pts[x].v };
-			accepted++;
-			if (k == LINE_BLOCK_POINTS_MAX || x + 1 == j) {
-				if ((rc = line_repo_block_put(c, sid, run, k))) {
-					rc = http_fail(r, rc, NULL, "storing the points failed: %s", pl_strerror(rc));
-					goto out;
-				}
-				k = 0;
-			}
-		}
-		if (k && (rc = line_repo_block_put(c, sid, run, k))) {
-			rc = http_fail(r, rc, NULL, "storing the points failed: %s", pl_strerror(rc));
-			goto out;
-		}
-		/* late points are stored, not replayed into live state: machine
-		 * state and alarms move forward in time only (docs/line.md) */
-		if (nold && (rc = line_repo_points_merge(c, sid, old, nold, NULL))) {
-			rc = http_fail(r, rc, NULL, "merging late points failed: %s", pl_strerror(rc));
-			goto out;
-		}
-		accepted += nold;
-		late += nold;
-		i = j;
+	struct ingest_tx tx = { pts, n, run, old, live, 0, 0, 0 };
+	for (int attempt = 1;; attempt++) {
+		rc = ingest__tx(r, &tx, &c, &line);
+		if (rc != PL_EBUSY || attempt == INGEST_BUSY_TRIES)
+			break;
+		/* rolled back: PostgreSQL broke a deadlock with this
+		 * transaction, or a lock wait passed the store's timeout; the
+		 * points were validated, so the batch runs again */
+		pl_warn(r->srv->opt.log, "line", "ingest into line %s: %s; trying again (%d of %d)",
+			r->params[0], r->problem.detail, attempt + 1, INGEST_BUSY_TRIES);
+		store_conn_put(c);
+		c = NULL;
+		json_decref(line);
+		line = NULL;
+		memset(&r->problem, 0, sizeof(r->problem));
 	}
-	if ((rc = store_commit(c))) {
-		rc = http_fail(r, rc, NULL, "committing the points failed: %s", pl_strerror(rc));
+	if (rc)
 		goto out;
-	}
+	accepted = tx.accepted;
+	late = tx.late;
+	nlive = tx.nlive;
 	/* committed: the answer is 200 whatever happens to the live step,
 	 * which the next batch or flush brings up to date */
 	if (store_begin(c) == 0) {

@@ -11,8 +11,8 @@
  *    the MQTT flush's new points, a new HTTP block) are folded in by
  *    line_repo_rollups_add: one upsert per bucket touched, n/sum added,
  *    min/max/first/last compared in SQL, so it costs one row per bucket
- *    and width, not per point, in statements of 32, 4 or 1 rows (an HTTP
- *    block of 4,096 points at 1 s touches 71 buckets). Anything else - a
+ *    and width, not per point, up to 32 rows a statement (an HTTP block
+ *    of 4,096 points at 1 s touches 71 buckets; a flush, one statement). Anything else - a
  *    late point merged into a stored block, a point replaced by one of
  *    the same t, a block rewritten - goes through line_repo_rollups_rebuild, which recomputes
  *    the buckets from the blocks (line_repo_rollups, every stored point)
@@ -85,13 +85,11 @@ static int64_t roll__floor(int64_t t, int64_t w)
 	" last_v = CASE WHEN line_rollups.n = 0 OR excluded.last_t > line_rollups.last_t" \
 	" THEN excluded.last_v ELSE line_rollups.last_v END"
 #define UPSERT_COLS 12
-/* Rows per statement, largest first (the sizes repo.c's multi-row inserts
- * use too, so the statement cache holds three texts): a flush's new points
- * touch two or three buckets, one statement of 1 or 4; an HTTP block of
- * 4,096 points at 1 s touches 71 (69 minutes, 2 hours), three of 32 and a
- * few small ones instead of 18 of 4. */
-static const size_t roll__sizes[] = { 32, 4, 1 };
-#define UPSERT_ROWS 32 /* the largest of roll__sizes */
+/* Rows per statement: up to UPSERT_ROWS at a time, then 4, then the last
+ * 1-4 in one (a flush's new points touch two or three buckets: one
+ * statement, as before; an HTTP block of 4,096 points at 1 s touches 71 -
+ * 69 minutes, 2 hours - four statements, not 18). */
+#define UPSERT_ROWS 32
 
 /* The upsert statement of k rows, into sql. */
 static void roll__upsert_sql(struct pl_buf *sql, size_t k)
@@ -117,35 +115,28 @@ static void roll__params(struct store_param *p, const char *series_id, int64_t w
 	memcpy(p, row, sizeof(row));
 }
 
-/* Upserts rows[0..n) (bucket of width widths[i] each) in statements of
- * roll__sizes rows, largest first (NOTES 1). */
+/* Upserts rows[0..n) (bucket of width widths[i] each), UPSERT_ROWS,
+ * then 4, then the rest per statement (NOTES 1). */
 static int roll__upsert(struct store_conn *c, const char *series_id, const int64_t *widths,
 			const struct line_rollup *rows, size_t n)
 {
-	struct store_param *p = NULL;
+	struct store_param *p = pl_malloc(UPSERT_ROWS * UPSERT_COLS * sizeof(*p));
 	struct pl_buf sql;
-	size_t i = 0;
 	int rc = 0;
 
 	pl_buf_init(&sql, 16 * 1024);
-	for (size_t s = 0; s < sizeof(roll__sizes) / sizeof(roll__sizes[0]) && rc == 0; s++) {
-		size_t k = roll__sizes[s];
-		if (n - i < k)
-			continue;
-		if (!p)
-			p = pl_malloc(UPSERT_ROWS * UPSERT_COLS * sizeof(*p));
+	for (size_t i = 0; i < n && rc == 0;) {
+		size_t k = n - i >= UPSERT_ROWS ? UPSERT_ROWS : n - i > 4 ? 4 : n - i;
 		sql.len = 0;
 		roll__upsert_sql(&sql, k);
 		if (!sql.data) {
 			rc = PL_ETOOBIG;
 			break;
 		}
-		while (rc == 0 && n - i >= k) {
-			for (size_t j = 0; j < k; j++)
-				roll__params(p + j * UPSERT_COLS, series_id, widths[i + j], &rows[i + j]);
-			rc = store_exec(c, sql.data, p, k * UPSERT_COLS, NULL);
-			i += k;
-		}
+		for (size_t j = 0; j < k; j++)
+			roll__params(p + j * UPSERT_COLS, series_id, widths[i + j], &rows[i + j]);
+		rc = store_exec(c, sql.data, p, k * UPSERT_COLS, NULL);
+		i += k;
 	}
 	free(p);
 	pl_buf_release(&sql);

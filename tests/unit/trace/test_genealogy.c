@@ -46,6 +46,14 @@ static void env_close(struct env *e)
 #define S(n) "urn:epc:id:sgln:0614141.00001." n
 #define VIAL "urn:epc:id:sgtin:0614141.107346."
 
+/* Opens an EPCIS document in b, up to its eventList's "[". */
+static void doc_head(struct pl_buf *b)
+{
+	pl_buf_puts(b, "{\"@context\":[\"https://ref.gs1.org/standards/epcis/epcis-context.jsonld\"],"
+		    "\"type\":\"EPCISDocument\",\"schemaVersion\":\"2.0\",\"creationDate\":"
+		    "\"2026-03-01T12:00:00Z\",\"epcisBody\":{\"eventList\":[");
+}
+
 /* vials from..to as a JSON array body. */
 static void vials(struct pl_buf *b, int from, int to)
 {
@@ -59,9 +67,7 @@ static char *story(void)
 {
 	struct pl_buf b;
 	pl_buf_init(&b, 1 << 20);
-	pl_buf_puts(&b, "{\"@context\":[\"https://ref.gs1.org/standards/epcis/epcis-context.jsonld\"],"
-		    "\"type\":\"EPCISDocument\",\"schemaVersion\":\"2.0\",\"creationDate\":"
-		    "\"2026-03-01T12:00:00Z\",\"epcisBody\":{\"eventList\":[");
+	doc_head(&b);
 	pl_buf_puts(&b, EV("TransformationEvent", "", "07:00", "\"inputQuantityList\":[{\"epcClass\":\""
 		    LOT_R "\",\"quantity\":5}],\"outputQuantityList\":[{\"epcClass\":\"" LOT_L
 		    "\",\"quantity\":20}]") ",");
@@ -175,9 +181,7 @@ TENV_TEST(genealogy, backward_skips_a_lots_other_consumptions)
 	json_t *job = NULL;
 	env_story(&e, d);
 	pl_buf_init(&b, 1 << 20);
-	pl_buf_puts(&b, "{\"@context\":[\"https://ref.gs1.org/standards/epcis/epcis-context.jsonld\"],"
-		    "\"type\":\"EPCISDocument\",\"schemaVersion\":\"2.0\",\"creationDate\":"
-		    "\"2026-03-01T12:00:00Z\",\"epcisBody\":{\"eventList\":[");
+	doc_head(&b);
 	pl_buf_puts(&b, EV("TransformationEvent", "", "07:30", "\"inputQuantityList\":[{\"epcClass\":\""
 		    LOT_L "\",\"quantity\":1}],\"outputEPCList\":"));
 	b.len--;
@@ -269,9 +273,7 @@ TENV_TEST(genealogy, same_instant_add_delete_keeps_document_order)
 
 	env_open(&e, d);
 	pl_buf_init(&b, 1 << 20);
-	pl_buf_puts(&b, "{\"@context\":[\"https://ref.gs1.org/standards/epcis/epcis-context.jsonld\"],"
-		    "\"type\":\"EPCISDocument\",\"schemaVersion\":\"2.0\",\"creationDate\":"
-		    "\"2026-03-01T12:00:00Z\",\"epcisBody\":{\"eventList\":[");
+	doc_head(&b);
 	for (int i = 0; i < 20; i++) {
 		char tray[64], vial[64];
 		pl_fmt(tray, sizeof(tray), "urn:epc:id:grai:0614141.12345.Q%d", i);

@@ -27,9 +27,14 @@
  * 4. Metrics per line (names are the series names the ingest stores):
  *    state (Int32: 1 running, 2 idle, 3 down, 4 blocked, 5 starved),
  *    good and reject (Int64 counters that grow with speed), speed (Double,
- *    units/min), temperature (Double, degC). A running line goes down now
- *    and then for 10..40 s, or blocked/starved for 3..10 s, then runs
- *    again; the sequence is a pure function of --seed.
+ *    units/min), temperature (Double, degC). The counters start at 0 like
+ *    a PLC's after power-on, so a restarted simulator reads as a counter
+ *    reset that counts only what it made since (live.c: a drop is a
+ *    reset); started anywhere else, the start value itself counted as
+ *    production and a restart showed OEE performance over 1,000 %. A
+ *    running line goes down now and then for 10..40 s, or blocked/starved
+ *    for 3..10 s, then runs again; the sequence is a pure function of
+ *    --seed.
  * 5. The pharma filling line (--vision FILE): the first line's good and
  *    reject counts are not simulated but read, every tick, from the
  *    status.json of a line-side inspection node (`parkline inspect run`,
@@ -434,7 +439,10 @@ static int sim_node_init(struct sim *s, int i, const char *group, const char *ho
 	nd->nominal = i % 2 ? 60 : 120; /* packing runs at half the filler's rate */
 	nd->temp = 40 + 10 * sim_unit(&nd->rng);
 	nd->speed = nd->nominal; /* the NBIRTH reports a running line */
-	nd->good_f = 1000 * sim_unit(&nd->rng);
+	/* NOTES 4: counters count from the run's start; the draw that once
+	 * chose a start value is kept so each seed's runs stay as they were */
+	(void)sim_unit(&nd->rng);
+	nd->good_f = 0;
 	if (i == 0 && s->vision) {
 		/* NOTES 5: counts start at the node's, read on the first tick */
 		nd->vision = true;

@@ -243,6 +243,11 @@ describe('control room', { skip: haveMosquitto ? false : 'mosquitto is not insta
     assert.equal(await fill.locator('[data-test=line-state]').innerText(), '运行')
     assert.match(await fill.locator('[data-test=line-state]').getAttribute('class'), /el-tag--success/)
     assert.notEqual(await fill.locator('[data-test=line-speed]').innerText(), '—')
+    // 5 ticks at 20/s are 0.25 s of a 120 units/min line: under one unit.
+    // The counters start at 0 (simulate_line.c NOTES 4), so that is all
+    // the tile counts.
+    assert.ok(Number(await fill.locator('[data-test=line-good]').innerText()) <= 1,
+      'good count of a 0.25 s session')
     await page.locator('[data-test=line-tile]', { hasText: '包装线 1' }).waitFor()
 
     // Second session: the filling line is down from its first NDATA on.
@@ -252,6 +257,10 @@ describe('control room', { skip: haveMosquitto ? false : 'mosquitto is not insta
     assert.equal(await tag.innerText(), '故障停机')
     assert.match(await tag.getAttribute('class'), /el-tag--danger/)
     assert.equal(await fill.locator('[data-test=line-speed]').innerText(), '0')
+    // Its counters start again at 0 (a PLC after power-on), so OEE counts
+    // only what it made since the restart, not a start value.
+    assert.ok(Number(await fill.locator('[data-test=line-good]').innerText()) <= 1,
+      'good count after the restart')
     // live over SSE every transition shows: the tag of the first session's
     // NDEATH may still be fading out while this one fades in
     await fill.locator('[data-test=line-stale]').last().waitFor()

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict'
 import path from 'node:path'
 import {
   MAX_GRAPH_NODES, checkCode, digitalLinkToUrn, gs1CheckDigit, graphData, kindColor, OTHER_COLOR,
-  pathCode, recallCsvUrl, recallRows, shortLabel, timelineRows,
+  pathCode, recallCsvUrl, recallLocations, recallRows, shortLabel, timelineRows,
 } from '../src/api/trace.js'
 import { REPO } from './daemon.mjs'
 import { openBrowserSuite } from './ui.mjs'
@@ -161,6 +161,13 @@ test('recallRows reads units with their last location and disposition', () => {
     [null, []],
   ]
   for (const [body, want] of cases) assert.deepEqual(recallRows(body), want, JSON.stringify(body))
+  // units per last location: most first, ties by location, "unknown" as ''
+  const loc = (location, n, share) => ({ location, n, share })
+  assert.deepEqual(recallLocations({ by_location: { 'https://id.gs1.org/414/b': 2, unknown: 1, 'https://id.gs1.org/414/a': 2, bad: 'x', zero: 0 } }),
+    [loc('https://id.gs1.org/414/a', 2, 0.4), loc('https://id.gs1.org/414/b', 2, 0.4), loc('', 1, 0.2)])
+  assert.deepEqual(recallLocations({ units: [] }, [{ location: 'w' }, { location: '' }, { location: 'w' }]),
+    [loc('w', 2, 2 / 3), loc('', 1, 1 / 3)])
+  assert.deepEqual(recallLocations(null, []), [])
   assert.equal(recallCsvUrl('https://id.gs1.org/01/1/10/A B'),
     '/api/v1/trace/recall?code=https%3A%2F%2Fid.gs1.org%2F01%2F1%2F10%2FA+B&format=csv')
 })
@@ -226,6 +233,27 @@ describe('trace pages in Chromium', () => {
     await page.locator('[data-test=recall-total]', { hasText: String(body.total) }).waitFor()
     await page.locator('[data-test=recall-table] tr', { hasText: 'V0001' }).first().waitFor()
     assert.match(await page.locator('[data-test=recall-table]').innerText(), /运输中/)
+    // units per last location, as the daemon counted them, most first
+    const places = page.locator('[data-test=recall-places]')
+    await places.waitFor()
+    const want = Object.entries(body.by_location).sort((a, b) => b[1] - a[1])
+    const names = await places.locator('[data-test=recall-place]').evaluateAll((els) => els.map((e) => e.dataset.location))
+    const counts = (await places.locator('[data-test=recall-place-n]').allInnerTexts()).map(Number)
+    assert.deepEqual(counts, want.map(([, n]) => n))
+    assert.deepEqual(new Set(names), new Set(want.map(([l]) => (l === 'unknown' ? '' : l))))
+    assert.ok(want.length >= 2, `the demo lot's units sit in more than one place: ${JSON.stringify(body.by_location)}`)
+    // a click on the last place lists its units only; "show all" undoes it
+    await places.locator('[data-test=recall-place]').last().click()
+    await page.locator('[data-test=recall-filter]').waitFor()
+    const only = counts[counts.length - 1]
+    const pageRows = page.locator('[data-test=recall-table] .el-table__body tr')
+    assert.equal(await pageRows.count(), Math.min(only, 20))
+    for (const text of await pageRows.allInnerTexts()) assert.ok(text.includes(names[names.length - 1]), text)
+    await page.screenshot({ path: shot('trace-recall-place.png') })
+    await page.locator('[data-test=recall-show-all]').click()
+    await page.locator('[data-test=recall-filter]').waitFor({ state: 'detached' })
+    assert.equal(await pageRows.count(), Math.min(body.total, 20))
+    assert.equal(await page.locator('[data-test=recall-truncated]').count(), body.truncated ? 1 : 0)
     const href = await page.locator('[data-test=recall-csv]').getAttribute('href')
     const csv = await page.context().request.get(href)
     assert.equal(csv.status(), 200)

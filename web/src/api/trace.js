@@ -245,6 +245,26 @@ export function recallRows(body) {
   }))
 }
 
+// Units per last known location, most first (ties by location), from the
+// daemon's by_location ({location: n}; "unknown" for units with none,
+// which comes back as ''); each with its share of all counted units.
+// Without by_location the rows are counted instead.
+export function recallLocations(body, rows) {
+  const src = body && body.by_location && typeof body.by_location === 'object' ? body.by_location : null
+  const counts = new Map()
+  if (src) {
+    for (const [loc, n] of Object.entries(src)) {
+      if (Number.isFinite(n) && n > 0) counts.set(loc === 'unknown' ? '' : loc, n)
+    }
+  } else {
+    for (const r of rows || []) counts.set(r.location, (counts.get(r.location) || 0) + 1)
+  }
+  const all = [...counts.values()].reduce((a, b) => a + b, 0)
+  return [...counts.entries()]
+    .map(([location, n]) => ({ location, n, share: all ? n / all : 0 }))
+    .sort((a, b) => b.n - a.n || (a.location < b.location ? -1 : a.location > b.location ? 1 : 0))
+}
+
 export function recallCsvUrl(code) {
   return '/api/v1/trace/recall?' + new URLSearchParams({ code, format: 'csv' }).toString()
 }

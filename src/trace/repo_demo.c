@@ -153,13 +153,25 @@ static void demo__story(struct demo *d)
 		json_object_set_new(e, "parentID", json_string(d->tray[r[i].tray]));
 		json_object_set_new(e, "childEPCs", demo__vials(d, r[i].from, r[i].to, 0));
 	}
-	/* Verdicts from the inspection station: vial 7 has a particle. */
+	/* Verdicts from the inspection station, with the details a line-side
+	 * node reports (pl:inspection, docs/vision/README.md): vial 7 has a
+	 * particle. Its reason and images are those `parkline inspect unit`
+	 * gave for a simulated unit with a 181 um particle stuck to the glass
+	 * (the images ship with the web UI under /demo/vision/). */
 	e = demo__ev(d, "ObjectEvent", "OBSERVE", "10:05", "inspecting", d->station[3]);
 	json_object_set_new(e, "epcList", demo__vials(d, 1, 12, 7));
 	json_object_set_new(e, "disposition", json_string("conformant"));
+	json_object_set_new(e, "pl:inspection", json_pack("{s:s, s:f, s:[]}", "verdict", "accept",
+							  "confidence", 0.98, "reasons"));
 	e = demo__ev(d, "ObjectEvent", "OBSERVE", "10:05", "inspecting", d->station[3]);
 	json_object_set_new(e, "epcList", json_pack("[s]", d->vial[7]));
 	json_object_set_new(e, "disposition", json_string("non_conformant"));
+	json_object_set_new(e, "pl:inspection", json_pack(
+		"{s:s, s:s, s:f, s:f, s:[{s:s, s:f, s:i, s:i, s:f, s:s}], s:[s, s]}",
+		"verdict", "reject", "unit", "V0007", "confidence", 0.94, "fillMm", 14.13,
+		"reasons", "class", "particle", "confidence", 0.94, "view", 6, "sizeUm", 249,
+		"zMm", 8.2, "detail", "static particle on the wall, 249 um, 51 % contrast, 4 views",
+		"images", "/demo/vision/V0007-overlay.png", "/demo/vision/V0007-v06-f0.png"));
 	e = demo__ev(d, "ObjectEvent", "DELETE", "10:10", "destroying", d->station[3]);
 	json_object_set_new(e, "epcList", json_pack("[s]", d->vial[7]));
 	json_object_set_new(e, "disposition", json_string("destroyed"));
@@ -197,8 +209,9 @@ int trace_demo_seed(struct store *st, FILE *print_to)
 	d.list = json_array();
 	demo__ids(&d);
 	demo__story(&d);
-	doc = json_pack("{s:s, s:s, s:s, s:s, s:{s:O}}",
+	doc = json_pack("{s:[s, {s:s}], s:s, s:s, s:s, s:{s:O}}",
 			"@context", "https://ref.gs1.org/standards/epcis/epcis-context.jsonld",
+			"pl", "https://parkline.example/epcis/vision/",
 			"type", "EPCISDocument", "schemaVersion", "2.0",
 			"creationDate", DEMO_DAY "16:00:00.000+08:00", "epcisBody", "eventList", d.list);
 	text = pl_json_dump(doc);

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict'
 import path from 'node:path'
 import {
   MAX_GRAPH_NODES, checkCode, digitalLinkToUrn, gs1CheckDigit, graphData, kindColor, OTHER_COLOR,
-  pathCode, recallCsvUrl, recallLocations, recallRows, shortLabel, timelineRows,
+  inspectionOf, pathCode, recallCsvUrl, recallLocations, recallRows, shortLabel, timelineRows,
 } from '../src/api/trace.js'
 import { REPO } from './daemon.mjs'
 import { openBrowserSuite } from './ui.mjs'
@@ -140,15 +140,45 @@ test('timelineRows reads the walk timeline (or raw events), oldest first, CBV wo
     ],
   }
   assert.deepEqual(timelineRows(walk), [
-    { time: '2026-11-02T00:00:00.000Z', type: 'TransformationEvent', action: '', bizStep: 'commissioning', disposition: '', readPoint: '', eventId: 'e1' },
-    { time: '2026-11-02T02:00:00.000Z', type: 'ObjectEvent', action: 'OBSERVE', bizStep: 'inspecting', disposition: 'conformant', readPoint: 'https://id.gs1.org/414/x', eventId: 'e2' },
+    { time: '2026-11-02T00:00:00.000Z', type: 'TransformationEvent', action: '', bizStep: 'commissioning', disposition: '', readPoint: '', eventId: 'e1', inspection: null },
+    { time: '2026-11-02T02:00:00.000Z', type: 'ObjectEvent', action: 'OBSERVE', bizStep: 'inspecting', disposition: 'conformant', readPoint: 'https://id.gs1.org/414/x', eventId: 'e2', inspection: null },
   ])
   const raw = { timeline: [], events: [{ eventTime: '2026-11-02T00:00:00Z', type: 'ObjectEvent', bizStep: 'shipping', readPoint: { id: 'urn:epc:id:sgln:1.2.3' }, eventID: 'ni:x' }] }
   assert.deepEqual(timelineRows(raw), [
-    { time: '2026-11-02T00:00:00Z', type: 'ObjectEvent', action: '', bizStep: 'shipping', disposition: '', readPoint: 'urn:epc:id:sgln:1.2.3', eventId: 'ni:x' },
+    { time: '2026-11-02T00:00:00Z', type: 'ObjectEvent', action: '', bizStep: 'shipping', disposition: '', readPoint: 'urn:epc:id:sgln:1.2.3', eventId: 'ni:x', inspection: null },
   ])
   assert.deepEqual(timelineRows(null), [])
   assert.deepEqual(timelineRows({ timeline: 'x' }), [])
+})
+
+test('inspectionOf reads a verdict\'s pl:inspection member, images on this site apart', () => {
+  const ev = {
+    type: 'ObjectEvent',
+    'pl:inspection': {
+      verdict: 'reject', confidence: 0.9, fillMm: 14.1,
+      reasons: [{ class: 'particle', confidence: 0.8, view: 6, sizeUm: 249, detail: 'd' }, 'junk', { class: 3, view: 1.5 }],
+      images: ['/demo/vision/a.png', 'file:///line/out/rejects/u1/overlay.png', 'https://node/x/v00-f0.png?s=1', '//evil/x.png', 7, ''],
+    },
+  }
+  assert.deepEqual(inspectionOf(ev), {
+    verdict: 'reject', confidence: 0.9, fillMm: 14.1,
+    reasons: [
+      { class: 'particle', confidence: 0.8, view: 6, sizeUm: 249, detail: 'd' },
+      { class: '', confidence: null, view: null, sizeUm: null, detail: '' },
+    ],
+    images: [
+      { url: '/demo/vision/a.png', name: 'vision/a.png', local: true },
+      { url: 'file:///line/out/rejects/u1/overlay.png', name: 'u1/overlay.png', local: false },
+      { url: 'https://node/x/v00-f0.png?s=1', name: 'x/v00-f0.png', local: false },
+      { url: '//evil/x.png', name: 'evil/x.png', local: false },
+    ],
+  })
+  const expanded = { 'https://parkline.example/epcis/vision/inspection': { verdict: 'accept' } }
+  assert.equal(inspectionOf(expanded).verdict, 'accept')
+  for (const none of [null, {}, { 'pl:inspection': 'x' }, { 'pl:inspection': [] }]) assert.equal(inspectionOf(none), null)
+  // a timeline entry carries its event's body under "event"
+  const rows = timelineRows({ timeline: [{ time: '2026-11-02T02:05:00Z', type: 'ObjectEvent', event: ev }] })
+  assert.equal(rows[0].inspection.reasons[0].sizeUm, 249)
 })
 
 test('recallRows reads units with their last location and disposition', () => {
@@ -203,6 +233,34 @@ describe('trace pages in Chromium', () => {
     await page.screenshot({ path: shot('trace.png') })
     await timeline.scrollIntoViewIfNeeded()
     await page.screenshot({ path: shot('trace-timeline.png') })
+    assert.deepEqual(errors, [])
+  }))
+
+  test('the rejected demo vial shows its verdict, reason and images along its path', ui.track(async (t) => {
+    const { page, errors } = await ui.openPage(t)
+    await ui.login(page, 'ent1')
+    await page.goto('/trace?code=' + encodeURIComponent(VIAL.replace('V0001', 'V0007')) + '&dir=backward')
+    const timeline = page.locator('[data-test=trace-timeline]')
+    const verdict = timeline.locator('[data-test=trace-verdict]', { hasText: '剔除' })
+    await verdict.waitFor()
+    assert.match(await verdict.innerText(), /94%/)
+    const row = timeline.locator('tr.tx-inspected', { hasText: '剔除' })
+    assert.match(await row.innerText(), /可见异物/)
+    await row.locator('.el-table__expand-icon').click()
+    const detail = timeline.locator('[data-test=trace-inspection]')
+    await detail.waitFor()
+    const reason = detail.locator('[data-test=trace-reasons] .el-table__body tr')
+    assert.equal(await reason.count(), 1)
+    assert.match(await reason.innerText(), /可见异物\s+249\s+6\s+94%/)
+    assert.match(await detail.innerText(), /液位 14\.13 mm/)
+    // both images load from this site (the demo's, shipped with the UI)
+    const imgs = detail.locator('[data-test=trace-image] img')
+    await imgs.nth(1).waitFor()
+    await page.waitForFunction(() => [...document.querySelectorAll('[data-test=trace-image] img')]
+      .every((i) => i.complete && i.naturalWidth > 0))
+    assert.equal(await imgs.count(), 2)
+    await detail.scrollIntoViewIfNeeded()
+    await page.screenshot({ path: shot('trace-inspection.png') })
     assert.deepEqual(errors, [])
   }))
 

@@ -214,8 +214,44 @@ export function cbvWord(v) {
   return m ? m[1] : s
 }
 
+// What an inspection verdict carries (the line-side node's extension
+// member pl:inspection, docs/vision/README.md "Line-side node"), or null:
+// {verdict, confidence, fillMm, reasons: [{class, confidence, view, sizeUm,
+// detail}], images: [{url, name, local}]}. The member is read under its
+// prefixed name as captured, or as the expanded IRI. An image is `local`
+// when it is a path on this site ("/..."): only those are shown inline;
+// others (a line node's http(s) or file:// reference) are listed as links,
+// so an event's data never makes the browser fetch from elsewhere.
+const INSPECTION_KEYS = ['pl:inspection', 'https://parkline.example/epcis/vision/inspection']
+
+export function inspectionOf(ev) {
+  if (!ev || typeof ev !== 'object') return null
+  const key = INSPECTION_KEYS.find((k) => ev[k] && typeof ev[k] === 'object' && !Array.isArray(ev[k]))
+  if (!key) return null
+  const v = ev[key]
+  const num = (x) => (Number.isFinite(x) ? x : null)
+  return {
+    verdict: typeof v.verdict === 'string' ? v.verdict : '',
+    confidence: num(v.confidence),
+    fillMm: num(v.fillMm),
+    reasons: (Array.isArray(v.reasons) ? v.reasons : []).filter((r) => r && typeof r === 'object').map((r) => ({
+      class: typeof r.class === 'string' ? r.class : '',
+      confidence: num(r.confidence),
+      view: Number.isInteger(r.view) ? r.view : null,
+      sizeUm: num(r.sizeUm),
+      detail: typeof r.detail === 'string' ? r.detail : '',
+    })),
+    images: (Array.isArray(v.images) ? v.images : []).filter((u) => typeof u === 'string' && u).map((u) => ({
+      url: u,
+      name: u.replace(/[?#].*$/, '').split('/').filter(Boolean).slice(-2).join('/'),
+      local: /^\/(?![/\\])/.test(u),
+    })),
+  }
+}
+
 // Timeline rows, oldest first: from `timeline` when the daemon sends it,
-// else from `events`. Each row: {time, type, bizStep, disposition, readPoint, eventId}.
+// else from `events`. Each row: {time, type, bizStep, disposition, readPoint,
+// eventId, inspection} (inspection: inspectionOf the row's event body).
 export function timelineRows(body) {
   const src = body && Array.isArray(body.timeline) && body.timeline.length ? body.timeline :
     (body && Array.isArray(body.events) ? body.events : [])
@@ -227,6 +263,7 @@ export function timelineRows(body) {
     disposition: cbvWord(e.disposition),
     readPoint: idOf(e.readPoint ?? e.read_point),
     eventId: String(e.eventID ?? e.event_id ?? e.id ?? ''),
+    inspection: inspectionOf(e.event && typeof e.event === 'object' ? e.event : e),
   }))
   rows.sort((a, b) => (Date.parse(a.time) || 0) - (Date.parse(b.time) || 0))
   return rows

@@ -21,7 +21,7 @@ import os from 'node:os'
 import path from 'node:path'
 import {
   DEFAULT_TREND, SERIES_MINUTE_MAX_MINUTES, SERIES_RAW_MAX_MINUTES, STATE_CODES, TREND_RANGES, alarmActions, alarmTag, liveStream, pct, seriesData, seriesQuery, stateName,
-  stateTag, tileFrom, tileMerge,
+  stateTag, tileFrom, tileMerge, shiftParetos, newerReport,
 } from '../src/api/line.js'
 import { REPO } from './daemon.mjs'
 import { openBrowserSuite, WAIT_MS } from './ui.mjs'
@@ -128,6 +128,31 @@ test('pct, alarm tags and the actions each ISA-18.2 state allows', () => {
     assert.equal(alarmTag(st), tag, st)
     assert.deepEqual(alarmActions(st), acts, st)
   }
+})
+
+test('shiftParetos: reject reasons and downtime, largest first, with share and running share', () => {
+  const p = shiftParetos({
+    defect_rate: 0.02,
+    reject_pareto: [{ reason: 'particle', count: 6 }, { reason: 'fill_low', count: 2 }, { reason: 'x', count: 0 }, { count: 3 }],
+    downtime_pareto: [{ state: 'down', ms: 90000 }, { state: 'starved', ms: 30000 }, { state: 'idle', ms: 'x' }],
+  })
+  assert.deepEqual(p.rejects, [
+    { key: 'particle', n: 6, share: 0.75, cum: 0.75 },
+    { key: 'fill_low', n: 2, share: 0.25, cum: 1 },
+  ])
+  assert.deepEqual(p.downtime, [
+    { key: 'down', ms: 90000, share: 0.75, cum: 0.75 },
+    { key: 'starved', ms: 30000, share: 0.25, cum: 1 },
+  ])
+  assert.equal(p.defectRate, 0.02)
+  assert.deepEqual(shiftParetos(null), { rejects: [], downtime: [], defectRate: null })
+  const [a, b] = [{ to: '2026-11-26T08:00:01.000Z' }, { to: '2026-11-26T08:00:02.000Z' }]
+  assert.equal(newerReport(a, b), b)
+  assert.equal(newerReport(b, a), b)
+  assert.equal(newerReport(null, a), a)
+  assert.equal(newerReport(a, null), a)
+  assert.equal(newerReport(null, 'x'), null)
+  assert.deepEqual(shiftParetos({ reject_pareto: 'x', defect_rate: NaN }), { rejects: [], downtime: [], defectRate: null })
 })
 
 test('liveStream dispatches events and reopens a stream the browser closed', async () => {
@@ -280,6 +305,10 @@ describe('control room', { skip: haveMosquitto ? false : 'mosquitto is not insta
     await trend.waitFor()
     const drawn = Number(await trend.getAttribute('data-points'))
     assert.ok(drawn >= 10, `trend has the published points (${drawn})`)
+    // under the trend, this shift's downtime Pareto holds the fault
+    const downtime = page.locator('[data-test=line-downtime-pareto]')
+    await downtime.locator('tr', { hasText: '故障停机' }).waitFor()
+    await page.locator('[data-test=line-defect-rate]', { hasText: '次品率' }).waitFor()
     await page.screenshot({ path: path.join(REPO, 'docs/screenshots/control-room-trend.png') })
     // The range picker: 24 h is drawn from the stored 1-minute rollups
     // (the points just published are in at least one bucket), 30 days

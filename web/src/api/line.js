@@ -112,6 +112,18 @@ export function lineMetrics(api, id) {
   return api.get(`/api/v1/lines/${encodeURIComponent(id)}/metrics`, { quiet: true })
 }
 
+// The running shift's OEE report (docs/line.md, OEE; 404 without a plan).
+export function lineOee(api, id) {
+  return api.get(`/api/v1/lines/${encodeURIComponent(id)}/oee`, { query: { shift: 'current' }, quiet: true })
+}
+
+// The newer of two OEE reports of one shift (by their "to"), either may be null.
+export function newerReport(a, b) {
+  if (!a || typeof a !== 'object') return b && typeof b === 'object' ? b : null
+  if (!b || typeof b !== 'object') return a
+  return String(b.to || '') >= String(a.to || '') ? b : a
+}
+
 // The last `minutes` of one metric (buckets beyond 6 h: seriesStep).
 export function lineSeries(api, id, metric, minutes = 60, now = Date.now()) {
   return api.get(`/api/v1/lines/${encodeURIComponent(id)}/series`, {
@@ -149,6 +161,31 @@ export function tileMerge(tile, ev) {
     oee: ev.oee && typeof ev.oee === 'object' ? ev.oee : (ev.oee === null ? null : tile.oee ?? null),
     alarmsActive: typeof ev.alarms_active === 'number' ? ev.alarms_active : (tile.alarmsActive ?? 0),
     alarmsUnack: typeof ev.alarms_unack === 'number' ? ev.alarms_unack : (tile.alarmsUnack ?? 0),
+  }
+}
+
+// The running shift's two Paretos from a tile's OEE report (docs/line.md,
+// OEE): reject reasons [{key, n, share, cum}] and time in each non-running
+// state [{key, ms, share, cum}], largest first as the daemon sorts them;
+// share is of the Pareto's total, cum the running sum of shares. Entries
+// that are not {reason, count > 0} / {state, ms > 0} are left out.
+export function shiftParetos(oee) {
+  const rows = (list, key, val) => {
+    const items = (Array.isArray(list) ? list : [])
+      .filter((e) => e && typeof e[key] === 'string' && Number.isFinite(e[val]) && e[val] > 0)
+      .map((e) => ({ key: e[key], v: e[val] }))
+    const all = items.reduce((a, e) => a + e.v, 0)
+    let cum = 0
+    return items.map((e) => {
+      cum += e.v
+      return { key: e.key, [val === 'count' ? 'n' : 'ms']: e.v, share: e.v / all, cum: cum / all }
+    })
+  }
+  const o = oee && typeof oee === 'object' ? oee : {}
+  return {
+    rejects: rows(o.reject_pareto, 'reason', 'count'),
+    downtime: rows(o.downtime_pareto, 'state', 'ms'),
+    defectRate: typeof o.defect_rate === 'number' && Number.isFinite(o.defect_rate) ? o.defect_rate : null,
   }
 }
 

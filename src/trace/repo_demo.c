@@ -157,7 +157,9 @@ static void demo__story(struct demo *d)
 	 * node reports (pl:inspection, docs/vision/README.md): vial 7 has a
 	 * particle. Its reason and images are those `parkline inspect unit`
 	 * gave for a simulated unit with a 181 um particle stuck to the glass
-	 * (the images ship with the web UI under /demo/vision/). */
+	 * (the images ship with the web UI under /demo/vision/). No "unit":
+	 * that is a line node's unit directory, and the node tests count the
+	 * events that carry one as the node's. */
 	e = demo__ev(d, "ObjectEvent", "OBSERVE", "10:05", "inspecting", d->station[3]);
 	json_object_set_new(e, "epcList", demo__vials(d, 1, 12, 7));
 	json_object_set_new(e, "disposition", json_string("conformant"));
@@ -167,8 +169,8 @@ static void demo__story(struct demo *d)
 	json_object_set_new(e, "epcList", json_pack("[s]", d->vial[7]));
 	json_object_set_new(e, "disposition", json_string("non_conformant"));
 	json_object_set_new(e, "pl:inspection", json_pack(
-		"{s:s, s:s, s:f, s:f, s:[{s:s, s:f, s:i, s:i, s:f, s:s}], s:[s, s]}",
-		"verdict", "reject", "unit", "V0007", "confidence", 0.94, "fillMm", 14.13,
+		"{s:s, s:f, s:f, s:[{s:s, s:f, s:i, s:i, s:f, s:s}], s:[s, s]}",
+		"verdict", "reject", "confidence", 0.94, "fillMm", 14.13,
 		"reasons", "class", "particle", "confidence", 0.94, "view", 6, "sizeUm", 249,
 		"zMm", 8.2, "detail", "static particle on the wall, 249 um, 51 % contrast, 4 views",
 		"images", "/demo/vision/V0007-overlay.png", "/demo/vision/V0007-v06-f0.png"));

@@ -98,7 +98,7 @@ fetch(`http://127.0.0.1:${port}/epcis/events?EQ_bizStep=inspecting&perPage=1000`
       { headers: { Authorization: `Bearer ${tok}` } })
   .then((r) => r.json()).then((d) => {
     for (const e of d.epcisBody.queryResults.resultsBody.eventList) {
-      const i = e["pl:inspection"]; if (!i) continue;
+      const i = e["pl:inspection"]; if (!i || !i.unit) continue; // the node names its unit; the demo story does not
       const r = i.reasons[0] || {};
       console.log([i.unit, i.verdict, e.disposition, r.class || "-", (r.detail || "-").replace(/ /g, "_")].join(" "));
     }

@@ -77,9 +77,9 @@ const checks = {
   async inspection() {
     const b = (await get('/epcis/events?EQ_bizStep=inspecting')).body
     for (const o of walk(b))
-      if (typeof o.bizStep === 'string' && o.bizStep.includes('inspecting') &&
+      if (typeof o.bizStep === 'string' && o.bizStep.includes('inspecting') && o['pl:inspection']?.unit &&
           ((o.recordTime || '') > startIso || (o.eventTime || '') > startIso)) return true
-    return 'no inspecting event since start'
+    return 'no inspecting event from the inspection node since start'
   },
   async indicators() {
     const b = (await get('/api/v1/park/indicators')).body

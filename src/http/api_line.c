@@ -472,18 +472,15 @@ static int ingest__tx(struct http_req *r, struct ingest_tx *tx, struct store_con
 			if (k == LINE_BLOCK_POINTS_MAX || x + 1 == j) {
 				if ((rc = line_repo_block_put(*c, sid, run, k)))
 					return http_fail(r, rc, NULL, "storing the points failed: %s", pl_strerror(rc));
-
 				k = 0;
 			}
 		}
 		if (k && (rc = line_repo_block_put(*c, sid, run, k)))
 			return http_fail(r, rc, NULL, "storing the points failed: %s", pl_strerror(rc));
-
 		/* late points are stored, not replayed into live state: machine
 		 * state and alarms move forward in time only (docs/line.md) */
 		if (nold && (rc = line_repo_points_merge(*c, sid, old, nold, NULL)))
 			return http_fail(r, rc, NULL, "merging late points failed: %s", pl_strerror(rc));
-
 		accepted += nold;
 		late += nold;
 		i = j;

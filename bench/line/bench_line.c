@@ -10,13 +10,20 @@
  *                                     100 blocks (points/s)
  *   bench_line broker URL NODES METRICS SECONDS
  *                                     publishers + one subscriber that
- *                                     counts and discards (metrics/s)
+ *                                     counts and discards (metrics/s, to
+ *                                     the last message received); topics
+ *                                     under brokeronly/, not spBv1.0/, so
+ *                                     a serve that runs meanwhile (run.sh
+ *                                     alternates the phases) gets none
  *   bench_line e2e DB URL NODES METRICS SECONDS
  *                                     the same publishers while `parkline
  *                                     serve --mqtt` (started by run.sh)
  *                                     ingests; metrics/s = points committed
  *                                     (sum of block counts) / time from the
- *                                     first publish to the last commit
+ *                                     first publish to the last commit;
+ *                                     NODE_BASE=K publishes as nodes nK..
+ *                                     (each round its own, seeded nodes:
+ *                                     a node's timestamps only move on)
  *   bench_line pace URL NODE_GROUP NODE RATE SECONDS
  *                                     one node at RATE NDATA/s with
  *                                     timestamps = now (for the latency run)
@@ -58,7 +65,9 @@ struct pubctx {
 	int first, count;    /* nodes [first, first + count) */
 	int metrics;
 	int64_t until_ms;
+	const char *root;    /* topic namespace: "spBv1.0", or "brokeronly" */
 	const char *group;
+	int base;            /* node names start at n<base> */
 	uint64_t sent_msgs;  /* NDATA messages */
 	double pace;         /* NDATA per second per node; 0: as fast as the broker takes them */
 	int rc;
@@ -122,7 +131,7 @@ static void *pub_thread(void *arg)
 		}
 		struct mqtt_sp_payload p = { .has_timestamp = true, .timestamp = (uint64_t)t, .has_seq = true,
 					     .seq = 0, .n_metrics = (size_t)pc->metrics + 2, .metrics = ms };
-		pl_fmt(topic, sizeof(topic), "spBv1.0/%s/NBIRTH/n%d", pc->group, n);
+		pl_fmt(topic, sizeof(topic), "%s/%s/NBIRTH/n%d", pc->root, pc->group, pc->base + n);
 		if ((pc->rc = publish(m, topic, &p, 1)))
 			goto out;
 	}
@@ -148,7 +157,7 @@ static void *pub_thread(void *arg)
 			seq[n] = (seq[n] + 1) % 256;
 			struct mqtt_sp_payload p = { .has_timestamp = true, .timestamp = (uint64_t)t, .has_seq = true,
 						     .seq = seq[n], .n_metrics = (size_t)pc->metrics, .metrics = ms };
-			pl_fmt(topic, sizeof(topic), "spBv1.0/%s/NDATA/n%d", pc->group, n);
+			pl_fmt(topic, sizeof(topic), "%s/%s/NDATA/n%d", pc->root, pc->group, pc->base + n);
 			if ((pc->rc = publish(m, topic, &p, 0)))
 				goto out;
 			pc->sent_msgs++;
@@ -162,8 +171,8 @@ out:
 }
 
 /* Runs the publishers for seconds; returns metrics sent. */
-static uint64_t run_publishers(const char *url, const char *group, int nodes, int metrics, int seconds,
-			       double *elapsed)
+static uint64_t run_publishers(const char *url, const char *root, const char *group, int base,
+			       int nodes, int metrics, int seconds, double *elapsed)
 {
 	struct pubctx pc[PUB_THREADS];
 	pthread_t th[PUB_THREADS];
@@ -176,7 +185,9 @@ static uint64_t run_publishers(const char *url, const char *group, int nodes, in
 		pc[i].first = i * nodes / PUB_THREADS;
 		pc[i].count = (i + 1) * nodes / PUB_THREADS - pc[i].first;
 		pc[i].metrics = metrics;
+		pc[i].root = root;
 		pc[i].group = group;
+		pc[i].base = base;
 		pc[i].until_ms = pl_time_now_ms() + seconds * 1000LL;
 		const char *pace = getenv("PACE"); /* NDATA/s per node (bench/line/run.sh) */
 		pc[i].pace = pace ? strtod(pace, NULL) : 0;
@@ -194,13 +205,16 @@ static uint64_t run_publishers(const char *url, const char *group, int nodes, in
 
 struct subctx {
 	atomic_ullong msgs;
+	atomic_ullong last_ns; /* when the last NDATA arrived (monotonic) */
 };
 static void on_msg(struct mosquitto *m, void *ud, const struct mosquitto_message *msg)
 {
 	struct subctx *s = ud;
 	(void)m;
-	if (strstr(msg->topic, "/NDATA/"))
+	if (strstr(msg->topic, "/NDATA/")) {
 		atomic_fetch_add(&s->msgs, 1); /* counted and discarded */
+		atomic_store(&s->last_ns, pl_time_mono_ns());
+	}
 }
 
 static int cmd_broker(const char *url, int nodes, int metrics, int seconds)
@@ -214,22 +228,22 @@ static int cmd_broker(const char *url, int nodes, int metrics, int seconds)
 	struct mosquitto *m = mosquitto_new(NULL, true, &sc);
 	mosquitto_message_callback_set(m, on_msg);
 	if (mosquitto_connect(m, host, port, 60) != MOSQ_ERR_SUCCESS ||
-	    mosquitto_subscribe(m, NULL, "spBv1.0/benchb/#", 0) != MOSQ_ERR_SUCCESS ||
+	    mosquitto_subscribe(m, NULL, "brokeronly/benchb/#", 0) != MOSQ_ERR_SUCCESS ||
 	    mosquitto_loop_start(m) != MOSQ_ERR_SUCCESS) {
 		fprintf(stderr, "subscriber cannot connect\n");
 		return 1;
 	}
 	usleep(300000); /* let the SUBACK arrive: a benchmark, not a test */
 	double t0 = now_s();
-	uint64_t sent = run_publishers(url, "benchb", nodes, metrics, seconds, &el);
-	/* drain: wait until the count stops moving for 500 ms */
+	uint64_t sent = run_publishers(url, "brokeronly", "benchb", 0, nodes, metrics, seconds, &el);
+	/* drain: wait until the count stops moving for 500 ms; the rate runs
+	 * to the last message received, not to when the wait saw it */
 	uint64_t last = (uint64_t)-1;
-	double t_end = now_s();
 	while (atomic_load(&sc.msgs) != last) {
 		last = atomic_load(&sc.msgs);
-		t_end = now_s();
 		usleep(500000);
 	}
+	double t_end = (double)atomic_load(&sc.last_ns) / 1e9;
 	double got = (double)last * metrics;
 	printf("broker-only: %d nodes x %d metrics, sent %llu metrics in %.1f s; subscriber got %.0f"
 	       " metrics = %.0f metrics/s (%.1f%% of sent)\n", nodes, metrics, (unsigned long long)sent, el,
@@ -262,8 +276,15 @@ static int cmd_e2e(const char *db, const char *url, int nodes, int metrics, int 
 	if (store_open(db, NULL, &st))
 		return 1;
 	int64_t before = committed(st);
+	const char *base = getenv("NODE_BASE"); /* run.sh's rounds (see the top) */
+	int64_t b0 = 0;
+	if (base && (pl_parse_i64(base, 0, NODES_MAX - nodes, &b0))) {
+		fprintf(stderr, "NODE_BASE must be 0..%d\n", NODES_MAX - nodes);
+		store_free(st);
+		return 2;
+	}
 	double t0 = now_s();
-	uint64_t sent = run_publishers(url, "bench", nodes, metrics, seconds, &el);
+	uint64_t sent = run_publishers(url, "spBv1.0", "bench", (int)b0, nodes, metrics, seconds, &el);
 	int64_t last = -1, n;
 	double t_last = now_s();
 	/* the ingest commits every 250 ms, but one commit of a backlog (or a

@@ -9,11 +9,16 @@
 #   `parkline serve --mqtt` into the store, and publish-to-browser latency
 #   p50/p99 through the SSE stream (bench/line/latency.mjs).
 # NODES (default 20), METRICS per message (50), SECS per phase (10); the
-# end-to-end phase runs saturating, then paced at PACES NDATA/s per node.
+# broker-only and the saturating end-to-end phase alternate for ROUNDS
+# rounds (3) with serve running throughout (idle in the broker-only
+# phases: their topics are outside its namespace), each round's ratio
+# printed and their median last, so a neighbour's burst on this shared
+# machine moves one round, not the verdict; then the end-to-end phase
+# runs paced at PACES NDATA/s per node.
 # PARKLINE_BIN (default build/parkline) picks the daemon, so a before/after
 # pair can run on the same machine minutes apart. Beside each end-to-end
 # phase it prints the CPU time serve used (for the saturating one also per
-# metric sent, and the share of libmosquitto's network thread): on this
+# metric sent, and the share of the network thread): on this
 # shared 2-core machine the wall-clock rates measure the neighbours' load
 # as much as our code.
 # Not part of `make check`.
@@ -34,11 +39,11 @@ mosquitto -c "$tmp/mosquitto.conf" 2>"$tmp/mosquitto.log" & pids+=($!)
 until (exec 3<>/dev/tcp/127.0.0.1/"$port") 2>/dev/null; do sleep 0.1; done
 url="mqtt://127.0.0.1:$port"
 b=build/bench/bench_line
-echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); $NODES nodes x $METRICS metrics per NDATA, $SECS s per phase"
-$b seed "$tmp/line.db" "$NODES"
+ROUNDS=${ROUNDS:-3}
+echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); $NODES nodes x $METRICS metrics per NDATA, $SECS s per phase, $ROUNDS rounds"
+$b seed "$tmp/line.db" $((NODES * ROUNDS)) # each round its own nodes (bench_line.c e2e)
 $b raw "$tmp/line.db" 5
 $b decode "$METRICS" 2
-$b broker "$url" "$NODES" "$METRICS" "$SECS"
 PARKLINE_HASH_COST=min PARKLINE_CALENDAR_DIR=data/calendar "${PARKLINE_BIN:-build/parkline}" serve --db "$tmp/line.db" --listen 127.0.0.1:0 --mqtt "$url" \
   >"$tmp/serve.out" 2>"$tmp/serve.err" & spid=$!; pids+=($spid)
 for _ in $(seq 300); do grep -q "listening on" "$tmp/serve.out" && break; sleep 0.1; done
@@ -46,24 +51,47 @@ grep -q "listening on" "$tmp/serve.out" || { echo "serve did not start:"; tail -
 base=$(sed -n 's|.*listening on \(http://[^/]*\)/.*|\1|p' "$tmp/serve.out" | sed 's/localhost/127.0.0.1/')
 # serve's user+system CPU in ms (clock ticks of /proc/PID/stat)
 cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{print int(($14 + $15) * 1000 / hz)}' "/proc/$spid/stat"; }
-# the same for libmosquitto's network thread alone (its name has a space:
-# the fields after the ") " are counted)
+# the same for the network thread alone ("mqtt net", src/mqtt/client.c NOTES
+# 12; "mosquitto loop", libmosquitto's own, in builds before it). Its name has
+# a space: the fields after the ") " are counted
 net_ms() {
   for t in /proc/"$spid"/task/*; do
-    if [ "$(cat "$t/comm")" = "mosquitto loop" ]; then
+    if [ "$(cat "$t/comm")" = "mqtt net" ] || [ "$(cat "$t/comm")" = "mosquitto loop" ]; then
       sed 's/^.*) //' "$t/stat" | awk -v hz="$(getconf CLK_TCK)" '{print int(($12 + $13) * 1000 / hz)}'
     fi
   done | head -1
 }
-echo "-- saturating: publishers as fast as the broker takes them"
-c0=$(cpu_ms); n0=$(net_ms)
-out=$($b e2e "$tmp/line.db" "$url" "$NODES" "$METRICS" "$SECS")
-echo "$out"
-c=$(( $(cpu_ms) - c0 )); n=$(( $(net_ms) - ${n0:-0} ))
-sent=$(sed -n 's/.* sent \([0-9]*\) metrics.*/\1/p' <<<"$out")
-# per metric sent: the figure to compare between two builds on this shared
-# machine (the wall-clock rate moves with the neighbours' load)
-echo "serve CPU during the phase: $c ms = $(awk -v c="$c" -v s="${sent:-0}" 'BEGIN {printf "%.3f", s ? c * 1000 / s : 0}') us per metric sent, of which the network thread (libmosquitto) $n ms"
+# waits (at most 10 s) until serve has used under 25 ms of CPU in half a
+# second: the last round's WAL checkpoint must not eat the next broker-only
+# phase's CPU
+quiet() {
+  for _ in $(seq 20); do
+    local c1; c1=$(cpu_ms); sleep 0.5
+    [ $(( $(cpu_ms) - c1 )) -lt 25 ] && return 0
+  done
+  return 0 # busy all along: measure anyway
+}
+rate() { sed -n 's/.* = \([0-9]*\) metrics\/s.*/\1/p' <<<"$1"; }
+ratios=()
+for r in $(seq 0 $((ROUNDS - 1))); do
+  echo "-- round $((r + 1)) of $ROUNDS: the broker alone, then end to end (saturating: publishers as fast as the broker takes them)"
+  quiet
+  bo=$($b broker "$url" "$NODES" "$METRICS" "$SECS")
+  echo "$bo"
+  quiet
+  c0=$(cpu_ms); n0=$(net_ms)
+  out=$(NODE_BASE=$((r * NODES)) $b e2e "$tmp/line.db" "$url" "$NODES" "$METRICS" "$SECS")
+  echo "$out"
+  c=$(( $(cpu_ms) - c0 )); n=$(( $(net_ms) - ${n0:-0} ))
+  sent=$(sed -n 's/.* sent \([0-9]*\) metrics.*/\1/p' <<<"$out")
+  # per metric sent: the figure to compare between two builds on this shared
+  # machine (the wall-clock rates move with the neighbours' load)
+  echo "serve CPU during the phase: $c ms = $(awk -v c="$c" -v s="${sent:-0}" 'BEGIN {printf "%.3f", s ? c * 1000 / s : 0}') us per metric sent, of which the network thread $n ms"
+  ratio=$(awk -v e="$(rate "$out")" -v b="$(rate "$bo")" 'BEGIN {printf "%.2f", b ? e / b : 0}')
+  ratios+=("$ratio")
+  echo "ratio end to end / broker only: $ratio"
+done
+echo "ratio, median of $ROUNDS rounds: $(printf '%s\n' "${ratios[@]}" | sort -n | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}') (rounds: ${ratios[*]})"
 curl -s -c "$tmp/jar" -H 'Content-Type: application/json' -d '{"username":"admin","password":"parkline-demo"}' "$base/api/v1/auth/login" >/dev/null
 # every reject counter that is not zero, after each phase (cumulative)
 rejects() { curl -s -b "$tmp/jar" "$base/metrics" | grep '^parkline_.*rejects_total' | grep -v ' 0$' || echo "rejects: none"; }

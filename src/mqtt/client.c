@@ -1,10 +1,10 @@
 /*
  * client.c - the Sparkplug B host application behind src/mqtt/client.h:
- * libmosquitto in threaded mode (mosquitto_loop_start), a bounded queue,
- * and one ingest worker that owns every session and open block.
+ * libmosquitto driven by our own network thread (NOTES 12), a bounded
+ * queue, and one ingest worker that owns every session and open block.
  *
  * NOTES ON THE DESIGN
- * 1. Two threads. libmosquitto's network thread runs the callbacks; the
+ * 1. Two threads. The network thread (NOTES 12) runs the callbacks; the
  *    message callback only copies topic and payload into a bounded queue
  *    (queue_max messages) and signals the worker, so the broker connection
  *    never waits on the database (style rule 11) for QoS 0 data, which is
@@ -101,11 +101,11 @@
  *    so the broker redelivers what we did not acknowledge). libmosquitto
  *    2.0 has no manual acknowledgement, but in threaded mode every packet
  *    it queues (the PUBACK included) is written by the network thread
- *    after the message callback returns. So the callback gives a QoS 1
- *    message a ticket, queues it and waits: the worker flushes at once
- *    when a ticket is waiting, and once everything it has handled is
- *    committed (pending == 0) it publishes `acked` = the last ticket
- *    handled. Messages that are rejected (bad payload, unknown line) are
+ *    after the message callback returns (NOTES 12 keeps that). So the
+ *    callback gives a QoS 1 message a ticket, queues it and waits: the
+ *    worker flushes at once when a ticket is waiting, and once everything
+ *    it has handled is committed (pending == 0) it publishes `acked` = the
+ *    last ticket handled. Messages that are rejected (bad payload, unknown line) are
  *    handled too, and acknowledged: sending them again would not help. If
  *    the ingest stops before the commit (`closing`, e.g. the store is
  *    down at shutdown), the callback shuts the socket down before
@@ -131,6 +131,24 @@
  *    only after the commit: a failed flush rolls the rows back with the
  *    points, and its retry adds and rebuilds exactly the same again, so
  *    nothing is counted twice.
+ * 12. The network thread is ours, not mosquitto_loop_start's: libmosquitto
+ *    2.0's loop reads one packet per wait (for QoS 0 it takes one packet
+ *    per mosquitto_loop_read), so each message cost a pselect on two
+ *    sockets, the loop's locks and keepalive check, and the packet's
+ *    reads. Ours polls the socket, then calls mosquitto_loop_read until
+ *    the socket would block (at most NET_READ_BURST packets, and never
+ *    past a queued write, so a PUBACK or a subscription leaves at once):
+ *    one poll per burst, not per message. Everything else is what
+ *    mosquitto_loop does, in the same order: mosquitto_threaded_set
+ *    marks the handle threaded, so a packet queued in a callback or by
+ *    another thread is written only here, after the callback returns
+ *    (NOTES 10); a publish from another thread (a rebirth NCMD, the
+ *    offline STATE) wakes the poll through wake_fd, which stands in for
+ *    libmosquitto's private socket pair; mosquitto_loop_misc keeps the
+ *    keepalive; a lost connection is retried with a backoff of 1 s
+ *    doubling to NET_BACKOFF_MAX_MS, reset by a CONNACK. On stop the
+ *    thread writes what is queued (the offline STATE, the DISCONNECT)
+ *    for at most NET_CLOSE_MS and exits.
  */
 #include "mqtt/client.h"
 #include "mqtt/mqtt.h"
@@ -140,13 +158,25 @@
 
 #include <mosquitto.h>
 #include <stdatomic.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <errno.h>
+#include <poll.h>
+#include <unistd.h>
 #include <string.h>
 #include <time.h>
 
 #define INGEST_HOST_MAX 255
 #define LINE_RECHECK_MS 5000
+/* The network thread (NOTES 12): packets read per poll at most, the poll's
+ * timeout (mosquitto_loop's default; the keepalive is checked at least
+ * this often), the longest reconnect backoff, and how long stop waits for
+ * the offline STATE and the DISCONNECT to leave. */
+#define NET_READ_BURST 256
+#define NET_TICK_MS 1000
+#define NET_BACKOFF_MS 1000
+#define NET_BACKOFF_MAX_MS 10000
+#define NET_CLOSE_MS 2000
 #define FLUSH_POINTS 200000 /* pending points that force a flush early (NOTES 9) */
 /* An open block holding this many points after a flush is sealed: a flush
  * rewrites each dirty open block whole, so this bounds the bytes one flush
@@ -251,7 +281,12 @@ struct mqtt_ingest {
 	char state_topic[MQTT_SP_TOPIC_MAX + 1];
 	int64_t birth_ms;                 /* STATE birth and Will timestamp */
 	struct mosquitto *mosq;           /* owned */
-	bool loop_started;
+	pthread_t net;                    /* the network thread (NOTES 12) */
+	bool net_started;
+	int wake_fd;                      /* eventfd: wakes the network thread's poll */
+	atomic_bool net_stop;             /* stop: write what is queued, then exit */
+	atomic_bool net_reset;            /* a CONNACK came: the backoff starts over */
+	atomic_bool unreachable_logged;   /* a failed connect was logged since the last CONNACK */
 
 	pthread_mutex_t mu;               /* guards the queue, the spares, stop and the ack state */
 	pthread_cond_t cv;
@@ -336,6 +371,8 @@ static void ingest__on_connect(struct mosquitto *m, void *ud, int rc)
 		return;
 	}
 	atomic_store(&g->connected, true);
+	atomic_store(&g->net_reset, true);
+	atomic_store(&g->unreachable_logged, false);
 	mosquitto_subscribe(m, NULL, MQTT_SP_NAMESPACE "/#", 1);
 	mosquitto_subscribe(m, NULL, JSON_PREFIX "#", 1);
 	mqtt_sp_state_format(true, g->birth_ms, state, sizeof(state));
@@ -347,9 +384,14 @@ static void ingest__on_disconnect(struct mosquitto *m, void *ud, int rc)
 {
 	struct mqtt_ingest *g = ud;
 	(void)m;
-	atomic_store(&g->connected, false);
-	if (rc != 0)
-		pl_warn(g->opt.log, "mqtt", "lost the broker connection; reconnecting");
+	/* once per outage: a broker that is down fails every reconnect too */
+	if (atomic_exchange(&g->connected, false)) {
+		if (rc != 0)
+			pl_warn(g->opt.log, "mqtt", "lost the broker connection; reconnecting");
+	} else if (!atomic_exchange(&g->unreachable_logged, true)) {
+		pl_warn(g->opt.log, "mqtt", "cannot reach the broker at %s:%d; retrying (every %d s at most)",
+			g->host, g->port, NET_BACKOFF_MAX_MS / 1000);
+	}
 }
 
 /* A copy of msg in one allocation: entry, topic, payload (NOTES 9c), in
@@ -443,6 +485,121 @@ static void ingest__on_message(struct mosquitto *m, void *ud, const struct mosqu
 	}
 	ingest__enqueue_locked(g, ingest__msg_new_locked(g, msg));
 	pthread_mutex_unlock(&g->mu);
+}
+
+/* ------------------------------------------------------ the network thread */
+
+/* Wakes the network thread's poll, after another thread queued a packet
+ * (NOTES 12). */
+static void ingest__wake(struct mqtt_ingest *g)
+{
+	uint64_t one = 1;
+
+	if (write(g->wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		pl_warn(g->opt.log, "mqtt", "waking the network thread: %s", strerror(errno));
+}
+
+/* Reads packets while the socket has them (NOTES 12): at most
+ * NET_READ_BURST, and no further once a packet waits to be written. A
+ * packet__read that would block returns success with errno EAGAIN, which
+ * is how the burst knows the socket is drained; errno is cleared first
+ * because a successful read leaves it as it was. */
+static int ingest__net_read(struct mqtt_ingest *g)
+{
+	for (int i = 0; i < NET_READ_BURST; i++) {
+		errno = 0;
+		int rc = mosquitto_loop_read(g->mosq, 1);
+		if (rc != MOSQ_ERR_SUCCESS)
+			return rc;
+		if (errno == EAGAIN || errno == EWOULDBLOCK || mosquitto_socket(g->mosq) < 0 ||
+		    mosquitto_want_write(g->mosq))
+			break;
+	}
+	return MOSQ_ERR_SUCCESS;
+}
+
+/* Empties the wake fd; its count does not matter, and EAGAIN means it was
+ * empty already. */
+static void ingest__wake_drain(struct mqtt_ingest *g)
+{
+	uint64_t n;
+	ssize_t got = read(g->wake_fd, &n, sizeof(n));
+
+	(void)got;
+}
+
+/* Waits up to ms for the wake fd (stop, or a packet queued). */
+static void ingest__net_wait(struct mqtt_ingest *g, int ms)
+{
+	struct pollfd p = { .fd = g->wake_fd, .events = POLLIN };
+
+	if (poll(&p, 1, ms) > 0)
+		ingest__wake_drain(g);
+}
+
+/* One turn on a connected socket, as mosquitto_loop does it: wait for
+ * data, a writable socket when something is queued, or the wake fd; read
+ * a burst; write when the socket is writable or a packet was queued from
+ * elsewhere; check the keepalive. Returns libmosquitto's error, after
+ * which the socket is closed. */
+static int ingest__net_turn(struct mqtt_ingest *g, int sock)
+{
+	struct pollfd p[2] = {
+		{ .fd = sock, .events = POLLIN },
+		{ .fd = g->wake_fd, .events = POLLIN },
+	};
+	bool write_now;
+	int rc = MOSQ_ERR_SUCCESS;
+
+	if (mosquitto_want_write(g->mosq))
+		p[0].events |= POLLOUT;
+	if (poll(p, 2, NET_TICK_MS) < 0)
+		return errno == EINTR ? MOSQ_ERR_SUCCESS : MOSQ_ERR_ERRNO;
+	write_now = (p[0].revents & POLLOUT) != 0;
+	if (p[1].revents & POLLIN) {
+		ingest__wake_drain(g);
+		write_now = true;
+	}
+	if (p[0].revents & (POLLIN | POLLHUP | POLLERR))
+		rc = ingest__net_read(g);
+	if (rc == MOSQ_ERR_SUCCESS && mosquitto_socket(g->mosq) >= 0 &&
+	    (write_now || mosquitto_want_write(g->mosq)))
+		rc = mosquitto_loop_write(g->mosq, 1);
+	if (rc == MOSQ_ERR_SUCCESS && mosquitto_socket(g->mosq) >= 0)
+		rc = mosquitto_loop_misc(g->mosq);
+	return rc;
+}
+
+/* The network thread (NOTES 12): turns while connected, reconnects with a
+ * backoff while not, and on stop writes what is queued and exits. */
+static void *ingest__net(void *arg)
+{
+	struct mqtt_ingest *g = arg;
+	int backoff = NET_BACKOFF_MS;
+	int64_t close_by = 0;
+
+	for (;;) {
+		int sock = mosquitto_socket(g->mosq);
+		if (atomic_load(&g->net_stop)) {
+			if (!close_by)
+				close_by = pl_time_now_ms() + NET_CLOSE_MS;
+			/* not connected: no DISCONNECT to send, the Will says offline */
+			if (sock < 0 || !atomic_load(&g->connected) || pl_time_now_ms() >= close_by)
+				break;
+		}
+		if (atomic_exchange(&g->net_reset, false))
+			backoff = NET_BACKOFF_MS;
+		if (sock >= 0) {
+			ingest__net_turn(g, sock); /* an error has closed the socket */
+			continue;
+		}
+		ingest__net_wait(g, backoff);
+		if (atomic_load(&g->net_stop))
+			continue;
+		backoff = backoff * 2 > NET_BACKOFF_MAX_MS ? NET_BACKOFF_MAX_MS : backoff * 2;
+		mosquitto_reconnect_async(g->mosq); /* a refusal leaves no socket: back off again */
+	}
+	return NULL;
 }
 
 /* ------------------------------------------------------------ the worker */
@@ -1027,8 +1184,10 @@ static void ingest__rebirth(struct mqtt_ingest *g, const struct mqtt_sp_topic *t
 	pl_buf_init(&b, 4096);
 	if (mqtt_sp_topic_format(&ct, topic, sizeof(topic)) == 0 &&
 	    mqtt_sp_rebirth_encode(pl_time_now_ms(), &b) == 0 &&
-	    mosquitto_publish(g->mosq, NULL, topic, (int)b.len, b.data, 0, false) == MOSQ_ERR_SUCCESS)
+	    mosquitto_publish(g->mosq, NULL, topic, (int)b.len, b.data, 0, false) == MOSQ_ERR_SUCCESS) {
 		atomic_fetch_add(&g->rebirths, 1);
+		ingest__wake(g);
+	}
 	pl_buf_release(&b);
 }
 
@@ -1310,6 +1469,8 @@ static void ingest__free(struct mqtt_ingest *g)
 	pl_buf_release(&g->blk);
 	if (g->mosq)
 		mosquitto_destroy(g->mosq);
+	if (g->wake_fd >= 0)
+		close(g->wake_fd);
 	pthread_cond_destroy(&g->cv);
 	pthread_cond_destroy(&g->ack_cv);
 	pthread_mutex_destroy(&g->mu);
@@ -1329,6 +1490,7 @@ int mqtt_ingest_start(const struct mqtt_ingest_options *opt, struct mqtt_ingest 
 	pthread_cond_init(&g->cv, NULL);
 	pthread_cond_init(&g->ack_cv, NULL);
 	pthread_mutex_init(&g->pub_mu, NULL);
+	g->wake_fd = -1;
 	g->opt = *opt;
 	pl_buf_init(&g->blk, LINE_BLOCK_BYTES_MAX);
 	if (g->opt.tick_ms <= 0)
@@ -1363,6 +1525,12 @@ int mqtt_ingest_start(const struct mqtt_ingest_options *opt, struct mqtt_ingest 
 	mqtt_sp_state_format(false, g->birth_ms, will, sizeof(will));
 	if (mosquitto_will_set(g->mosq, g->state_topic, (int)strlen(will), will, 1, true))
 		goto fail;
+	/* packets are written by our network thread only (NOTES 12) */
+	if (mosquitto_threaded_set(g->mosq, true) != MOSQ_ERR_SUCCESS)
+		goto fail;
+	g->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (g->wake_fd < 0)
+		goto fail;
 	if (pthread_create(&g->worker, NULL, ingest__worker, g))
 		goto fail;
 	g->worker_started = true;
@@ -1371,9 +1539,10 @@ int mqtt_ingest_start(const struct mqtt_ingest_options *opt, struct mqtt_ingest 
 	if (crc != MOSQ_ERR_SUCCESS && crc != MOSQ_ERR_ERRNO)
 		pl_warn(opt->log, "mqtt", "connecting to %s:%d: %s", g->host, g->port,
 			mosquitto_strerror(crc));
-	if (mosquitto_loop_start(g->mosq) != MOSQ_ERR_SUCCESS)
+	if (pthread_create(&g->net, NULL, ingest__net, g))
 		goto fail;
-	g->loop_started = true;
+	g->net_started = true;
+	pthread_setname_np(g->net, "mqtt net"); /* for top -H and bench/line/run.sh */
 	*out = g;
 	return 0;
 fail:
@@ -1389,7 +1558,7 @@ void mqtt_ingest_stop(struct mqtt_ingest *g)
 
 	if (!g)
 		return;
-	if (g->loop_started) {
+	if (g->net_started) {
 		/* a QoS 1 callback waiting for a commit that cannot come now
 		 * gives up without acknowledging (NOTES 10) */
 		pthread_mutex_lock(&g->mu);
@@ -1401,7 +1570,9 @@ void mqtt_ingest_stop(struct mqtt_ingest *g)
 			mosquitto_publish(g->mosq, NULL, g->state_topic, (int)strlen(state), state, 1, true);
 		}
 		mosquitto_disconnect(g->mosq);
-		mosquitto_loop_stop(g->mosq, false);
+		atomic_store(&g->net_stop, true);
+		ingest__wake(g);
+		pthread_join(g->net, NULL);
 	}
 	if (g->worker_started) {
 		pthread_mutex_lock(&g->mu);

@@ -47,7 +47,7 @@ struct mqtt_ingest_options {
  * or over-long host, port not 1..65535). */
 int mqtt_ingest_url_parse(const char *url, char *host, size_t hostsz, int *port);
 
-/* Starts the worker and the mosquitto network thread and begins
+/* Starts the worker and the network thread (client.c NOTES 12) and begins
  * connecting (it retries in the background, so a broker that starts later
  * is fine). Errors: PL_EINVAL (bad url or host id), PL_EIO (libmosquitto
  * or thread start failed). */

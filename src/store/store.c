@@ -634,21 +634,9 @@ out:
 
 /* ------------------------------------------------------- statement cache */
 
-uint64_t store__hash(const char *s, size_t n)
-{
-	/* FNV-1a: keys are our own SQL, not attacker input, so a simple
-	 * hash is enough; equal hashes are confirmed with strcmp. */
-	uint64_t h = 14695981039346656037ULL;
-	for (size_t i = 0; i < n; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 1099511628211ULL;
-	}
-	return h;
-}
-
 struct store__stmt *store__cache_find(struct store__cache *sc, const char *key)
 {
-	uint64_t h = store__hash(key, strlen(key));
+	uint64_t h = pl_hash64(key, strlen(key));
 
 	for (int i = 0; i < STORE_STMT_CACHE_MAX; i++) {
 		struct store__stmt *e = &sc->e[i];
@@ -688,7 +676,7 @@ struct store__stmt *store__cache_add(struct store__cache *sc, const char *key,
 		return NULL;
 	store__cache_remove(victim, evict, ctx);
 	victim->key = pl_strdup(key);
-	victim->hash = store__hash(key, strlen(key));
+	victim->hash = pl_hash64(key, strlen(key));
 	victim->used = ++sc->tick;
 	return victim;
 }

@@ -106,7 +106,6 @@ struct store__cache {
 	struct store__stmt e[STORE_STMT_CACHE_MAX];
 	uint64_t tick;
 };
-uint64_t store__hash(const char *s, size_t n);
 /* The entry for key, or NULL. Bumps its LRU tick. */
 struct store__stmt *store__cache_find(struct store__cache *sc, const char *key);
 /* A free entry for key (owned copy made); when the cache is full the least

@@ -195,23 +195,6 @@ struct smap {
 	size_t nblk, blkcap, used;    /* bytes used in the last block */
 };
 
-/* 8 bytes a step (a byte-wise FNV was a tenth of a recall's time). */
-static uint64_t smap__hash(const char *k, size_t n)
-{
-	uint64_t h = 0x9E3779B97F4A7C15ULL ^ n, x;
-	size_t i = 0;
-
-	for (; i + 8 <= n; i += 8) {
-		memcpy(&x, k + i, 8);
-		h = (h ^ x) * 0xBF58476D1CE4E5B9ULL;
-		h ^= h >> 31;
-	}
-	x = 0;
-	memcpy(&x, k + i, n - i);
-	h = (h ^ x) * 0x94D049BB133111EBULL;
-	return h ^ (h >> 29);
-}
-
 /* The slot of key k (n bytes, hash h): its own, or the empty one it would
  * take. */
 static size_t smap__slot_h(const struct smap *m, const char *k, size_t n, uint64_t h)
@@ -227,7 +210,7 @@ static size_t smap__slot_h(const struct smap *m, const char *k, size_t n, uint64
 
 static size_t smap__slot(const struct smap *m, const char *k, size_t n)
 {
-	return smap__slot_h(m, k, n, smap__hash(k, n));
+	return smap__slot_h(m, k, n, pl_hash64(k, n));
 }
 
 /* Index stored for k, or SIZE_MAX. */
@@ -283,7 +266,7 @@ static void smap__grow(struct smap *m)
  * visited keys are a few hundred bytes at most). */
 static size_t smap_put(struct smap *m, const char *k, size_t n, size_t v, bool *added)
 {
-	uint64_t h = smap__hash(k, n);
+	uint64_t h = pl_hash64(k, n);
 
 	assert(n < UINT32_MAX);
 	if (2 * (m->n + 1) > m->cap)

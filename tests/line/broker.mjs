@@ -19,6 +19,8 @@
 //  4. A broker restart (mosquitto `persistence true`) loses nothing
 //     acknowledged: QoS 1 data queued for serve while it is down survives
 //     it, and a running serve reconnects and stores what follows.
+//  5. A serve started while its broker is down says so, connects once the
+//     broker is up, and stores what follows.
 // usage: node tests/line/broker.mjs [path/to/parkline]
 // Prints "ok ..." / "FAIL ..." per check and "line-broker: N passed, M failed".
 import fs from 'node:fs';
@@ -184,6 +186,35 @@ async function main() {
       `serve reconnects after a broker restart and stores what follows (${JSON.stringify(pts4.at(-1))})`);
     d.kill('SIGTERM');
     check(await d.exited === 0, 'serve stops after the broker restarts');
+
+    // 5. serve started while its broker is down (src/mqtt/client.c NOTES
+    //    12, its own network thread): it says so, keeps retrying with a
+    //    backoff, and once the broker is up connects and stores what comes.
+    mq.kill('SIGTERM');
+    await mq.exited;
+    d = start(BIN, serveArgs, { cwd: tmp, env: senv });
+    await until(() => /cannot reach the broker at 127\.0\.0\.1:\d+; retrying/.test(d.err), 20000,
+      'serve to report its broker unreachable');
+    check(!/connected to 127/.test(d.err), 'serve started before its broker reports it unreachable, not connected');
+    mq = broker();
+    await until(() => connectable(mport), 10000, 'mosquitto to listen again');
+    await until(() => /connected to 127\.0\.0\.1/.test(d.err), 20000, 'serve to connect once its broker is up');
+    hport = await until(() => /listening on http:\/\/[^:]+:(\d+)\//.exec(d.out)?.[1], 20000, 'serve started first');
+    t.base = `http://127.0.0.1:${hport}`;
+    const admin4 = await login('admin');
+    await mpub(mport, F[0], F[1], 'spBv1.0/taiji/NBIRTH/fill-1', payload({ ts: t0 + 5000, seq: 0, metrics: [
+      { name: 'bdSeq', ts: t0 + 5000, dt: DT.Int64, value: 4 },
+      { name: 'Node Control/Rebirth', ts: t0 + 5000, dt: DT.Boolean, value: false },
+      { name: 'speed', alias: 1, ts: t0 + 5000, dt: DT.Double, value: 83.5 },
+    ] }));
+    const pts5 = await until(async () => {
+      const r = await get(admin4, `/api/v1/lines/${fill.id}/series?metric=speed&from=${t0 - 1}`);
+      return r.json?.points?.length === 6 ? r.json.points : null;
+    }, 20000, '6 points of speed');
+    check(JSON.stringify(pts5.at(-1)) === JSON.stringify([t0 + 5000, 83.5]),
+      `serve started before its broker connects when it comes up and stores what follows (${JSON.stringify(pts5.at(-1))})`);
+    d.kill('SIGTERM');
+    check(await d.exited === 0, 'serve started before its broker stops cleanly');
   } catch (e) {
     t.failed++;
     console.log(`FAIL ${e.message}`);

@@ -111,7 +111,7 @@ bench-desk: deps all
 
 # not in `make bench` or `make check`: publishers through a private mosquitto
 # into the store, the broker alone, raw block inserts, SSE latency
-# (bench/line/run.sh; NODES, METRICS, SECS, PACES tune it)
+# (bench/line/run.sh; NODES, METRICS, SECS, ROUNDS, PACES tune it)
 .PHONY: bench-line
 bench-line: deps all
 	bench/line/run.sh

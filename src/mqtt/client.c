@@ -105,15 +105,15 @@
  *    callback gives a QoS 1 message a ticket, queues it and waits: the
  *    worker flushes at once when a ticket is waiting, and once everything
  *    it has handled is committed (pending == 0) it publishes `acked` = the
- *    last ticket handled. Messages that are rejected (bad payload, unknown line) are
- *    handled too, and acknowledged: sending them again would not help. If
- *    the ingest stops before the commit (`closing`, e.g. the store is
- *    down at shutdown), the callback shuts the socket down before
- *    returning, so the PUBACK never leaves and the broker sends the
- *    message again to the next session; a message committed and sent again
- *    is harmless (equal t replaces, NOTES 4). The cost is one commit per
- *    QoS 1 message while they come one at a time (the network thread
- *    waits), which the QoS 0 data stream does not pay;
+ *    last ticket handled. Messages that are rejected (bad payload,
+ *    unknown line) are handled too, and acknowledged: sending them again
+ *    would not help. If the ingest stops before the commit (`closing`,
+ *    e.g. the store is down at shutdown), the callback shuts the socket
+ *    down before returning, so the PUBACK never leaves and the broker
+ *    sends the message again to the next session; a message committed and
+ *    sent again is harmless (equal t replaces, NOTES 4). The cost is one
+ *    commit per QoS 1 message while they come one at a time (the network
+ *    thread waits), which the QoS 0 data stream does not pay;
  *    tests/line/broker.mjs checks the guarantee with kill -9 while the
  *    store is locked.
  * 11. Stored rollups (src/line/repo_rollup.c, migration 25) are written in
@@ -540,9 +540,10 @@ static void ingest__net_wait(struct mqtt_ingest *g, int ms)
 /* One turn on a connected socket, as mosquitto_loop does it: wait for
  * data, a writable socket when something is queued, or the wake fd; read
  * a burst; write when the socket is writable or a packet was queued from
- * elsewhere; check the keepalive. Returns libmosquitto's error, after
- * which the socket is closed. */
-static int ingest__net_turn(struct mqtt_ingest *g, int sock)
+ * elsewhere; check the keepalive. A libmosquitto error has closed the
+ * socket (and called on_disconnect) by the time it returns, which is all
+ * the caller needs to know; an interrupted poll is simply the next turn. */
+static void ingest__net_turn(struct mqtt_ingest *g, int sock)
 {
 	struct pollfd p[2] = {
 		{ .fd = sock, .events = POLLIN },
@@ -554,7 +555,7 @@ static int ingest__net_turn(struct mqtt_ingest *g, int sock)
 	if (mosquitto_want_write(g->mosq))
 		p[0].events |= POLLOUT;
 	if (poll(p, 2, NET_TICK_MS) < 0)
-		return errno == EINTR ? MOSQ_ERR_SUCCESS : MOSQ_ERR_ERRNO;
+		return;
 	write_now = (p[0].revents & POLLOUT) != 0;
 	if (p[1].revents & POLLIN) {
 		ingest__wake_drain(g);
@@ -566,8 +567,7 @@ static int ingest__net_turn(struct mqtt_ingest *g, int sock)
 	    (write_now || mosquitto_want_write(g->mosq)))
 		rc = mosquitto_loop_write(g->mosq, 1);
 	if (rc == MOSQ_ERR_SUCCESS && mosquitto_socket(g->mosq) >= 0)
-		rc = mosquitto_loop_misc(g->mosq);
-	return rc;
+		mosquitto_loop_misc(g->mosq);
 }
 
 /* The network thread (NOTES 12): turns while connected, reconnects with a
@@ -590,7 +590,7 @@ static void *ingest__net(void *arg)
 		if (atomic_exchange(&g->net_reset, false))
 			backoff = NET_BACKOFF_MS;
 		if (sock >= 0) {
-			ingest__net_turn(g, sock); /* an error has closed the socket */
+			ingest__net_turn(g, sock);
 			continue;
 		}
 		ingest__net_wait(g, backoff);

@@ -18,7 +18,8 @@
 # PARKLINE_BIN (default build/parkline) picks the daemon, so a before/after
 # pair can run on the same machine minutes apart. Beside each end-to-end
 # phase it prints the CPU time serve used (for the saturating one also per
-# metric sent, and the share of the network thread): on this
+# metric sent, the share of the network thread and the committed flushes
+# that /metrics counted): on this
 # shared 2-core machine the wall-clock rates measure the neighbours' load
 # as much as our code.
 # Not part of `make check`.
@@ -71,6 +72,9 @@ quiet() {
   done
   return 0 # busy all along: measure anyway
 }
+curl -s -c "$tmp/jar" -H 'Content-Type: application/json' -d '{"username":"admin","password":"parkline-demo"}' "$base/api/v1/auth/login" >/dev/null
+# serve's committed flush transactions so far (/metrics)
+flushes() { curl -s -b "$tmp/jar" "$base/metrics" | sed -n 's/^parkline_line_ingest_flushes_total //p'; }
 rate() { sed -n 's/.* = \([0-9]*\) metrics\/s.*/\1/p' <<<"$1"; }
 ratios=()
 for r in $(seq 0 $((ROUNDS - 1))); do
@@ -79,20 +83,19 @@ for r in $(seq 0 $((ROUNDS - 1))); do
   bo=$($b broker "$url" "$NODES" "$METRICS" "$SECS")
   echo "$bo"
   quiet
-  c0=$(cpu_ms); n0=$(net_ms)
+  c0=$(cpu_ms); n0=$(net_ms); f0=$(flushes)
   out=$(NODE_BASE=$((r * NODES)) $b e2e "$tmp/line.db" "$url" "$NODES" "$METRICS" "$SECS")
   echo "$out"
-  c=$(( $(cpu_ms) - c0 )); n=$(( $(net_ms) - ${n0:-0} ))
+  c=$(( $(cpu_ms) - c0 )); n=$(( $(net_ms) - ${n0:-0} )); f=$(( $(flushes) - ${f0:-0} ))
   sent=$(sed -n 's/.* sent \([0-9]*\) metrics.*/\1/p' <<<"$out")
   # per metric sent: the figure to compare between two builds on this shared
   # machine (the wall-clock rates move with the neighbours' load)
-  echo "serve CPU during the phase: $c ms = $(awk -v c="$c" -v s="${sent:-0}" 'BEGIN {printf "%.3f", s ? c * 1000 / s : 0}') us per metric sent, of which the network thread $n ms"
+  echo "serve CPU during the phase: $c ms = $(awk -v c="$c" -v s="${sent:-0}" 'BEGIN {printf "%.3f", s ? c * 1000 / s : 0}') us per metric sent, of which the network thread $n ms; $f flushes"
   ratio=$(awk -v e="$(rate "$out")" -v b="$(rate "$bo")" 'BEGIN {printf "%.2f", b ? e / b : 0}')
   ratios+=("$ratio")
   echo "ratio end to end / broker only: $ratio"
 done
 echo "ratio, median of $ROUNDS rounds: $(printf '%s\n' "${ratios[@]}" | sort -n | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}') (rounds: ${ratios[*]})"
-curl -s -c "$tmp/jar" -H 'Content-Type: application/json' -d '{"username":"admin","password":"parkline-demo"}' "$base/api/v1/auth/login" >/dev/null
 # every reject counter that is not zero, after each phase (cumulative)
 rejects() { curl -s -b "$tmp/jar" "$base/metrics" | grep '^parkline_.*rejects_total' | grep -v ' 0$' || echo "rejects: none"; }
 rejects

@@ -177,7 +177,14 @@
 #define NET_BACKOFF_MS 1000
 #define NET_BACKOFF_MAX_MS 10000
 #define NET_CLOSE_MS 2000
-#define FLUSH_POINTS 200000 /* pending points that force a flush early (NOTES 9) */
+/* Pending points that force a flush before flush_ms (NOTES 9e). Each
+ * flush costs per series touched (a block, a rollup and a last-value
+ * upsert), so at millions of points a second a low bound multiplies that
+ * cost: 200,000 meant ~18 flushes a second and a third more CPU per point
+ * than the ~6 a second of this bound (docs/benchmarks.md, "Fewer, larger
+ * flushes"). A flush of this many points takes ~100 ms, which the queue
+ * (queue_max messages) covers many times over. */
+#define FLUSH_POINTS 1000000
 /* An open block holding this many points after a flush is sealed: a flush
  * rewrites each dirty open block whole, so this bounds the bytes one flush
  * writes per series at high rates (NOTES 9); slow series still fill whole
@@ -1596,6 +1603,10 @@ int mqtt_ingest_metrics_render(struct mqtt_ingest *g, struct pl_buf *b)
 			       "# TYPE parkline_line_ingest_points_total counter\n"
 			       "parkline_line_ingest_points_total %llu\n",
 			    (unsigned long long)atomic_load(&g->points));
+	rc |= pl_buf_printf(b, "# HELP parkline_line_ingest_flushes_total committed flush transactions\n"
+			       "# TYPE parkline_line_ingest_flushes_total counter\n"
+			       "parkline_line_ingest_flushes_total %llu\n",
+			    (unsigned long long)atomic_load(&g->flushes));
 	rc |= pl_buf_printf(b, "# HELP parkline_line_ingest_rebirths_total Rebirth NCMDs sent\n"
 			       "# TYPE parkline_line_ingest_rebirths_total counter\n"
 			       "parkline_line_ingest_rebirths_total %llu\n",

@@ -226,6 +226,9 @@ async function main() {
     ];
     for (const [name, n] of want) check(counter(name) === n, `/metrics ${name} = ${counter(name)}, want ${n}`);
     check(counter('parkline_line_ingest_rebirths_total') >= 1, '/metrics counts the Rebirth sent');
+    // 11 points stored in at least one and at most 11 commits
+    const fl = counter('parkline_line_ingest_flushes_total');
+    check(fl >= 1 && fl <= 11, `/metrics counts the flush commits (${fl})`);
     const ent1Metrics = await get(ent1, '/metrics');
     check(ent1Metrics.status === 403, `an enterprise user may not read /metrics (${ent1Metrics.status})`);
 

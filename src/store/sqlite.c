@@ -26,6 +26,8 @@ struct sq_conn {
 	sqlite3 *db;              /* owned */
 	struct store__cache cache; /* handle: sqlite3_stmt *, owned */
 	int wal_retry_pages;      /* sq__wal_hook: WAL size for the next TRUNCATE try */
+	int wal_pages;            /* WAL size at a commit whose checkpoint waits for
+				   * the writer flag's release; 0: none */
 };
 
 struct sq_rows {
@@ -50,12 +52,19 @@ static struct sq_conn *sq__conn(struct store_conn *c)
  * busy timeout) and then resets the file to zero bytes. If that times out,
  * the next try waits until the WAL has grown by another
  * SQ_WAL_TRUNCATE_PAGES, so a stuck reader costs one wait per 64 MB of WAL,
- * not one per commit. Durability is unchanged (synchronous=FULL). */
+ * not one per commit. Durability is unchanged (synchronous=FULL).
+ * The hook runs inside COMMIT, while this process's writer flag is still
+ * held (store.c NOTES 8); there it only notes the WAL's size, and
+ * sq__after_commit checkpoints once the flag is free, so the next writer
+ * works while this one copies pages into the database, as it could before
+ * the flag existed. */
 #define SQ_WAL_TRUNCATE_PAGES 16384 /* 64 MB with 4 KB pages */
 
-static int sq__wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
+/* The checkpoint a WAL of pages pages calls for, if any. */
+static void sq__checkpoint(struct sq_conn *sc, int pages)
 {
-	struct sq_conn *sc = arg;
+	sqlite3 *db = sc->db;
+	const char *name = "main";
 
 	if (pages < sc->wal_retry_pages)
 		sc->wal_retry_pages = pages < SQ_WAL_TRUNCATE_PAGES ? SQ_WAL_TRUNCATE_PAGES
@@ -69,7 +78,31 @@ static int sq__wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
 	} else if (pages >= 1000) {
 		sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
 	}
-	return SQLITE_OK; /* a failed checkpoint is not the commit's failure */
+	/* a failed checkpoint is not the commit's failure */
+}
+
+static int sq__wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
+{
+	struct sq_conn *sc = arg;
+
+	(void)db;
+	(void)name; /* always "main": the store attaches no database */
+	if (sc->base.holds_write)
+		sc->wal_pages = pages;
+	else
+		sq__checkpoint(sc, pages);
+	return SQLITE_OK;
+}
+
+/* After a transaction's end released the writer flag: its checkpoint. */
+static void sq__after_commit(struct store_conn *c)
+{
+	struct sq_conn *sc = sq__conn(c);
+	int pages = sc->wal_pages;
+
+	sc->wal_pages = 0;
+	if (pages)
+		sq__checkpoint(sc, pages);
 }
 
 static void sq__evict(void *ctx, void *handle)
@@ -544,6 +577,8 @@ const struct store_ops store__sqlite_ops = {
 	.name = "sqlite",
 	.kind = STORE_SQLITE,
 	.begin_sql = "BEGIN IMMEDIATE",
+	.one_writer = true,
+	.after_commit = sq__after_commit,
 	.conn_open = sq_conn_open,
 	.conn_close = sq_conn_close,
 	.conn_revive = sq_conn_revive,

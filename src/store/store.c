@@ -25,7 +25,8 @@
  *    busy_timeout_ms and returns PL_EBUSY. Connections are lent to one
  *    thread; the engines' own locking (SQLite's busy_timeout on BEGIN
  *    IMMEDIATE, PostgreSQL's row locks) serialises writers across slots
- *    and across processes. store_conn_put rolls back a transaction the
+ *    and across processes (SQLite's writers of one process queue first:
+ *    NOTES 8). store_conn_put rolls back a transaction the
  *    caller left open, so a bug cannot leak a lock into the next borrower.
  *
  * 3. Placeholders. SQL is written once with `?`. SQLite takes it as is;
@@ -59,6 +60,21 @@
  *    server ran it is unknown. The pool reconnects that connection the
  *    next time it lends it out (conn_revive), and before lending any
  *    connection ends a transaction a caller opened with a raw "BEGIN".
+ *
+ * 8. Writers of one process (SQLite). SQLite lets one transaction write at
+ *    a time, and BEGIN IMMEDIATE that finds the lock taken waits in the
+ *    busy handler, which sleeps 1, 2, 5, 10, 15, 20, 25... ms between
+ *    tries: a waiting writer wakes up to ~25 ms after the lock was freed,
+ *    and two capture workers or the MQTT worker beside a capture worker
+ *    leave the database idle in between. store_begin therefore waits for
+ *    the store's `writing` flag to clear (on write_cv, up to
+ *    busy_timeout_ms, then PL_EBUSY as before) and sets it before BEGIN
+ *    IMMEDIATE, and commit/rollback clear it: this process's writers hand
+ *    over at once. A flag under mu, not a mutex held across the
+ *    transaction, since store_conn_put may end a transaction on another
+ *    thread than the one that began it. Other processes on the same file
+ *    still meet the busy handler. Autocommit statements outside a
+ *    transaction do not take it (SQLite still serialises them).
  */
 #include "store/store_int.h"
 
@@ -109,6 +125,7 @@ int store_open(const char *url, const struct store_options *opt, struct store **
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&st->cv, &ca);
+	pthread_cond_init(&st->write_cv, &ca);
 	pthread_condattr_destroy(&ca);
 	st->slot = pl_calloc((size_t)st->pool_size, sizeof(*st->slot));
 	st->lent = pl_calloc((size_t)st->pool_size, sizeof(*st->lent));
@@ -140,6 +157,7 @@ void store_free(struct store *st)
 	free(st->lent);
 	pthread_cond_destroy(&st->cv);
 	pthread_mutex_destroy(&st->mu);
+	pthread_cond_destroy(&st->write_cv);
 	free(st->target);
 	free(st);
 }
@@ -156,20 +174,29 @@ const char *store_kind_name(const struct store *st)
 
 /* ------------------------------------------------------------------ pool */
 
+/* busy_timeout_ms from now on the monotonic clock: pool and writer waits
+ * must not stretch or vanish when the wall clock jumps. */
+static struct timespec store__deadline(const struct store *st)
+{
+	struct timespec d;
+
+	clock_gettime(CLOCK_MONOTONIC, &d);
+	d.tv_sec += st->busy_timeout_ms / 1000;
+	d.tv_nsec += (long)(st->busy_timeout_ms % 1000) * 1000000L;
+	if (d.tv_nsec >= 1000000000L) {
+		d.tv_sec++;
+		d.tv_nsec -= 1000000000L;
+	}
+	return d;
+}
+
 int store_conn_get(struct store *st, struct store_conn **out)
 {
-	struct timespec deadline;
+	struct timespec deadline = store__deadline(st);
 	bool waited = false;
 	int idx = -1, rc = 0;
 
 	*out = NULL;
-	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	deadline.tv_sec += st->busy_timeout_ms / 1000;
-	deadline.tv_nsec += (long)(st->busy_timeout_ms % 1000) * 1000000L;
-	if (deadline.tv_nsec >= 1000000000L) {
-		deadline.tv_sec++;
-		deadline.tv_nsec -= 1000000000L;
-	}
 
 	pthread_mutex_lock(&st->mu);
 	for (;;) {
@@ -285,15 +312,55 @@ void store__fail(struct store_conn *c, int rc, const char *what, const char *msg
 
 /* -------------------------------------------------------------- dispatch */
 
+/* Makes c's transaction this process's one writer (NOTES 8), waiting at
+ * most busy_timeout_ms as SQLite's own wait would. */
+static int store__write_lock(struct store_conn *c)
+{
+	struct store *st = c->st;
+	struct timespec deadline = store__deadline(st);
+	int w = 0;
+
+	pthread_mutex_lock(&st->mu);
+	while (st->writing && w != ETIMEDOUT)
+		w = pthread_cond_timedwait(&st->write_cv, &st->mu, &deadline);
+	if (!st->writing) /* a wake-up at the deadline may still find it free */
+		st->writing = c->holds_write = true;
+	pthread_mutex_unlock(&st->mu);
+	if (!c->holds_write) {
+		store__fail(c, PL_EBUSY, "begin", "another write transaction of this process "
+			    "held the database for longer than the busy timeout");
+		return PL_EBUSY;
+	}
+	return 0;
+}
+
+/* Ends what store__write_lock began, if it did. */
+static void store__write_unlock(struct store_conn *c)
+{
+	struct store *st = c->st;
+
+	if (!c->holds_write)
+		return;
+	c->holds_write = false;
+	pthread_mutex_lock(&st->mu);
+	st->writing = false;
+	pthread_cond_signal(&st->write_cv);
+	pthread_mutex_unlock(&st->mu);
+}
+
 int store_begin(struct store_conn *c)
 {
 	int rc;
 
 	if (c->in_tx)
 		return PL_ECONFLICT;
+	if (c->st->ops->one_writer && (rc = store__write_lock(c)))
+		return rc;
 	rc = c->st->ops->exec(c, c->st->ops->begin_sql, NULL, 0, NULL);
 	if (rc == 0)
 		c->in_tx = true;
+	else
+		store__write_unlock(c);
 	return rc;
 }
 
@@ -311,6 +378,9 @@ int store_commit(struct store_conn *c)
 		c->st->ops->exec(c, "ROLLBACK", NULL, 0, NULL);
 	}
 	c->in_tx = false;
+	store__write_unlock(c);
+	if (c->st->ops->after_commit)
+		c->st->ops->after_commit(c);
 	return rc;
 }
 
@@ -322,6 +392,7 @@ int store_rollback(struct store_conn *c)
 		return PL_ECONFLICT;
 	rc = c->st->ops->exec(c, "ROLLBACK", NULL, 0, NULL);
 	c->in_tx = false;
+	store__write_unlock(c);
 	return rc;
 }
 

@@ -28,6 +28,16 @@ struct store_ops {
 	const char *name;        /* "sqlite" or "postgresql" */
 	enum store_kind kind;
 	const char *begin_sql;   /* the statement store_begin runs */
+	/* One write transaction per database at a time (SQLite): store_begin
+	 * first takes the store's writer flag, so this process's writers
+	 * queue on a condition variable and the next one starts the moment
+	 * the last commits,
+	 * instead of polling through SQLite's busy handler, which sleeps 1, 2,
+	 * 5, 10... ms between tries (NOTES 8 in store.c). */
+	bool one_writer;
+	/* Runs after a commit released the writer flag (SQLite: the WAL
+	 * checkpoint its commit called for); may be NULL. */
+	void (*after_commit)(struct store_conn *c);
 	/* Opens one new connection to st->target; *out is driver-allocated. */
 	int (*conn_open)(struct store *st, struct store_conn **out);
 	void (*conn_close)(struct store_conn *c);
@@ -70,6 +80,8 @@ struct store {
 	struct pl_log *log;       /* borrowed, may be NULL */
 	pthread_mutex_t mu;       /* guards everything below */
 	pthread_cond_t cv;        /* signalled when a slot is returned */
+	bool writing;             /* ops->one_writer: a transaction of ours is open */
+	pthread_cond_t write_cv;  /* signalled when writing clears */
 	struct store_conn **slot; /* owned, pool_size entries; NULL: not opened yet */
 	bool *lent;               /* lent[i]: slot i is with a thread (or being opened) */
 	int in_use;               /* number of lent slots */
@@ -82,6 +94,7 @@ struct store_conn {
 	struct store *st;        /* borrowed back-pointer */
 	int slot;                /* index in st->slot */
 	bool in_tx;              /* between store_begin and commit/rollback */
+	bool holds_write;        /* this transaction set st->writing */
 	char errmsg[STORE_ERRMSG_MAX]; /* last engine error text, "" if none */
 };
 

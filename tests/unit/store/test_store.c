@@ -1062,3 +1062,42 @@ STORE_TEST(lock_wait_times_out)
 	store_free(other);
 	tenv_close(&e);
 }
+
+/* SQLite's writers of one store queue on the store's writer flag (store.c
+ * NOTES 8): a second begin waits for it and gives up after busy_timeout_ms,
+ * and every way a transaction ends - commit, rollback, a connection put
+ * back mid-transaction - frees it for the next writer at once. A flag that
+ * leaked would fail the next begin with PL_EBUSY. PostgreSQL begins
+ * without a lock, so only the hand-overs are checked there. */
+STORE_TEST(writer_freed_by_every_end)
+{
+	struct tenv e;
+
+	env_open_opts(&e, d, 2, 300);
+	struct store_conn *a = get(&e), *b = get(&e);
+	make_values_table(&e, a);
+
+	cr_assert_eq(store_begin(a), 0);
+	exec_ok(a, "INSERT INTO v (k, i) VALUES (1, 1)");
+	if (store_kind(e.st) == STORE_SQLITE) {
+		cr_expect_eq(store_begin(b), PL_EBUSY);
+		cr_expect(strstr(store_conn_errmsg(b), "this process"), "%s", store_conn_errmsg(b));
+		cr_expect_not(store_in_tx(b));
+	}
+	cr_assert_eq(store_rollback(a), 0);
+
+	cr_assert_eq(store_begin(b), 0, "after a rollback: %s", store_conn_errmsg(b));
+	exec_ok(b, "INSERT INTO v (k, i) VALUES (2, 2)");
+	cr_assert_eq(store_commit(b), 0);
+
+	cr_assert_eq(store_begin(a), 0, "after a commit: %s", store_conn_errmsg(a));
+	exec_ok(a, "INSERT INTO v (k, i) VALUES (3, 3)");
+	store_conn_put(a); /* rolled back there */
+	cr_assert_eq(store_begin(b), 0, "after a put mid-transaction: %s", store_conn_errmsg(b));
+	exec_ok(b, "INSERT INTO v (k, i) VALUES (4, 4)");
+	cr_assert_eq(store_commit(b), 0);
+	cr_expect_eq(count_rows(b, "SELECT count(*) FROM v"), 2);
+	cr_expect_eq(count_rows(b, "SELECT sum(i) FROM v"), 6);
+	store_conn_put(b);
+	tenv_close(&e);
+}

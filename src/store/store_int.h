@@ -31,9 +31,8 @@ struct store_ops {
 	/* One write transaction per database at a time (SQLite): store_begin
 	 * first takes the store's writer flag, so this process's writers
 	 * queue on a condition variable and the next one starts the moment
-	 * the last commits,
-	 * instead of polling through SQLite's busy handler, which sleeps 1, 2,
-	 * 5, 10... ms between tries (NOTES 8 in store.c). */
+	 * the last ends, instead of polling through SQLite's busy handler,
+	 * which sleeps 1, 2, 5, 10... ms between tries (store.c NOTES 8). */
 	bool one_writer;
 	/* Runs after a commit released the writer flag (SQLite: the WAL
 	 * checkpoint its commit called for); may be NULL. */

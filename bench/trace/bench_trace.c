@@ -13,6 +13,9 @@
  *      plain prepared single-row INSERTs, one transaction per document,
  *      same pragmas; events/s; for both, process CPU and bytes written
  *      per event (steadier than wall time on a shared machine);
+ *   2b. the daemon's capture queue: as many more documents enqueued
+ *      (trace_repo_enqueue, untimed), then run by the worker thread
+ *      (trace_worker_start) from its start until the last job finished;
  *   3. where capture's time goes: validation, flattening (hash included)
  *      and storing, timed with clock_gettime on one thread;
  *   4. fill: captures go on until --fill-seconds pass or --target events
@@ -278,6 +281,47 @@ static double capture_run(struct cap *c, int64_t from, int64_t to, double max_s)
 	for (int i = 0; i < n; i++)
 		pthread_join(th[i], NULL);
 	return now_s() - t0;
+}
+
+/* 1b: documents [from, to) through the daemon's capture queue (queue.c):
+ * enqueued first, untimed (the HTTP handler's share), then run by the
+ * worker thread trace_worker_start starts, timed from its start until the
+ * last job has finished (trace_repo_job_wait polls every 20 ms). */
+static int queue_run(struct cap *c, struct store_conn *conn, int64_t from, int64_t to,
+		     double *secs, int64_t *events)
+{
+	struct trace_worker *w = NULL;
+	char last[PL_ID_LEN + 1] = "";
+	json_t *row = NULL, *done = NULL;
+	int64_t before;
+	int rc = 0;
+
+	store_query_one(conn, "SELECT count(*) AS n FROM trace_events", NULL, 0, &row);
+	before = json_integer_value(json_object_get(row, "n"));
+	json_decref(row);
+	for (int64_t k = from; k < to && rc == 0; k++) {
+		char *d = make_doc(k, c->docs_per_batch, false, c->nbatches);
+		json_t *job = NULL;
+		rc = trace_repo_enqueue(conn, c->tenant, "bench", d, strlen(d), false, &job);
+		if (rc == 0)
+			pl_strlcpy(last, pl_json_str(job, "captureID"), sizeof(last));
+		json_decref(job);
+		free(d);
+	}
+	double t0 = now_s();
+	if (rc == 0)
+		rc = trace_worker_start(c->st, NULL, &w);
+	if (rc == 0)
+		rc = trace_repo_job_wait(c->st, c->tenant, last, 600000, &done);
+	*secs = now_s() - t0;
+	trace_worker_stop(w);
+	if (rc == 0 && !json_is_true(json_object_get(done, "success")))
+		rc = PL_EINTERNAL;
+	json_decref(done);
+	store_query_one(conn, "SELECT count(*) AS n FROM trace_events", NULL, 0, &row);
+	*events = json_integer_value(json_object_get(row, "n")) - before;
+	json_decref(row);
+	return rc;
 }
 
 /* ------------------------------------------------ the plain-insert floor */
@@ -780,7 +824,7 @@ int main(int argc, char **argv)
 	char url[600], floor_path[600], ent[PL_ID_LEN + 1], now[PL_TIME_STRLEN];
 	struct store *st = NULL;
 	struct store_conn *c = NULL;
-	struct store_options so = { .pool_size = o.threads + 1, .busy_timeout_ms = 30000 };
+	struct store_options so = { .pool_size = o.threads + 2, .busy_timeout_ms = 30000 };
 	int applied;
 
 	setvbuf(stdout, NULL, _IOLBF, 0); /* lines as they come, also into a file */
@@ -823,20 +867,31 @@ int main(int argc, char **argv)
 	mark_print(&m0, floor_events);
 	printf("ratio:   capture / floor = %.2f\n", ((double)cap_events / tc) /
 	       ((double)floor_events / tf));
+	mark_now(&m0);
+	double tq;
+	int64_t q_events;
+	if (queue_run(&cap, c, o.docs, 2 * o.docs, &tq, &q_events)) {
+		fprintf(stderr, "bench_trace: capture through the queue failed\n");
+		return 1;
+	}
+	printf("queue:   %lld events in %.2f s = %.0f events/s durable (the daemon's capture worker, "
+	       "documents queued beforehand)\n", (long long)q_events, tq, (double)q_events / tq);
+	mark_print(&m0, q_events);
 	split(o.docs + 1, dpb);
 	if (cap.err)
 		return 1;
+	cap.next = 2 * o.docs; /* the queue's documents are stored */
 	/* 4: fill */
 	double tfill;
 	int64_t docs_done = cap.next;
 	if (o.bulk) {
 		double t0 = now_s();
-		cap.events = bulk_fill(&cap, o.db, o.docs, max_docs, (double)o.fill_s, &docs_done);
+		cap.events = bulk_fill(&cap, o.db, docs_done, max_docs, (double)o.fill_s, &docs_done);
 		tfill = now_s() - t0;
 		printf("fill is --bulk: rows written directly, %d documents per transaction, "
 		       "synchronous=OFF (not a capture figure)\n", BULK_TX_DOCS);
 	} else {
-		tfill = capture_run(&cap, o.docs, max_docs, (double)o.fill_s);
+		tfill = capture_run(&cap, docs_done, max_docs, (double)o.fill_s);
 		docs_done = cap.next;
 	}
 	json_t *row = NULL;

@@ -17,9 +17,9 @@
  *     second blocks on the first's DELETE and then deletes nothing, rolls
  *     back and moves on. No lease, no clock.
  *  3. Order: rows are taken by seq (an engine-assigned integer), oldest
- *     first, one at a time per daemon, so documents from one client are
- *     stored in the order they were acknowledged (ULIDs are not ordered
- *     within one millisecond).
+ *     first, and written one at a time per daemon, so documents from one
+ *     client are stored in the order they were acknowledged (ULIDs are not
+ *     ordered within one millisecond).
  *  4. Wake-up by polling: the worker looks at the queue every
  *     TRACE_WORKER_IDLE_MS while it is empty and back to back while it is
  *     not. A query on an empty indexed table costs microseconds, and
@@ -33,6 +33,15 @@
  *  6. The same struct runs a second thread for subscriptions
  *     (subscribe.c), every TRACE_SUB_TICK_MS, so a webhook that takes its
  *     full timeout never delays a capture.
+ *  7. Read ahead: while the worker writes one job's transaction, a short-
+ *     lived thread reads the next job (seq above it) on its own connection
+ *     and validates and flattens it (trace__capture_prep: no store), about
+ *     a third of the worker's time per document (docs/benchmarks.md,
+ *     "The capture worker reads ahead"). Writes stay
+ *     one at a time and in seq order (note 3); a job read ahead whose
+ *     predecessor failed on the store, or was taken by another daemon, is
+ *     dropped unwritten and read again from the oldest, so no job is
+ *     written before one queued ahead of it.
  */
 #include "trace_int.h"
 
@@ -74,49 +83,99 @@ int trace_repo_enqueue(struct store_conn *c, const char *tenant, const char *act
 	return trace_repo_job_get(c, tenant, id, job);
 }
 
-int trace_repo_work_one(struct store_conn *c, bool *did)
+/* A queued job read from the store, then prepared (note 7). */
+struct queue_job {
+	char id[PL_ID_LEN + 1], tenant[PL_ID_LEN + 1], actor[PL_ID_LEN + 1];
+	char created[PL_TIME_STRLEN];
+	bool has_actor, xml;
+	char *body;                /* owned */
+	size_t len;
+	int64_t seq;
+	struct trace_errors errs;
+	struct trace__doc doc;     /* trace__capture_prep's result */
+};
+
+static void queue__job_free(struct queue_job *j)
+{
+	if (!j)
+		return;
+	free(j->body);
+	trace__capture_doc_free(&j->doc);
+	trace_errors_release(&j->errs);
+	free(j);
+}
+
+/* The oldest queued job whose seq is above `after` (note 3), into *out;
+ * NULL when there is none. */
+static int queue__fetch(struct store_conn *c, int64_t after, struct queue_job **out)
 {
 	struct store_rows *r = NULL;
-	struct trace_errors errs;
-	char id[PL_ID_LEN + 1], tenant[PL_ID_LEN + 1], actor[PL_ID_LEN + 1], created[PL_TIME_STRLEN];
-	char *body = NULL;
-	size_t len = 0;
-	bool xml, has_actor, claimed = false;
+	struct store_param p[] = { SP_INT(after) };
+	struct queue_job *j = NULL;
 	int rc;
 
-	*did = false;
-	trace_errors_init(&errs);
-	rc = store_query(c, "SELECT q.job_id, q.enterprise_id, q.created_by, q.is_xml, q.body, "
-			    "j.created_at FROM trace_capture_queue q JOIN trace_capture_jobs j "
-			    "ON j.id = q.job_id ORDER BY q.seq LIMIT 1", NULL, 0, &r);
+	*out = NULL;
+	rc = store_query(c, "SELECT q.seq, q.job_id, q.enterprise_id, q.created_by, q.is_xml, "
+			    "q.body, j.created_at FROM trace_capture_queue q JOIN trace_capture_jobs j "
+			    "ON j.id = q.job_id WHERE q.seq > ? ORDER BY q.seq LIMIT 1", p, 1, &r);
 	if (rc)
 		goto out;
 	rc = store_rows_next(r);
 	if (rc <= 0)
 		goto out; /* 0: empty queue */
-	pl_strlcpy(id, store_rows_text(r, 0), sizeof(id));
-	pl_strlcpy(tenant, store_rows_text(r, 1), sizeof(tenant));
-	has_actor = !store_rows_isnull(r, 2);
-	pl_strlcpy(actor, has_actor ? store_rows_text(r, 2) : "", sizeof(actor));
-	xml = store_rows_int(r, 3) != 0;
+	j = pl_calloc(1, sizeof(*j));
+	trace_errors_init(&j->errs);
+	j->seq = store_rows_int(r, 0);
+	pl_strlcpy(j->id, store_rows_text(r, 1), sizeof(j->id));
+	pl_strlcpy(j->tenant, store_rows_text(r, 2), sizeof(j->tenant));
+	j->has_actor = !store_rows_isnull(r, 3);
+	pl_strlcpy(j->actor, j->has_actor ? store_rows_text(r, 3) : "", sizeof(j->actor));
+	j->xml = store_rows_int(r, 4) != 0;
 	{
-		const void *b = store_rows_blob(r, 4, &len);
+		const void *b = store_rows_blob(r, 5, &j->len);
 		/* copied: the cursor is freed before the capture transaction */
-		body = pl_malloc(len + 1);
-		if (len)
-			memcpy(body, b, len);
-		body[len] = '\0';
+		j->body = pl_malloc(j->len + 1);
+		if (j->len)
+			memcpy(j->body, b, j->len);
+		j->body[j->len] = '\0';
 	}
-	pl_strlcpy(created, store_rows_text(r, 5), sizeof(created));
-	store_rows_free(r);
-	r = NULL;
-	rc = trace__capture_job(c, tenant, has_actor ? actor : NULL, id, created, body, len, xml,
-				true, &claimed, &errs);
-	*did = rc == 0 && claimed;
+	pl_strlcpy(j->created, store_rows_text(r, 6), sizeof(j->created));
+	*out = j;
+	rc = 0;
 out:
 	store_rows_free(r);
-	free(body);
-	trace_errors_release(&errs);
+	return rc < 0 ? rc : 0;
+}
+
+/* Reads, validates and flattens j's document: no store involved. */
+static void queue__prep(struct queue_job *j)
+{
+	trace__capture_prep(j->body, j->len, j->xml, true, &j->errs, &j->doc);
+}
+
+/* Writes j's outcome and claims its queue row in one transaction (note 2);
+ * *did is false when another worker had claimed it. */
+static int queue__store(struct store_conn *c, struct queue_job *j, bool *did)
+{
+	bool claimed = false;
+	int rc = trace__capture_store(c, j->tenant, j->has_actor ? j->actor : NULL, j->id,
+				      j->created, true, &claimed, &j->errs, &j->doc);
+
+	*did = rc == 0 && claimed;
+	return rc;
+}
+
+int trace_repo_work_one(struct store_conn *c, bool *did)
+{
+	struct queue_job *j = NULL;
+	int rc = queue__fetch(c, INT64_MIN, &j);
+
+	*did = false;
+	if (rc == 0 && j) {
+		queue__prep(j);
+		rc = queue__store(c, j, did);
+	}
+	queue__job_free(j);
 	return rc < 0 ? rc : 0;
 }
 
@@ -157,34 +216,100 @@ struct trace_worker {
 	bool stop;                 /* under mu */
 };
 
+/* The job after `after`, read and prepared on a connection of its own:
+ * run on a second thread while the worker writes the job before it
+ * (note 7). */
+struct worker_next {
+	struct store *st;
+	int64_t after;
+	struct queue_job *job;     /* out: owned by the caller after the join */
+	int rc;
+};
+
+static void *worker__next_main(void *arg)
+{
+	struct worker_next *n = arg;
+	struct store_conn *c = NULL;
+
+	n->rc = store_conn_get(n->st, &c);
+	if (n->rc == 0)
+		n->rc = queue__fetch(c, n->after, &n->job);
+	store_conn_put(c); /* before the CPU work: the pool is shared */
+	if (n->job)
+		queue__prep(n->job);
+	return NULL;
+}
+
+/* Writes cur's outcome while a second thread reads and prepares the job
+ * after it; *next gets that job (NULL: none, or the thread could not
+ * start and it is read on the next turn). */
+static int worker__turn(struct trace_worker *w, struct queue_job *cur, bool *did,
+			struct queue_job **next)
+{
+	struct worker_next n = { .st = w->st, .after = cur->seq };
+	struct store_conn *c = NULL;
+	pthread_t t;
+	bool threaded = pthread_create(&t, NULL, worker__next_main, &n) == 0;
+	int rc = store_conn_get(w->st, &c);
+
+	if (rc == 0)
+		rc = queue__store(c, cur, did);
+	store_conn_put(c);
+	if (threaded)
+		pthread_join(t, NULL);
+	*next = n.job;
+	if (rc == 0 && n.rc)
+		rc = n.rc;
+	return rc;
+}
+
 /* Runs jobs until the queue is empty; returns how long to wait next. */
 static int64_t worker__drain(struct trace_worker *w, int64_t *backoff_ms)
 {
-	for (;;) {
-		struct store_conn *c = NULL;
+	struct queue_job *cur = NULL;
+	struct store_conn *c = NULL;
+	int64_t wait_ms = TRACE_WORKER_IDLE_MS;
+	int rc = store_conn_get(w->st, &c);
+
+	if (rc == 0)
+		rc = queue__fetch(c, INT64_MIN, &cur);
+	store_conn_put(c);
+	if (cur)
+		queue__prep(cur);
+	while (rc == 0 && cur) {
+		struct queue_job *next = NULL;
 		bool did = false;
-		int rc = store_conn_get(w->st, &c);
-		if (rc == 0)
-			rc = trace_repo_work_one(c, &did);
-		store_conn_put(c);
-		if (rc) {
-			/* note 5 */
-			*backoff_ms = *backoff_ms ? *backoff_ms * 2 : 100;
-			if (*backoff_ms > QUEUE_BACKOFF_MAX_MS)
-				*backoff_ms = QUEUE_BACKOFF_MAX_MS;
-			pl_warn(w->log, "trace", "capture worker: %s; retrying in %lld ms",
-				pl_strerror(rc), (long long)*backoff_ms);
-			return *backoff_ms;
-		}
-		*backoff_ms = 0;
-		if (!did)
-			return TRACE_WORKER_IDLE_MS;
+		rc = worker__turn(w, cur, &did, &next);
+		queue__job_free(cur);
+		cur = next;
+		if (rc)
+			break;
+		if (!did) /* taken by another daemon: start again from the oldest */
+			break;
 		pthread_mutex_lock(&w->mu);
 		bool stop = w->stop;
 		pthread_mutex_unlock(&w->mu);
-		if (stop)
-			return 0;
+		if (stop) {
+			wait_ms = 0;
+			break;
+		}
+		if (!cur) /* the queue looked empty: look again at once (note 4) */
+			wait_ms = 0;
 	}
+	/* a job read ahead but not written stays queued: the next drain
+	 * starts from the oldest again, so the order holds (note 3) */
+	queue__job_free(cur);
+	if (rc) {
+		/* note 5 */
+		*backoff_ms = *backoff_ms ? *backoff_ms * 2 : 100;
+		if (*backoff_ms > QUEUE_BACKOFF_MAX_MS)
+			*backoff_ms = QUEUE_BACKOFF_MAX_MS;
+		pl_warn(w->log, "trace", "capture worker: %s; retrying in %lld ms",
+			pl_strerror(rc), (long long)*backoff_ms);
+		return *backoff_ms;
+	}
+	*backoff_ms = 0;
+	return wait_ms;
 }
 
 static void *worker__main(void *arg)

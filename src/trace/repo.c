@@ -472,51 +472,78 @@ out:
 	return rc;
 }
 
-int trace__capture_job(struct store_conn *c, const char *tenant, const char *actor,
-		       const char *id, const char *created, const char *buf, size_t len,
-		       bool xml, bool queued, bool *claimed, struct trace_errors *errs)
+void trace__capture_prep(const char *buf, size_t len, bool xml, bool queued,
+			 struct trace_errors *errs, struct trace__doc *d)
 {
-	char now[PL_TIME_STRLEN];
-	json_t *doc = NULL;
 	const json_t *events, *context;
-	char *ctx_s = NULL;
-	struct repo_prep *prep = NULL;
-	size_t stored = 0, dups = 0, nev = 0;
-	int64_t now_ms, changes = 1;
 	int rc;
 
-	*claimed = true;
+	memset(d, 0, sizeof(*d));
 	if (xml) {
-		rc = trace_xml_to_doc(buf, len, &doc, errs);
-		if (rc == 0 && (rc = trace_doc_check(doc, errs)) != 0) {
-			json_decref(doc);
-			doc = NULL;
+		rc = trace_xml_to_doc(buf, len, &d->doc, errs);
+		if (rc == 0 && (rc = trace_doc_check(d->doc, errs)) != 0) {
+			json_decref(d->doc);
+			d->doc = NULL;
 		}
 	} else {
-		rc = trace_doc_validate(buf, len, &doc, errs);
+		rc = trace_doc_validate(buf, len, &d->doc, errs);
 	}
-	if (rc == PL_EINVAL && (doc || !xml || errs->n)) {
+	d->rc = rc;
+	if (rc == PL_EINVAL && (d->doc || !xml || errs->n)) {
 		/* A readable document that broke rules: a failed job (note 1). */
-		goto failed;
+		d->fail = true;
+		return;
 	}
 	if (rc && queued && (rc == PL_EPARSE || rc == PL_ETOOBIG)) {
 		/* The handler checked readability before queueing (queue.c), so
 		 * only a body it let through lands here: still a job outcome. */
-		goto failed;
+		d->fail = true;
+		return;
 	}
 	if (rc)
-		goto out;
-	events = trace_doc_events(doc);
-	context = json_object_get(doc, "@context");
-	nev = json_array_size(events);
+		return;
+	events = trace_doc_events(d->doc);
+	context = json_object_get(d->doc, "@context");
+	d->nev = json_array_size(events);
 	/* flatten and hash every event before taking the write lock (note 6) */
-	prep = pl_calloc(nev ? nev : 1, sizeof(*prep));
-	for (size_t i = 0; i < nev; i++)
-		repo__prep(&prep[i], json_array_get(events, i), context, i ? prep[i - 1].rid : NULL);
+	d->prep = pl_calloc(d->nev ? d->nev : 1, sizeof(*d->prep));
+	for (size_t i = 0; i < d->nev; i++)
+		repo__prep(&d->prep[i], json_array_get(events, i), context,
+			   i ? d->prep[i - 1].rid : NULL);
 	/* the document's @context, serialised once for all its events */
-	ctx_s = context ? pl_json_dump(context) : NULL;
+	d->ctx_s = context ? pl_json_dump(context) : NULL;
+}
+
+void trace__capture_doc_free(struct trace__doc *d)
+{
+	for (size_t i = 0; d->prep && i < d->nev; i++) {
+		pl_arena_free(d->prep[i].a);
+		free(d->prep[i].body);
+	}
+	free(d->prep);
+	free(d->ctx_s);
+	json_decref(d->doc);
+	memset(d, 0, sizeof(*d));
+}
+
+int trace__capture_store(struct store_conn *c, const char *tenant, const char *actor,
+			 const char *id, const char *created, bool queued, bool *claimed,
+			 struct trace_errors *errs, struct trace__doc *d)
+{
+	char now[PL_TIME_STRLEN];
+	const json_t *events;
+	size_t stored = 0, dups = 0, nev = d->nev;
+	int64_t now_ms, changes = 1;
+	int rc = d->rc;
+
+	*claimed = true;
+	if (d->fail)
+		goto failed;
+	if (rc)
+		return rc;
+	events = trace_doc_events(d->doc);
 	if ((rc = store_begin(c)))
-		goto out;
+		return rc;
 	if (queued) {
 		/* The claim: deleting the queue row first makes a second worker
 		 * (another daemon on the same PostgreSQL) block here, then find
@@ -527,7 +554,7 @@ int trace__capture_job(struct store_conn *c, const char *tenant, const char *act
 		if (rc == 0 && changes == 0) {
 			*claimed = false;
 			store_rollback(c);
-			goto out;
+			return 0;
 		}
 		struct store_param pj[] = { SP_INT((int64_t)nev), SP_TEXT(id) };
 		if (rc == 0)
@@ -545,7 +572,7 @@ int trace__capture_job(struct store_conn *c, const char *tenant, const char *act
 	pl_time_format(now_ms, now);
 	for (size_t i = 0; i < nev && !rc; i++) {
 		bool dup;
-		rc = repo__insert_event(c, tenant, id, json_array_get(events, i), &prep[i], ctx_s,
+		rc = repo__insert_event(c, tenant, id, json_array_get(events, i), &d->prep[i], d->ctx_s,
 					now_ms, now, &dup, errs, i);
 		if (rc == 0)
 			dup ? dups++ : stored++;
@@ -573,21 +600,24 @@ int trace__capture_job(struct store_conn *c, const char *tenant, const char *act
 			repo__err(errs, msg);
 			goto failed;
 		}
-		goto out;
 	}
-	goto out;
+	return rc;
 failed:
 	if (errs->n == 0)
 		repo__err(errs, "document: rejected");
-	rc = repo__job_fail(c, tenant, actor, id, created, nev, errs, queued, claimed);
-out:
-	for (size_t i = 0; prep && i < nev; i++) {
-		pl_arena_free(prep[i].a);
-		free(prep[i].body);
-	}
-	free(prep);
-	free(ctx_s);
-	json_decref(doc);
+	return repo__job_fail(c, tenant, actor, id, created, nev, errs, queued, claimed);
+}
+
+int trace__capture_job(struct store_conn *c, const char *tenant, const char *actor,
+		       const char *id, const char *created, const char *buf, size_t len,
+		       bool xml, bool queued, bool *claimed, struct trace_errors *errs)
+{
+	struct trace__doc d;
+	int rc;
+
+	trace__capture_prep(buf, len, xml, queued, errs, &d);
+	rc = trace__capture_store(c, tenant, actor, id, created, queued, claimed, errs, &d);
+	trace__capture_doc_free(&d);
 	return rc;
 }
 

@@ -82,6 +82,28 @@ int trace__capture_job(struct store_conn *c, const char *tenant, const char *act
 		       const char *id, const char *created, const char *buf, size_t len,
 		       bool xml, bool queued, bool *claimed, struct trace_errors *errs);
 
+/* trace__capture_job in two steps, so that a worker can read, validate and
+ * flatten the next document while the store writes this one (queue.c
+ * note 7): trace__capture_prep touches no store and leaves its verdict in
+ * d (errors in errs); trace__capture_store writes the outcome as
+ * trace__capture_job does, with the same errs; trace__capture_doc_free
+ * releases d after either. */
+struct repo_prep;
+struct trace__doc {
+	json_t *doc;              /* owned; NULL when unreadable */
+	size_t nev;               /* events flattened in prep */
+	struct repo_prep *prep;   /* owned: nev flattened events */
+	char *ctx_s;              /* owned: the @context serialised, or NULL */
+	int rc;                   /* reading and validation's outcome */
+	bool fail;                /* the outcome is a failed job naming errs */
+};
+void trace__capture_prep(const char *buf, size_t len, bool xml, bool queued,
+			 struct trace_errors *errs, struct trace__doc *d);
+int trace__capture_store(struct store_conn *c, const char *tenant, const char *actor,
+			 const char *id, const char *created, bool queued, bool *claimed,
+			 struct trace_errors *errs, struct trace__doc *d);
+void trace__capture_doc_free(struct trace__doc *d);
+
 /* trace_repo_query without page tokens, for the subscription cursor
  * (subscribe.c note 1): *last_ms / last_row are set to the page's last
  * position when it has events (left alone otherwise), *more when more

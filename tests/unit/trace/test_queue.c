@@ -5,7 +5,8 @@
  * The queue: an enqueued job is pending (running, nothing stored) until a
  * worker step runs it; jobs run oldest first; a broken document becomes a
  * failed job naming its errors and stores nothing; a job another worker
- * already took is not run twice; the worker thread drains the queue.
+ * already took is not run twice; the worker thread drains the queue, and
+ * a backlog in queue order while it reads ahead.
  * Shipment parties: a registered GLN makes a shipment visible to its
  * owner, and only one enterprise may own a GLN. Subscriptions: a failed
  * push is recorded and backed off; deleting a query deletes them.
@@ -156,6 +157,54 @@ TENV_TEST(queue, the_worker_thread_drains_the_queue)
 	cr_expect_eq(json_integer_value(json_object_get(done, "stored")), 5);
 	json_decref(done);
 	json_decref(j);
+	tenv_close(&e.t);
+}
+
+/* A backlog through the worker thread, which reads and prepares the next
+ * job while it writes one (queue.c note 7): every job gets its outcome,
+ * a broken one in the middle fails alone, and the jobs are written in the
+ * order they were queued - each job's events carry record times no
+ * earlier than the job's before it. */
+TENV_TEST(queue, the_worker_writes_a_backlog_in_queue_order)
+{
+	enum { JOBS = 8, EVENTS = 60, BROKEN = 3 };
+	struct env e;
+	struct trace_worker *w = NULL;
+	json_t *jobs[JOBS];
+	env_open(&e, d);
+	for (int i = 0; i < JOBS; i++)
+		jobs[i] = enqueue(&e, e.ent[i % 2], 1000 + i * EVENTS, EVENTS, i == BROKEN);
+	cr_assert_eq(trace_worker_start(e.t.st, NULL, &w), 0);
+	json_t *last = NULL;
+	cr_assert_eq(trace_repo_job_wait(e.t.st, e.ent[(JOBS - 1) % 2],
+					 pl_json_str(jobs[JOBS - 1], "captureID"), 30000, &last), 0);
+	trace_worker_stop(w);
+	json_decref(last);
+
+	int64_t prev_hi = INT64_MIN;
+	for (int i = 0; i < JOBS; i++) {
+		json_t *j = job_of(&e, e.ent[i % 2], jobs[i]);
+		cr_expect(json_is_false(json_object_get(j, "running")), "job %d still running", i);
+		cr_expect_eq(json_is_true(json_object_get(j, "success")), i != BROKEN, "job %d", i);
+		cr_expect_eq(json_integer_value(json_object_get(j, "stored")),
+			     i == BROKEN ? 0 : EVENTS, "job %d stored", i);
+		json_decref(j);
+		if (i == BROKEN)
+			continue;
+		struct store_param p[] = { SP_TEXT(pl_json_str(jobs[i], "captureID")) };
+		json_t *row = NULL;
+		cr_assert_eq(store_query_one(e.t.c, "SELECT min(record_time_ms) AS lo, "
+					     "max(record_time_ms) AS hi FROM trace_events "
+					     "WHERE capture_id = ?", p, 1, &row), 0);
+		int64_t lo = json_integer_value(json_object_get(row, "lo"));
+		cr_expect_geq(lo, prev_hi, "job %d written before the job queued ahead of it", i);
+		prev_hi = json_integer_value(json_object_get(row, "hi"));
+		json_decref(row);
+	}
+	cr_expect_eq(count(&e, "SELECT count(*) AS n FROM trace_capture_queue"), 0);
+	cr_expect_eq(count(&e, "SELECT count(*) AS n FROM trace_events"), (JOBS - 1) * EVENTS);
+	for (int i = 0; i < JOBS; i++)
+		json_decref(jobs[i]);
 	tenv_close(&e.t);
 }
 

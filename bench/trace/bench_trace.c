@@ -283,7 +283,17 @@ static double capture_run(struct cap *c, int64_t from, int64_t to, double max_s)
 	return now_s() - t0;
 }
 
-/* 1b: documents [from, to) through the daemon's capture queue (queue.c):
+/* Events the store holds. */
+static int64_t events_stored(struct store_conn *conn)
+{
+	json_t *row = NULL;
+	store_query_one(conn, "SELECT count(*) AS n FROM trace_events", NULL, 0, &row);
+	int64_t n = json_integer_value(json_object_get(row, "n"));
+	json_decref(row);
+	return n;
+}
+
+/* 2b: documents [from, to) through the daemon's capture queue (queue.c):
  * enqueued first, untimed (the HTTP handler's share), then run by the
  * worker thread trace_worker_start starts, timed from its start until the
  * last job has finished (trace_repo_job_wait polls every 20 ms). */
@@ -292,13 +302,10 @@ static int queue_run(struct cap *c, struct store_conn *conn, int64_t from, int64
 {
 	struct trace_worker *w = NULL;
 	char last[PL_ID_LEN + 1] = "";
-	json_t *row = NULL, *done = NULL;
-	int64_t before;
+	json_t *done = NULL;
+	int64_t before = events_stored(conn);
 	int rc = 0;
 
-	store_query_one(conn, "SELECT count(*) AS n FROM trace_events", NULL, 0, &row);
-	before = json_integer_value(json_object_get(row, "n"));
-	json_decref(row);
 	for (int64_t k = from; k < to && rc == 0; k++) {
 		char *d = make_doc(k, c->docs_per_batch, false, c->nbatches);
 		json_t *job = NULL;
@@ -318,9 +325,7 @@ static int queue_run(struct cap *c, struct store_conn *conn, int64_t from, int64
 	if (rc == 0 && !json_is_true(json_object_get(done, "success")))
 		rc = PL_EINTERNAL;
 	json_decref(done);
-	store_query_one(conn, "SELECT count(*) AS n FROM trace_events", NULL, 0, &row);
-	*events = json_integer_value(json_object_get(row, "n")) - before;
-	json_decref(row);
+	*events = events_stored(conn) - before;
 	return rc;
 }
 
@@ -894,10 +899,7 @@ int main(int argc, char **argv)
 		tfill = capture_run(&cap, docs_done, max_docs, (double)o.fill_s);
 		docs_done = cap.next;
 	}
-	json_t *row = NULL;
-	store_query_one(c, "SELECT count(*) AS n FROM trace_events", NULL, 0, &row);
-	int64_t total = json_integer_value(json_object_get(row, "n"));
-	json_decref(row);
+	int64_t total = events_stored(c);
 	printf("fill: %lld more events in %.0f s (%.0f events/s); store holds %lld events "
 	       "(target %lld)\n", (long long)cap.events, tfill, (double)cap.events / tfill,
 	       (long long)total, (long long)o.target);

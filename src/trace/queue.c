@@ -218,7 +218,7 @@ struct trace_worker {
 
 /* The job after `after`, read and prepared on a connection of its own:
  * run on a second thread while the worker writes the job before it
- * (note 7). */
+ * (note 7), and by the worker itself for the first job of a drain. */
 struct worker_next {
 	struct store *st;
 	int64_t after;
@@ -266,16 +266,12 @@ static int worker__turn(struct trace_worker *w, struct queue_job *cur, bool *did
 /* Runs jobs until the queue is empty; returns how long to wait next. */
 static int64_t worker__drain(struct trace_worker *w, int64_t *backoff_ms)
 {
-	struct queue_job *cur = NULL;
-	struct store_conn *c = NULL;
+	struct worker_next first = { .st = w->st, .after = INT64_MIN };
 	int64_t wait_ms = TRACE_WORKER_IDLE_MS;
-	int rc = store_conn_get(w->st, &c);
 
-	if (rc == 0)
-		rc = queue__fetch(c, INT64_MIN, &cur);
-	store_conn_put(c);
-	if (cur)
-		queue__prep(cur);
+	worker__next_main(&first);
+	struct queue_job *cur = first.job;
+	int rc = first.rc;
 	while (rc == 0 && cur) {
 		struct queue_job *next = NULL;
 		bool did = false;

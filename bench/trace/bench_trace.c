@@ -391,7 +391,7 @@ static void flat_free(struct flat *f)
  * floor (one transaction per document) and the bulk fill (the caller
  * groups documents into larger transactions). */
 
-static int floor_insert(sqlite3 *db, sqlite3_stmt *st[4], const struct flat *f, int64_t docno,
+static int floor_insert(sqlite3 *db, sqlite3_stmt *st[5], const struct flat *f, int64_t docno,
 			const char *tenant, bool own_tx)
 {
 	char rid[PL_ID_LEN + 1], job[32];
@@ -420,6 +420,11 @@ static int floor_insert(sqlite3 *db, sqlite3_stmt *st[4], const struct flat *f, 
 		BIND_T(s, 14, r->read_point); BIND_T(s, 15, r->biz_location); BIND_T(s, 16, parent);
 		BIND_T(s, 17, r->transformation_id); BIND_T(s, 18, f->ctx); BIND_T(s, 19, f->body[i]);
 		sqlite3_bind_int(s, 20, trace_rows_empties(r));
+		if (sqlite3_step(s) != SQLITE_DONE)
+			return -1;
+		s = st[4]; /* the lookup by hash, pending (src/trace/repo.c note 11) */
+		sqlite3_reset(s);
+		BIND_T(s, 1, r->hash); BIND_T(s, 2, rid);
 		if (sqlite3_step(s) != SQLITE_DONE)
 			return -1;
 		for (size_t k = 0; k < r->n_epcs; k++) {
@@ -456,20 +461,22 @@ static int floor_insert(sqlite3 *db, sqlite3_stmt *st[4], const struct flat *f, 
 }
 
 /* The statements floor_insert uses, on db (the migrated schema). */
-static void floor_prepare(sqlite3 *db, sqlite3_stmt *st[4])
+static void floor_prepare(sqlite3 *db, sqlite3_stmt *st[5])
 {
-	static const char *const sql[4] = {
+	static const char *const sql[5] = {
 		"INSERT INTO trace_events (id, enterprise_id, event_id, hash, capture_id, type, "
 		"action, event_time_ms, tz_offset, record_time, record_time_ms, biz_step, "
 		"disposition, read_point, biz_location, parent_id, transformation_id, context_json, "
 		"body_json, empties) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
 		"ON CONFLICT DO NOTHING",
-		"INSERT INTO trace_event_epcs (event_row, role, epc, event_time_ms) VALUES (?,?,?,?)",
+		"INSERT INTO trace_event_epcs (event_row, role, epc, event_time_ms) VALUES (?,?,?,?) "
+		"ON CONFLICT DO NOTHING",
 		"INSERT INTO trace_event_qty (event_row, role, epc_class, quantity, uom, event_time_ms) "
 		"VALUES (?,?,?,?,?,?)",
 		"INSERT INTO trace_event_pairs (event_row, dir, type, value) VALUES (?,?,?,?)",
+		"INSERT INTO trace_hash_pending (h, event_row) VALUES (substr(?, 15, 16), ?)",
 	};
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < 5; i++)
 		if (sqlite3_prepare_v2(db, sql[i], -1, &st[i], NULL) != SQLITE_OK) {
 			fprintf(stderr, "bench_trace: %s\n", sqlite3_errmsg(db));
 			exit(1);
@@ -497,7 +504,7 @@ static double floor_run(const char *path, int docs, int64_t first_doc, int64_t d
 			struct mark *m0)
 {
 	sqlite3 *db = NULL;
-	sqlite3_stmt *st[4];
+	sqlite3_stmt *st[5];
 	struct flat *f = pl_calloc((size_t)docs, sizeof(*f));
 	double t0, t;
 
@@ -524,7 +531,7 @@ static double floor_run(const char *path, int docs, int64_t first_doc, int64_t d
 		*events += (int64_t)f[i].n;
 	}
 	t = now_s() - t0;
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < 5; i++)
 		sqlite3_finalize(st[i]);
 	sqlite3_close(db);
 	for (int i = 0; i < docs; i++)
@@ -582,7 +589,7 @@ static int64_t bulk_fill(struct cap *c, const char *db_path, int64_t from, int64
 	struct bulk b = { .cap = c, .next = from, .end = to, .written = from };
 	pthread_t th[2];
 	sqlite3 *db = NULL;
-	sqlite3_stmt *st[4];
+	sqlite3_stmt *st[5];
 	double deadline = now_s() + max_s;
 	int64_t events = 0;
 
@@ -619,7 +626,14 @@ static int64_t bulk_fill(struct cap *c, const char *db_path, int64_t from, int64
 		pthread_cond_broadcast(&b.cv);
 		pthread_mutex_unlock(&b.mu);
 	}
-	sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	/* the pending hash rows in one sorted batch, as capture moves them
+	 * (src/trace/repo.c note 11) */
+	if (sqlite3_exec(db, "INSERT INTO trace_event_hashes (h, event_row) SELECT h, event_row "
+			 "FROM trace_hash_pending WHERE true ORDER BY h, event_row ON CONFLICT DO NOTHING; "
+			 "DELETE FROM trace_hash_pending; COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		fprintf(stderr, "bulk hashes: %s\n", sqlite3_errmsg(db));
+		exit(1);
+	}
 	pthread_mutex_lock(&b.mu);
 	b.stop = true;
 	pthread_cond_broadcast(&b.cv);
@@ -631,7 +645,7 @@ static int64_t bulk_fill(struct cap *c, const char *db_path, int64_t from, int64
 	for (int64_t k = b.written; k < b.next; k++)
 		if (b.ready[k % BULK_QUEUE])
 			flat_free(&b.slot[k % BULK_QUEUE]);
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < 5; i++)
 		sqlite3_finalize(st[i]);
 	sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
 	sqlite3_close(db);

@@ -223,6 +223,29 @@ static const char M2_DESK_SQL[] =
 	" done_at TEXT);\n"
 	"CREATE INDEX replacements_enterprise_idx ON replacements (enterprise_id, state);\n";
 
+/* trace_events' columns as migration 3 made them; migration 27 rebuilds
+ * the table with them (and migration 26's empties). */
+#define TRACE_EVENTS_M3_COLUMNS \
+	" id TEXT PRIMARY KEY," \
+	" enterprise_id TEXT NOT NULL REFERENCES enterprises(id)," \
+	" event_id TEXT NOT NULL," \
+	" hash TEXT NOT NULL," \
+	" capture_id TEXT NOT NULL," \
+	" type TEXT NOT NULL," \
+	" action TEXT," \
+	" event_time_ms BIGINT NOT NULL," \
+	" tz_offset TEXT," \
+	" record_time TEXT NOT NULL," \
+	" record_time_ms BIGINT NOT NULL," \
+	" biz_step TEXT," \
+	" disposition TEXT," \
+	" read_point TEXT," \
+	" biz_location TEXT," \
+	" parent_id TEXT," \
+	" transformation_id TEXT," \
+	" context_json TEXT," \
+	" body_json TEXT NOT NULL,"
+
 /* Migration 3: the EPCIS repository (src/trace/repo.c). One row
  * per captured event and tenant (the same event captured by two enterprises
  * is two rows, so neither learns of the other's); identifiers in the side
@@ -231,25 +254,7 @@ static const char M2_DESK_SQL[] =
  * 3339 text as everywhere, and *_ms integers for ordering and ranges. */
 static const char M3_SQL[] =
 	"CREATE TABLE trace_events ("
-	" id TEXT PRIMARY KEY,"
-	" enterprise_id TEXT NOT NULL REFERENCES enterprises(id),"
-	" event_id TEXT NOT NULL,"
-	" hash TEXT NOT NULL,"
-	" capture_id TEXT NOT NULL,"
-	" type TEXT NOT NULL,"
-	" action TEXT,"
-	" event_time_ms BIGINT NOT NULL,"
-	" tz_offset TEXT,"
-	" record_time TEXT NOT NULL,"
-	" record_time_ms BIGINT NOT NULL,"
-	" biz_step TEXT,"
-	" disposition TEXT,"
-	" read_point TEXT,"
-	" biz_location TEXT,"
-	" parent_id TEXT,"
-	" transformation_id TEXT,"
-	" context_json TEXT,"
-	" body_json TEXT NOT NULL,"
+	TRACE_EVENTS_M3_COLUMNS
 	" UNIQUE (enterprise_id, hash),"
 	" UNIQUE (enterprise_id, event_id));\n"
 	"CREATE INDEX trace_events_record_idx ON trace_events (record_time_ms, id);\n"
@@ -877,43 +882,122 @@ static const char M26_TRACE_TIME_SQL[] =
 	"CREATE INDEX trace_events_empties_idx ON trace_events (parent_id, event_time_ms) "
 	"WHERE empties = 1;\n";
 
+/* Migration 27 (src/trace/repo.c notes 3 and 11, docs/trace.md "Capture"):
+ * no random key in a captured event's transaction. Deduplication moves
+ * from UNIQUE (enterprise_id, hash) to UNIQUE (enterprise_id,
+ * event_time_ms, hash): the same thing, since the CBV hash covers the
+ * event time, but a line reports in time order, so the index takes
+ * appends instead of a random leaf page per event (half the bytes a
+ * captured event wrote). Lookups by hash go through trace_event_hashes,
+ * keyed by the hash's first 16 hex digits, which capture does not write:
+ * it appends (h, row) to trace_hash_pending, and the capture path moves
+ * the pending rows over in one sorted batch once there are enough of them
+ * (repo.c note 11); a lookup reads both. On SQLite trace_events is rebuilt
+ * (a UNIQUE constraint cannot be dropped in place: foreign keys are off
+ * while it runs, store.c migrate__one) and trace_event_epcs becomes a
+ * WITHOUT ROWID table keyed by (event_row, role, epc), which replaces its
+ * rowid b-tree and the event_row index. Its role column loses the CHECK
+ * of migration 3: SQLite took a fifth of the floor's time per member row
+ * evaluating it (docs/benchmarks.md), and the only writer of the column
+ * is repo.c's role table. PostgreSQL swaps the constraint and keeps its
+ * member tables as they are. */
+static const char M27_TRACE_APPEND_SQL[] =
+	"CREATE TABLE trace_event_hashes ("
+	" h TEXT NOT NULL,"
+	" event_row TEXT NOT NULL,"
+	" PRIMARY KEY (h, event_row));\n";
+static const char M27_TRACE_APPEND_SQLITE[] =
+	"CREATE TABLE trace_events_new ("
+	TRACE_EVENTS_M3_COLUMNS
+	" empties BIGINT NOT NULL DEFAULT 0,"
+	" UNIQUE (enterprise_id, event_time_ms, hash),"
+	" UNIQUE (enterprise_id, event_id));\n"
+	"INSERT INTO trace_events_new (id, enterprise_id, event_id, hash, capture_id, type, action,"
+	" event_time_ms, tz_offset, record_time, record_time_ms, biz_step, disposition, read_point,"
+	" biz_location, parent_id, transformation_id, context_json, body_json, empties)"
+	" SELECT id, enterprise_id, event_id, hash, capture_id, type, action, event_time_ms,"
+	" tz_offset, record_time, record_time_ms, biz_step, disposition, read_point, biz_location,"
+	" parent_id, transformation_id, context_json, body_json, empties FROM trace_events"
+	" ORDER BY id;\n"
+	"DROP TABLE trace_events;\n"
+	"ALTER TABLE trace_events_new RENAME TO trace_events;\n"
+	"CREATE INDEX trace_events_record_idx ON trace_events (record_time_ms, id);\n"
+	"CREATE INDEX trace_events_time_idx ON trace_events (event_time_ms, id);\n"
+	"CREATE INDEX trace_events_parent_idx ON trace_events (parent_id, event_time_ms) "
+	"WHERE parent_id IS NOT NULL;\n"
+	"CREATE INDEX trace_events_empties_idx ON trace_events (parent_id, event_time_ms) "
+	"WHERE empties = 1;\n"
+	"CREATE TABLE trace_event_epcs_new ("
+	" event_row TEXT NOT NULL REFERENCES trace_events(id),"
+	" role TEXT NOT NULL,"
+	" epc TEXT NOT NULL,"
+	" event_time_ms BIGINT NOT NULL DEFAULT 0,"
+	" PRIMARY KEY (event_row, role, epc)) WITHOUT ROWID;\n"
+	"INSERT OR IGNORE INTO trace_event_epcs_new (event_row, role, epc, event_time_ms)"
+	" SELECT event_row, role, epc, event_time_ms FROM trace_event_epcs;\n"
+	"DROP TABLE trace_event_epcs;\n"
+	"ALTER TABLE trace_event_epcs_new RENAME TO trace_event_epcs;\n"
+	"CREATE INDEX trace_event_epcs_epc_time_idx ON trace_event_epcs "
+	"(epc, event_time_ms, event_row, role);\n"
+	"CREATE TABLE trace_hash_pending ("
+	" seq INTEGER PRIMARY KEY,"
+	" h TEXT NOT NULL,"
+	" event_row TEXT NOT NULL);\n"
+	"INSERT INTO trace_event_hashes (h, event_row)"
+	" SELECT substr(hash, 15, 16), id FROM trace_events WHERE true ORDER BY 1, 2;\n";
+static const char M27_TRACE_APPEND_PG[] =
+	"ALTER TABLE trace_events DROP CONSTRAINT trace_events_enterprise_id_hash_key;\n"
+	"ALTER TABLE trace_events ADD CONSTRAINT trace_events_enterprise_id_event_time_ms_hash_key"
+	" UNIQUE (enterprise_id, event_time_ms, hash);\n"
+	"CREATE TABLE trace_hash_pending ("
+	" seq BIGSERIAL PRIMARY KEY,"
+	" h TEXT NOT NULL,"
+	" event_row TEXT NOT NULL);\n"
+	"INSERT INTO trace_event_hashes (h, event_row)"
+	" SELECT substr(hash, 15, 16), id FROM trace_events ORDER BY 1, 2;\n";
+
 static const struct store__migration migrations[] = {
-	{ 1, "foundation", M1_SQL, M1_SQLITE, M1_PG },
-	{ 2, "desk", M2_DESK_SQL, NULL, NULL },
-	{ 3, "trace", M3_SQL, NULL, NULL },
-	{ 4, "line", M4_LINE_SQL, M4_LINE_SQLITE, M4_LINE_PG },
-	{ 5, "green", M5_GREEN_SQL, NULL, NULL },
-	{ 6, "park", M6_PARK_SQL, NULL, NULL },
-	{ 7, "desk-flow", M7_DESK_FLOW_SQL, NULL, NULL },
-	{ 8, "notify", M8_NOTIFY_SQL, NULL, NULL },
-	{ 9, "trace-queue", M9_TRACE_SQL, M9_TRACE_SQLITE, M9_TRACE_PG },
-	{ 10, "line-live", M10_LINE_LIVE_SQL, NULL, NULL },
-	{ 11, "park-match", M11_PARK_MATCH_SQL, NULL, NULL },
-	{ 12, "desk-kpi", M12_DESK_KPI_SQL, NULL, NULL },
-	{ 13, "trace-perf", M13_TRACE_PERF_SQL, NULL, NULL },
-	{ 14, "desk-perf", M14_DESK_PERF_SQL, NULL, NULL },
-	{ 15, "desk-wechat", M15_DESK_WECHAT_SQL, NULL, NULL },
-	{ 16, "park-share", M16_PARK_SHARE_SQL, NULL, NULL },
-	{ 17, "line-plant", M17_LINE_PLANT_SQL, NULL, NULL },
-	{ 18, "desk-kpi-rollup", DESK_KPI_M18_SQL, DESK_KPI_M18_SQLITE, DESK_KPI_M18_PG },
-	{ 19, "trace-perf-2", M19_TRACE_PERF_SQL, NULL, NULL },
-	{ 20, "park-logistics", M20_PARK_LOGISTICS_SQL, NULL, NULL },
+	{ 1, "foundation", M1_SQL, M1_SQLITE, M1_PG, false },
+	{ 2, "desk", M2_DESK_SQL, NULL, NULL, false },
+	{ 3, "trace", M3_SQL, NULL, NULL, false },
+	{ 4, "line", M4_LINE_SQL, M4_LINE_SQLITE, M4_LINE_PG, false },
+	{ 5, "green", M5_GREEN_SQL, NULL, NULL, false },
+	{ 6, "park", M6_PARK_SQL, NULL, NULL, false },
+	{ 7, "desk-flow", M7_DESK_FLOW_SQL, NULL, NULL, false },
+	{ 8, "notify", M8_NOTIFY_SQL, NULL, NULL, false },
+	{ 9, "trace-queue", M9_TRACE_SQL, M9_TRACE_SQLITE, M9_TRACE_PG, false },
+	{ 10, "line-live", M10_LINE_LIVE_SQL, NULL, NULL, false },
+	{ 11, "park-match", M11_PARK_MATCH_SQL, NULL, NULL, false },
+	{ 12, "desk-kpi", M12_DESK_KPI_SQL, NULL, NULL, false },
+	{ 13, "trace-perf", M13_TRACE_PERF_SQL, NULL, NULL, false },
+	{ 14, "desk-perf", M14_DESK_PERF_SQL, NULL, NULL, false },
+	{ 15, "desk-wechat", M15_DESK_WECHAT_SQL, NULL, NULL, false },
+	{ 16, "park-share", M16_PARK_SHARE_SQL, NULL, NULL, false },
+	{ 17, "line-plant", M17_LINE_PLANT_SQL, NULL, NULL, false },
+	{ 18, "desk-kpi-rollup", DESK_KPI_M18_SQL, DESK_KPI_M18_SQLITE, DESK_KPI_M18_PG, false },
+	{ 19, "trace-perf-2", M19_TRACE_PERF_SQL, NULL, NULL, false },
+	{ 20, "park-logistics", M20_PARK_LOGISTICS_SQL, NULL, NULL, false },
 	/* 21: the KPI report's as_of counts per due day (src/desk/rollup_sql.h note 6). */
-	{ 21, "desk-kpi-due", DESK_KPI_M21_SQL, DESK_KPI_M21_SQLITE, DESK_KPI_M21_PG },
+	{ 21, "desk-kpi-due", DESK_KPI_M21_SQL, DESK_KPI_M21_SQLITE, DESK_KPI_M21_PG, false },
 	/* 22: hash-keyed events' eventID column (src/trace/repo.c note 9). */
-	{ 22, "trace-event-id", M22_TRACE_EVENT_ID_SQL, NULL, NULL },
+	{ 22, "trace-event-id", M22_TRACE_EVENT_ID_SQL, NULL, NULL, false },
 	/* 23: a line's plan history (src/line/live.c NOTES 6). */
-	{ 23, "line-plan-versions", M23_LINE_PLAN_VERSIONS_SQL, NULL, NULL },
+	{ 23, "line-plan-versions", M23_LINE_PLAN_VERSIONS_SQL, NULL, NULL, false },
 	/* 24: migration 21's triggers held off during bulk generation
 	 * (src/desk/rollup_sql.h note 7). */
-	{ 24, "desk-kpi-due-bulk", DESK_KPI_M24_SQL, DESK_KPI_M24_SQLITE, DESK_KPI_M24_PG },
+	{ 24, "desk-kpi-due-bulk", DESK_KPI_M24_SQL, DESK_KPI_M24_SQLITE, DESK_KPI_M24_PG, false },
 	/* 25: stored 1-minute and 1-hour rollups of the line series, and the
 	 * series whose stored points serve backfills (src/line/repo_rollup.c). */
-	{ 25, "line-rollups", M25_LINE_ROLLUPS_SQL, NULL, NULL },
+	{ 25, "line-rollups", M25_LINE_ROLLUPS_SQL, NULL, NULL, false },
 	/* 26: the event time in the member tables, and the emptying DELETEs
 	 * marked (src/trace/genealogy.c notes 14 and 15). */
-	{ 26, "trace-member-time", M26_TRACE_TIME_SQL, NULL, NULL },
-	/* Append new migrations here: { N, "name", SQL, SQLITE_SQL, PG_SQL }, */
+	{ 26, "trace-member-time", M26_TRACE_TIME_SQL, NULL, NULL, false },
+	/* 27: deduplication on an appending key, lookups by hash through a
+	 * table filled in batches (src/trace/repo.c note 11); SQLite rebuilds
+	 * trace_events and trace_event_epcs, so foreign keys are off. */
+	{ 27, "trace-append", M27_TRACE_APPEND_SQL, M27_TRACE_APPEND_SQLITE, M27_TRACE_APPEND_PG,
+	  true },
+	/* Append new migrations here: { N, "name", SQL, SQLITE_SQL, PG_SQL[, rebuild] }, */
 };
 
 const struct store__migration *store__migrations(size_t *n)
@@ -928,9 +1012,28 @@ static const char BOOTSTRAP_SQL[] =
 	" name TEXT NOT NULL,"
 	" applied_at TEXT NOT NULL)";
 
-/* Applies m unless it is already recorded; *did says whether it ran. One
- * transaction: lock, bootstrap, check, DDL, record. */
-static int migrate__one(struct store_conn *c, const struct store__migration *m, bool *did)
+/* A SQLite table rebuild (m->rebuild) drops a table that others reference,
+ * so the connection runs it with foreign keys off (SQLite ignores the
+ * pragma inside a transaction: it is set around it) and checks every
+ * reference before its commit instead. */
+static int migrate__fk_check(struct store_conn *c)
+{
+	struct store_rows *r = NULL;
+	int rc = store_query(c, "PRAGMA foreign_key_check", NULL, 0, &r);
+	if (rc)
+		return rc;
+	rc = store_rows_next(r);
+	store_rows_free(r);
+	if (rc == 1) {
+		pl_fmt(c->errmsg, sizeof(c->errmsg), "the rebuild left a dangling reference");
+		return PL_EDB;
+	}
+	return rc;
+}
+
+/* migrate__one's transaction; fk_check: check references before commit. */
+static int migrate__apply(struct store_conn *c, const struct store__migration *m, bool fk_check,
+			  bool *did)
 {
 	const struct store_ops *ops = c->st->ops;
 	struct store_rows *r = NULL;
@@ -972,6 +1075,8 @@ static int migrate__one(struct store_conn *c, const struct store__migration *m, 
 		if (rc)
 			goto out;
 	}
+	if (fk_check && (rc = migrate__fk_check(c)) != 0)
+		goto out;
 	pl_time_format(pl_time_now_ms(), at);
 	struct store_param p[] = { SP_INT(m->version), SP_TEXT(m->name), SP_TEXT(at) };
 	rc = store_exec(c, "INSERT INTO schema_migrations (version, name, applied_at)"
@@ -989,6 +1094,24 @@ out:
 	if (rc)
 		pl_error(c->st->log, "store", "migration %d (%s) failed: %s", m->version,
 			 m->name, c->errmsg);
+	return rc;
+}
+
+/* Applies m unless it is already recorded; *did says whether it ran. One
+ * transaction: lock, bootstrap, check, DDL, record. */
+static int migrate__one(struct store_conn *c, const struct store__migration *m, bool *did)
+{
+	const struct store_ops *ops = c->st->ops;
+	bool fk_off = m->rebuild && ops->kind == STORE_SQLITE;
+	int rc;
+
+	if (fk_off && (rc = ops->script(c, "PRAGMA foreign_keys=OFF")) != 0)
+		return rc;
+	rc = migrate__apply(c, m, fk_off, did);
+	if (fk_off) {
+		int rc2 = ops->script(c, "PRAGMA foreign_keys=ON");
+		rc = rc ? rc : rc2;
+	}
 	return rc;
 }
 

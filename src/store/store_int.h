@@ -147,6 +147,7 @@ struct store__migration {
 	const char *sql;        /* portable DDL run on both engines */
 	const char *sqlite_sql; /* extra DDL for SQLite only, or NULL */
 	const char *pg_sql;     /* extra DDL for PostgreSQL only, or NULL */
+	bool rebuild;           /* SQLite tables rebuilt: foreign keys off meanwhile */
 };
 const struct store__migration *store__migrations(size_t *n);
 

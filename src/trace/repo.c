@@ -17,7 +17,9 @@
  *     outcome. trace_repo_capture is the same work done at once, for the
  *     demo seed, the benchmark and the tests.
  *  3. Deduplication is per tenant on the CBV 2.0 hash: UNIQUE
- *     (enterprise_id, hash) with INSERT ... ON CONFLICT DO NOTHING, so a
+ *     (enterprise_id, event_time_ms, hash) since migration 27 (note 11;
+ *     the hash covers the event time, so this is (enterprise_id, hash)
+ *     on a key that appends) with INSERT ... ON CONFLICT DO NOTHING, so a
  *     retried capture stores nothing twice, and two enterprises capturing
  *     the same event each keep their own row (neither learns of the other).
  *     The same eventID with different content is an error.
@@ -32,16 +34,16 @@
  *     capture thread does that CPU work while the first holds the write
  *     lock; inside, only the body (it carries the recordTime, which must
  *     be taken inside the transaction for subscriptions' cursors) is
- *     serialised. Member rows go in as multi-row INSERTs (16, 4, 1 rows
- *     per statement: three cached texts per table), a tray's ADD of ten
- *     vials being one statement instead of eleven.
+ *     serialised. Member rows go in one prepared single-row INSERT each
+ *     (multi-row VALUES statements, tried, were slower: note 11).
  *  7. Indexes cost more than rows (migration 19, docs/benchmarks.md): an
  *     event's hash (and its eventID, which is the hash when the document
  *     gives none) is a random key, so each index on it dirties a random
  *     leaf page per event and the WAL carries every such page. Only the
- *     UNIQUE (enterprise_id, ...) pairs remain, and lookups by eventID or
- *     hash (trace_repo_event_get, EQ_eventID) probe them once per
- *     enterprise through "enterprise_id IN (SELECT id FROM enterprises)".
+ *     UNIQUE (enterprise_id, ...) pairs remain, and lookups by eventID
+ *     (trace_repo_event_get, EQ_eventID) probe them once per enterprise
+ *     through "enterprise_id IN (SELECT id FROM enterprises)"; lookups by
+ *     hash go through note 11's tables.
  *  8. The body is serialised before the lock too (issue 4's capture pass,
  *     docs/benchmarks.md): with a placeholder recordTime of the same length
  *     as every real one (REPO_RT_HOLD), whose 24 bytes are overwritten in
@@ -65,6 +67,22 @@
  *     instant then came out DELETE first half the time, and the vial
  *     stayed on the tray for the rest of the window (genealogy.c note 2).
  *     In document order the line's own sequence decides.
+ * 11. No random key in a capture's transaction (migration 27, issue 4's
+ *     50,000 events/s, docs/benchmarks.md). A random key costs a page
+ *     per event (each insert dirties its own leaf, and the WAL and then
+ *     the checkpoint write the whole page), which was half of what an
+ *     event wrote. So deduplication uses a key that appends (note 3),
+ *     and the lookup by hash, the one random key left, is filled in
+ *     batches: capture appends (first 16 hex digits of the hash, row id)
+ *     to trace_hash_pending, and trace_repo_hashes_merge moves the rows,
+ *     sorted, into trace_event_hashes once TRACE_HASH_BATCH are pending,
+ *     so each leaf of that index is written once per batch, not once per
+ *     event. Lookups (TRACE__HASH_ROWS_SQL, repo__by_hash) read both
+ *     tables: the moved rows by key, the pending ones (at most about a
+ *     batch, ~1 MB) by a scan. On SQLite trace_event_epcs is keyed by
+ *     (event_row, role, epc) WITHOUT ROWID, one b-tree fewer per member
+ *     row; the INSERT says ON CONFLICT DO NOTHING because two spellings
+ *     of one EPC in one list (a URN and a Digital Link) are one member.
  */
 #include "trace_int.h"
 
@@ -289,65 +307,40 @@ static void repo__prep(struct repo_prep *pr, const json_t *event, const json_t *
 	}
 }
 
-/* Multi-row INSERTs of an event's member rows (note 6): n rows as
- * statements of REPO_MULTI, then 4, then 1 rows, so the statement cache
- * holds three texts per table. make_row binds row i into p. */
-#define REPO_MULTI 16
-
-static int repo__insert_multi(struct store_conn *c, const char *head, const char *tuple,
-			      size_t width, size_t n,
-			      void (*bind)(const void *ctx, size_t i, struct store_param *p),
-			      const void *ctx)
+/* An event's member rows (note 6), one prepared single-row INSERT each:
+ * multi-row VALUES statements were slower in SQLite (a coroutine per
+ * statement, and a statement journal for ON CONFLICT) and wrote more. */
+static int repo__insert_members(struct store_conn *c, const char *rid,
+				const struct trace_rows *rows)
 {
-	struct store_param p[REPO_MULTI * 6]; /* the widest tuple: 6 */
-	static const size_t sizes[] = { REPO_MULTI, 4, 1 };
-	size_t i = 0;
 	int rc = 0;
 
-	for (size_t s = 0; s < 3 && rc == 0; s++) {
-		size_t k = sizes[s];
-		if (n - i < k)
-			continue;
-		char sql[1024];
-		size_t off = (size_t)snprintf(sql, sizeof(sql), "%s", head);
-		for (size_t j = 0; j < k && off < sizeof(sql); j++)
-			off += (size_t)snprintf(sql + off, sizeof(sql) - off, "%s%s", j ? ", " : "", tuple);
-		if (off >= sizeof(sql))
-			return PL_EINTERNAL;
-		while (rc == 0 && n - i >= k) {
-			for (size_t j = 0; j < k; j++)
-				bind(ctx, i + j, p + j * width);
-			rc = store_exec(c, sql, p, k * width, NULL);
-			i += k;
-		}
+	/* an EPC listed twice in one role is one member (SQLite's key, note 11) */
+	for (size_t i = 0; i < rows->n_epcs && rc == 0; i++) {
+		const struct trace_epc_row *er = &rows->epcs[i];
+		struct store_param p[] = { SP_TEXT(rid), SP_TEXT(repo__role_names[er->role]),
+					   SP_TEXT(er->epc), SP_INT(rows->event_time_ms) };
+		rc = store_exec(c, "INSERT INTO trace_event_epcs (event_row, role, epc, event_time_ms) "
+				   "VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING", p, STORE_NP(p), NULL);
+	}
+	for (size_t i = 0; i < rows->n_qtys && rc == 0; i++) {
+		const struct trace_qty_row *qr = &rows->qtys[i];
+		struct store_param p[] = { SP_TEXT(rid), SP_TEXT(repo__role_names[qr->role]),
+					   SP_TEXT(qr->epc_class),
+					   qr->has_quantity ? SP_REAL(qr->quantity) : SP_NULL,
+					   SP_TEXT(qr->uom), SP_INT(rows->event_time_ms) };
+		rc = store_exec(c, "INSERT INTO trace_event_qty (event_row, role, epc_class, quantity, "
+				   "uom, event_time_ms) VALUES (?, ?, ?, ?, ?, ?)", p, STORE_NP(p), NULL);
+	}
+	for (size_t i = 0; i < rows->n_pairs && rc == 0; i++) {
+		const struct trace_pair_row *pair = &rows->pairs[i];
+		char dir[2] = { pair->dir, 0 };
+		struct store_param p[] = { SP_TEXT(rid), SP_TEXT(dir), SP_TEXT(pair->type),
+					   SP_TEXT(pair->value) };
+		rc = store_exec(c, "INSERT INTO trace_event_pairs (event_row, dir, type, value) "
+				   "VALUES (?, ?, ?, ?)", p, STORE_NP(p), NULL);
 	}
 	return rc;
-}
-
-struct repo_bind {
-	const char *rid;
-	const struct trace_rows *rows;
-};
-
-static void repo__bind_epc(const void *ctx, size_t i, struct store_param *p)
-{
-	const struct repo_bind *b = ctx;
-	p[0] = SP_TEXT(b->rid);
-	p[1] = SP_TEXT(repo__role_names[b->rows->epcs[i].role]);
-	p[2] = SP_TEXT(b->rows->epcs[i].epc);
-	p[3] = SP_INT(b->rows->event_time_ms);
-}
-
-static void repo__bind_qty(const void *ctx, size_t i, struct store_param *p)
-{
-	const struct repo_bind *b = ctx;
-	const struct trace_qty_row *qr = &b->rows->qtys[i];
-	p[0] = SP_TEXT(b->rid);
-	p[1] = SP_TEXT(repo__role_names[qr->role]);
-	p[2] = SP_TEXT(qr->epc_class);
-	p[3] = qr->has_quantity ? SP_REAL(qr->quantity) : SP_NULL;
-	p[4] = SP_TEXT(qr->uom);
-	p[5] = SP_INT(b->rows->event_time_ms);
 }
 
 /* Note 9: whether storing this event would give this tenant two events
@@ -360,18 +353,21 @@ static void repo__bind_qty(const void *ctx, size_t i, struct store_param *p)
 static int repo__id_conflict(struct store_conn *c, const char *tenant,
 			     const struct trace_rows *rows, bool hash_keyed, bool *clash)
 {
-	struct store_param p[] = { SP_TEXT(tenant), SP_TEXT(rows->event_id) };
+	const char *v = rows->event_id;
+	struct store_param p[] = { SP_TEXT(tenant), SP_TEXT(v), SP_TEXT(v), SP_TEXT(v) };
 	json_t *row = NULL;
 	int rc;
 
 	*clash = false;
 	if (!hash_keyed && strncmp(rows->event_id, "ni:///", 6) != 0)
 		return 0; /* no hash has this form: nothing to cross */
-	rc = store_query_one(c, hash_keyed
-			     ? "SELECT e.id FROM trace_events e WHERE e.enterprise_id = ? AND "
-			       "e.event_id = ?"
-			     : "SELECT e.id FROM trace_events e WHERE e.enterprise_id = ? AND "
-			       "e.hash = ? AND " TRACE__HASH_ID_SQL, p, STORE_NP(p), &row);
+	if (hash_keyed)
+		rc = store_query_one(c, "SELECT e.id FROM trace_events e WHERE e.enterprise_id = ? "
+				     "AND e.event_id = ?", p, 2, &row);
+	else
+		rc = store_query_one(c, "SELECT e.id FROM trace_events e WHERE e.enterprise_id = ? "
+				     "AND e.id IN " TRACE__HASH_ROWS_SQL " AND e.hash = ? AND "
+				     TRACE__HASH_ID_SQL, p, STORE_NP(p), &row);
 	json_decref(row);
 	if (rc == PL_ENOTFOUND)
 		return 0;
@@ -435,7 +431,7 @@ static int repo__insert_event(struct store_conn *c, const char *tenant, const ch
 			   "record_time_ms, biz_step, disposition, read_point, biz_location, "
 			   "parent_id, transformation_id, context_json, body_json, empties) VALUES "
 			   "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-			   "ON CONFLICT (enterprise_id, hash) DO NOTHING",
+			   "ON CONFLICT (enterprise_id, event_time_ms, hash) DO NOTHING",
 			p, STORE_NP(p), &changes);
 	if (rc == PL_EEXIST) {
 		char msg[TRACE_ID_MAX + 160];
@@ -451,22 +447,13 @@ static int repo__insert_event(struct store_conn *c, const char *tenant, const ch
 		*dup = true;
 		goto out;
 	}
-	struct repo_bind b = { rid, rows };
-	rc = repo__insert_multi(c, "INSERT INTO trace_event_epcs (event_row, role, epc, "
-				   "event_time_ms) VALUES ", "(?, ?, ?, ?)", 4, rows->n_epcs,
-				repo__bind_epc, &b);
-	if (rc == 0)
-		rc = repo__insert_multi(c, "INSERT INTO trace_event_qty (event_row, role, epc_class, "
-					   "quantity, uom, event_time_ms) VALUES ", "(?, ?, ?, ?, ?, ?)",
-					6, rows->n_qtys, repo__bind_qty, &b);
-	for (size_t i = 0; i < rows->n_pairs && !rc; i++) {
-		const struct trace_pair_row *pair = &rows->pairs[i];
-		char dir[2] = { pair->dir, 0 };
-		struct store_param q[] = { SP_TEXT(rid), SP_TEXT(dir), SP_TEXT(pair->type),
-					   SP_TEXT(pair->value) };
-		rc = store_exec(c, "INSERT INTO trace_event_pairs (event_row, dir, type, value) "
-				   "VALUES (?, ?, ?, ?)", q, 4, NULL);
-	}
+	/* the lookup by hash, moved into trace_event_hashes later (note 11) */
+	struct store_param ph[] = { SP_TEXT(rows->hash), SP_TEXT(rid) };
+	rc = store_exec(c, "INSERT INTO trace_hash_pending (h, event_row) VALUES "
+			   "(substr(?, 15, 16), ?)", ph, STORE_NP(ph), NULL);
+	if (rc)
+		goto out;
+	rc = repo__insert_members(c, rid, rows);
 out:
 	free(body_own);
 	return rc;
@@ -524,6 +511,40 @@ void trace__capture_doc_free(struct trace__doc *d)
 	free(d->ctx_s);
 	json_decref(d->doc);
 	memset(d, 0, sizeof(*d));
+}
+
+/* Note 11: the pending rows go over sorted, in one transaction, so the
+ * random key costs about a page per leaf of the index per batch instead of
+ * a page per event. A pending row is deleted only once its copy is there:
+ * a row another writer committed between the two statements (PostgreSQL)
+ * stays for the next batch. */
+int trace_repo_hashes_merge(struct store_conn *c, int64_t min_pending)
+{
+	json_t *row = NULL;
+	int rc = store_query_one(c, "SELECT COALESCE(MAX(seq) - MIN(seq) + 1, 0) AS n, "
+				 "COALESCE(MAX(seq), 0) AS last FROM trace_hash_pending", NULL, 0, &row);
+	if (rc)
+		return rc;
+	json_int_t n = json_integer_value(json_object_get(row, "n"));
+	struct store_param p[] = { SP_INT(json_integer_value(json_object_get(row, "last"))) };
+	json_decref(row);
+	if (n < min_pending || n == 0)
+		return 0;
+	if ((rc = store_begin(c)) != 0)
+		return rc;
+	rc = store_exec(c, "INSERT INTO trace_event_hashes (h, event_row) SELECT h, event_row "
+			   "FROM trace_hash_pending WHERE seq <= ? ORDER BY h, event_row "
+			   "ON CONFLICT DO NOTHING", p, STORE_NP(p), NULL);
+	if (rc == 0)
+		rc = store_exec(c, "DELETE FROM trace_hash_pending WHERE seq <= ? AND EXISTS "
+				   "(SELECT 1 FROM trace_event_hashes x WHERE x.h = trace_hash_pending.h "
+				   "AND x.event_row = trace_hash_pending.event_row)", p, STORE_NP(p),
+				NULL);
+	if (rc == 0)
+		rc = store_commit(c);
+	if (rc)
+		store_rollback(c);
+	return rc;
 }
 
 int trace__capture_store(struct store_conn *c, const char *tenant, const char *actor,
@@ -601,6 +622,10 @@ int trace__capture_store(struct store_conn *c, const char *tenant, const char *a
 			goto failed;
 		}
 	}
+	/* the document is stored whatever this gives: a batch that could not
+	 * move now stays pending, where lookups find it too (note 11) */
+	if (rc == 0 && stored)
+		trace_repo_hashes_merge(c, TRACE_HASH_BATCH);
 	return rc;
 failed:
 	if (errs->n == 0)
@@ -698,6 +723,26 @@ static void repo__in(struct repo_sql *s, const char *expr, const struct trace_qu
 	pl_buf_puts(&s->sql, ")");
 }
 
+/* Rows whose hash is one of l (note 11): through trace_event_hashes and
+ * trace_hash_pending by the hashes' first 16 hex digits, then the hash. */
+static void repo__by_hash(struct repo_sql *s, const struct trace_query_list *l)
+{
+	static const char *const from[] = { "trace_event_hashes", "trace_hash_pending" };
+
+	pl_buf_puts(&s->sql, " AND e.id IN (");
+	for (size_t t = 0; t < 2; t++) {
+		pl_buf_printf(&s->sql, "%sSELECT event_row FROM %s WHERE h IN (",
+			      t ? " UNION ALL " : "", from[t]);
+		for (size_t i = 0; i < l->n; i++) {
+			pl_buf_puts(&s->sql, i ? ", substr(?, 15, 16)" : "substr(?, 15, 16)");
+			repo__param(s, SP_TEXT(l->v[i]));
+		}
+		pl_buf_puts(&s->sql, ")");
+	}
+	pl_buf_puts(&s->sql, ")");
+	repo__in(s, "e.hash", l);
+}
+
 /* A member-table filter (MATCH_*): roles is a trusted SQL list like
  * "'epc','child'". Written as e.id IN (rows naming the ids), not as a
  * correlated EXISTS, so SQLite starts from the (id, time, row, role)
@@ -774,14 +819,13 @@ static void repo__where(struct repo_sql *s, const char *tenant, const struct tra
 	repo__in(s, "e.biz_location", &q->eq_biz_location);
 	repo__in(s, "e.transformation_id", &q->eq_transformation_id);
 	if (q->eq_event_id.n) {
-		/* through UNIQUE (enterprise_id, event_id) or, for events keyed
-		 * by their hash, UNIQUE (enterprise_id, hash): notes 7 and 9;
-		 * each arm names the enterprise so each can use its index */
+		/* through UNIQUE (enterprise_id, event_id), naming the
+		 * enterprise so that it can use the index, or, for events keyed
+		 * by their hash, through the hash tables: notes 7, 9 and 11 */
 		pl_buf_puts(&s->sql, " AND ((e.enterprise_id IN (SELECT id FROM enterprises)");
 		repo__in(s, "e.event_id", &q->eq_event_id);
-		pl_buf_puts(&s->sql, " AND NOT " TRACE__HASH_ID_SQL ") OR (e.enterprise_id IN "
-				     "(SELECT id FROM enterprises)");
-		repo__in(s, "e.hash", &q->eq_event_id);
+		pl_buf_puts(&s->sql, " AND NOT " TRACE__HASH_ID_SQL ") OR (1 = 1");
+		repo__by_hash(s, &q->eq_event_id);
 		pl_buf_puts(&s->sql, " AND " TRACE__HASH_ID_SQL "))");
 	}
 	repo__in(s, "e.parent_id", &q->match_parent_id);
@@ -969,21 +1013,30 @@ static bool repo__is_hex64(const char *s)
 	return n == 64;
 }
 
-/* One lookup of trace_repo_event_get: col is a trusted condition on
- * "e.event_id = ?" or "e.hash = ?". Goes through UNIQUE (enterprise_id,
- * ...) one enterprise at a time (note 7: there is no single-column index). */
-static int repo__event_by(struct store_conn *c, const char *tenant, const char *col,
-			  const char *value, json_t **row)
+/* One lookup of trace_repo_event_get, the row whose eventID (by_hash
+ * false) or hash (true) is value and that cond, a trusted condition,
+ * holds for. By eventID it goes through UNIQUE (enterprise_id, event_id)
+ * one enterprise at a time (note 7: there is no single-column index), by
+ * hash through the hash tables (note 11). */
+static int repo__event_by(struct store_conn *c, const char *tenant, bool by_hash,
+			  const char *cond, const char *value, json_t **row)
 {
 	char sql[1024];
-	struct store_param p[] = { SP_TEXT(value), TRACE__VISIBLE_P(tenant) };
+	struct store_param p[6];
+	size_t np = 0;
 	int rc;
+
+	for (int i = by_hash ? 3 : 1; i > 0; i--) /* TRACE__HASH_ROWS_SQL's two, the hash */
+		p[np++] = SP_TEXT(value);
+	for (int i = 0; i < 3; i++)               /* TRACE__VISIBLE_SQL's three */
+		p[np++] = SP_TEXT(tenant);
 
 	*row = NULL;
 	pl_fmt(sql, sizeof(sql), "SELECT e.id, e.body_json, e.context_json AS context_text "
-	       "FROM trace_events e WHERE e.enterprise_id IN (SELECT id FROM enterprises) AND "
-	       "%s AND " TRACE__VISIBLE_SQL " ORDER BY e.id LIMIT 1", col);
-	rc = store_query_one(c, sql, p, STORE_NP(p), row);
+	       "FROM trace_events e WHERE %s AND %s AND " TRACE__VISIBLE_SQL
+	       " ORDER BY e.id LIMIT 1", by_hash ? "e.id IN " TRACE__HASH_ROWS_SQL " AND e.hash = ?"
+	       : "e.enterprise_id IN (SELECT id FROM enterprises) AND e.event_id = ?", cond);
+	rc = store_query_one(c, sql, p, np, row);
 	return rc == PL_ENOTFOUND ? 0 : rc;
 }
 
@@ -1000,13 +1053,12 @@ int trace_repo_event_get(struct store_conn *c, const char *tenant, const char *e
 	/* the eventID as given (a client's in event_id, or one in the hash's
 	 * form kept as the hash: note 9), else (64 hex digits) the CBV hash it
 	 * names; both match: the lower row id wins, as one OR query gave */
-	rc = repo__event_by(c, tenant, "e.event_id = ? AND NOT " TRACE__HASH_ID_SQL, event_id,
-			    &row);
+	rc = repo__event_by(c, tenant, false, "NOT " TRACE__HASH_ID_SQL, event_id, &row);
 	if (rc == 0 && !row && !strncmp(event_id, "ni:///", 6))
-		rc = repo__event_by(c, tenant, "e.hash = ? AND " TRACE__HASH_ID_SQL, event_id, &row);
+		rc = repo__event_by(c, tenant, true, TRACE__HASH_ID_SQL, event_id, &row);
 	if (rc == 0 && repo__is_hex64(event_id)) {
 		pl_fmt(hash, sizeof(hash), "ni:///sha-256;%s?ver=CBV2.0", event_id);
-		rc = repo__event_by(c, tenant, "e.hash = ?", hash, &by_hash);
+		rc = repo__event_by(c, tenant, true, "1 = 1", hash, &by_hash);
 		if (rc == 0 && by_hash &&
 		    (!row || strcmp(pl_json_str(by_hash, "id"), pl_json_str(row, "id")) < 0)) {
 			json_decref(row);

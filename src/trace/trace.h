@@ -378,6 +378,15 @@ int trace_repo_capture(struct store_conn *c, const char *tenant, const char *act
 		       const char *buf, size_t len, bool xml,
 		       struct trace_errors *errs, json_t **job);
 
+/* Moves the rows capture left in trace_hash_pending into
+ * trace_event_hashes, in one transaction, when at least min_pending are
+ * there (repo.c note 11; capture calls it after each document with
+ * TRACE_HASH_BATCH). Lookups by hash read both tables, so this changes no
+ * answer, only how long a lookup's scan of the pending rows takes. c must
+ * not be in a transaction. 0, or PL_EDB / PL_EBUSY from the store. */
+#define TRACE_HASH_BATCH 16384
+int trace_repo_hashes_merge(struct store_conn *c, int64_t min_pending);
+
 /* One capture job as above; PL_ENOTFOUND when absent or another tenant's. */
 int trace_repo_job_get(struct store_conn *c, const char *tenant, const char *id,
 		       json_t **job);

@@ -70,6 +70,14 @@ const char *trace__ns_lookup(const json_t *ctx, const char *key,
 #define TRACE__HASH_ID_SQL "e.event_id = ('ni:' || e.id)"
 #define TRACE__EVENT_ID_SQL "CASE WHEN " TRACE__HASH_ID_SQL " THEN e.hash ELSE e.event_id END"
 
+/* The row ids of the events whose hash is ? (bound twice; the caller
+ * compares e.hash too): trace_event_hashes and trace_hash_pending keep
+ * each event's row id under its hash's first 16 hex digits (migration 27,
+ * repo.c note 11), the batched and the not yet batched. */
+#define TRACE__HASH_ROWS_SQL                                                      \
+	"(SELECT event_row FROM trace_event_hashes WHERE h = substr(?, 15, 16) "  \
+	"UNION ALL SELECT event_row FROM trace_hash_pending WHERE h = substr(?, 15, 16))"
+
 /* Validates and stores one document as capture job id (repo.c, NOTES 1
  * and 2). queued: the job row and its trace_capture_queue row already exist
  * (queue.c); the queue row is deleted in the transaction that stores the

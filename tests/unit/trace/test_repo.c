@@ -583,7 +583,8 @@ static void hash_of(const char *ev, char hash[TRACE_HASH_STRLEN])
  * client eventID in event_id, a hash-keyed event's in hash (repo.c note
  * 9). Each case captures first, then second, into a fresh store; second
  * must be refused naming eventList[0].eventID and store nothing, or be
- * a duplicate. */
+ * a duplicate. Each case runs twice: with first's hash row still pending,
+ * and moved into trace_event_hashes (note 11). */
 TENV_TEST(repo, event_id_one_content_across_hash_keyed_rows)
 {
 #define OBS_EV(id_member, serial) "{\"type\":\"ObjectEvent\"" id_member ",\"action\":\"OBSERVE\"," \
@@ -605,14 +606,20 @@ TENV_TEST(repo, event_id_one_content_across_hash_keyed_rows)
 		{ OBS_EV("", "81"), OBS_EV(",\"eventID\":\"urn:uuid:4b1d2c3e-0000-4000-8000-000000000083\"", "83"),
 		  false, 2 },
 	};
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (size_t k = 0; k < 2 * sizeof(cases) / sizeof(cases[0]); k++) {
+		size_t i = k / 2;
 		struct env e;
 		char l1[600], l2[600];
 		env_open(&e, d);
 		pl_fmt(l1, sizeof(l1), "[%s]", cases[i].first);
 		pl_fmt(l2, sizeof(l2), "[%s]", cases[i].second);
 		char *d1 = doc_of(l1), *d2 = doc_of(l2);
-		json_t *j1 = capture(&e, e.ent[0], d1), *j2 = capture(&e, e.ent[0], d2);
+		json_t *j1 = capture(&e, e.ent[0], d1);
+		if (k % 2) {
+			cr_assert_eq(trace_repo_hashes_merge(e.t.c, 1), 0);
+			cr_assert_eq(count(&e, "trace_hash_pending"), 0, "case %zu", i);
+		}
+		json_t *j2 = capture(&e, e.ent[0], d2);
 		cr_expect(json_is_true(json_object_get(j1, "success")), "case %zu", i);
 		cr_expect_eq(json_is_false(json_object_get(j2, "success")), cases[i].refused,
 			     "case %zu", i);
@@ -633,6 +640,85 @@ TENV_TEST(repo, event_id_one_content_across_hash_keyed_rows)
 		env_close(&e);
 	}
 #undef OBS_EV
+}
+
+/* Lookups by hash (repo.c note 11) read the pending rows and the moved
+ * ones: each event of a document is found by its hash, as given and as
+ * 64 hex digits, by GET and by EQ_eventID, and a second capture of the
+ * document stores nothing, with the rows pending, then after a merge that
+ * asks for more rows than are pending (nothing moves), then after one
+ * that moves them. */
+TENV_TEST(repo, hash_lookups_read_pending_and_moved_rows)
+{
+	static const char *const evs[] = {
+		"{\"type\":\"ObjectEvent\",\"action\":\"OBSERVE\",\"eventTime\":\"2026-02-01T08:00:00Z\","
+		"\"eventTimeZoneOffset\":\"+08:00\",\"epcList\":[\"urn:epc:id:sgtin:0614141.107346.31\"]}",
+		"{\"type\":\"ObjectEvent\",\"action\":\"OBSERVE\",\"eventTime\":\"2026-02-01T08:00:01Z\","
+		"\"eventTimeZoneOffset\":\"+08:00\",\"epcList\":[\"urn:epc:id:sgtin:0614141.107346.32\","
+		"\"https://id.gs1.org/01/10614141073464/21/32\"]}",
+		"{\"type\":\"AggregationEvent\",\"action\":\"ADD\",\"eventTime\":\"2026-02-01T08:00:02Z\","
+		"\"eventTimeZoneOffset\":\"+08:00\",\"parentID\":\"urn:epc:id:grai:0614141.12345.3\","
+		"\"childEPCs\":[\"urn:epc:id:sgtin:0614141.107346.31\"]}",
+	};
+	const size_t n = sizeof(evs) / sizeof(evs[0]);
+	const struct { int64_t merge_min, pending, moved; } rounds[] = {
+		{ 0, 3, 0 },  /* as captured */
+		{ 4, 3, 0 },  /* fewer pending than asked: nothing moves */
+		{ 1, 0, 3 },  /* all moved */
+	};
+	struct env e;
+	struct pl_buf list;
+	env_open(&e, d);
+	pl_buf_init(&list, 4096);
+	for (size_t i = 0; i < n; i++)
+		pl_buf_printf(&list, "%s%s", i ? "," : "[", evs[i]);
+	pl_buf_puts(&list, "]");
+	char *doc = doc_of(list.data);
+	json_t *job = capture(&e, e.ent[0], doc);
+	char *errs = json_dumps(json_object_get(job, "errors"), 0);
+	cr_assert_eq(json_integer_value(json_object_get(job, "stored")), 3, "%s", errs);
+	free(errs);
+	json_decref(job);
+	for (size_t r = 0; r < sizeof(rounds) / sizeof(rounds[0]); r++) {
+		if (rounds[r].merge_min)
+			cr_assert_eq(trace_repo_hashes_merge(e.t.c, rounds[r].merge_min), 0);
+		cr_expect_eq(count(&e, "trace_hash_pending"), rounds[r].pending, "round %zu", r);
+		cr_expect_eq(count(&e, "trace_event_hashes"), rounds[r].moved, "round %zu", r);
+		for (size_t i = 0; i < n; i++) {
+			char h[TRACE_HASH_STRLEN], hex[65];
+			hash_of(evs[i], h);
+			pl_strlcpy(hex, h + strlen("ni:///sha-256;"), sizeof(hex));
+			const char *const ids[] = { h, hex };
+			for (size_t k = 0; k < 2; k++) {
+				json_t *ev = NULL;
+				cr_expect_eq(trace_repo_event_get(e.t.c, e.ent[0], ids[k], &ev, NULL), 0,
+					     "round %zu, event %zu, %s", r, i, ids[k]);
+				cr_expect_str_eq(pl_json_str(ev, "eventID"), h, "round %zu", r);
+				json_decref(ev);
+			}
+			/* another enterprise does not find it */
+			json_t *none = NULL;
+			cr_expect_eq(trace_repo_event_get(e.t.c, e.ent[1], h, &none, NULL),
+				     PL_ENOTFOUND, "round %zu", r);
+			struct trace_query_param qp[] = { { "EQ_eventID", h } };
+			json_t *found = NULL;
+			char next[TRACE_TOKEN_MAX];
+			cr_assert_eq(run_query(&e, e.ent[0], qp, 1, &found, next), 0);
+			cr_expect_eq(json_array_size(found), 1, "round %zu, event %zu", r, i);
+			json_decref(found);
+		}
+		job = capture(&e, e.ent[0], doc);
+		cr_expect_eq(json_integer_value(json_object_get(job, "stored")), 0, "round %zu", r);
+		cr_expect_eq(json_integer_value(json_object_get(job, "duplicates")), 3, "round %zu", r);
+		json_decref(job);
+	}
+	/* one EPC listed twice in one epcList (as a URN and as a Digital Link)
+	 * is one member row where the member table has a key (SQLite) */
+	cr_expect_eq(count(&e, "trace_event_epcs WHERE epc LIKE '%/21/32'"),
+		     d->pg ? 2 : 1);
+	free(doc);
+	pl_buf_release(&list);
+	env_close(&e);
 }
 
 /* A store written before migration 22 (hash-keyed rows with the hash in

@@ -223,6 +223,8 @@ struct cap {
 	int64_t docs_per_batch, nbatches;
 	pthread_mutex_t mu;
 	int64_t next, end, events;      /* under mu */
+	int64_t from;                   /* docs[0] is document from */
+	char **docs;                    /* made before the clock, or NULL: made by each thread */
 	double deadline;
 	int err;
 };
@@ -242,7 +244,8 @@ static void *cap_main(void *arg)
 		pthread_mutex_unlock(&c->mu);
 		if (k < 0)
 			break;
-		char *d = make_doc(k, c->docs_per_batch, k == 0, c->nbatches);
+		char *d = c->docs ? c->docs[k - c->from]
+				  : make_doc(k, c->docs_per_batch, k == 0, c->nbatches);
 		struct trace_errors errs;
 		json_t *job = NULL;
 		trace_errors_init(&errs);
@@ -257,7 +260,8 @@ static void *cap_main(void *arg)
 		pthread_mutex_unlock(&c->mu);
 		json_decref(job);
 		trace_errors_release(&errs);
-		free(d);
+		if (!c->docs)
+			free(d);
 		if (c->err)
 			break;
 	}
@@ -265,13 +269,26 @@ static void *cap_main(void *arg)
 	return NULL;
 }
 
-/* Runs docs [from, to) through capture on o->threads threads; returns seconds. */
-static double capture_run(struct cap *c, int64_t from, int64_t to, double max_s)
+/* Runs docs [from, to) through capture on o->threads threads; returns seconds.
+ * m0: a measured window; the documents are made before the clock starts and
+ * m0 is marked then (a document arrives made, and the floor's are made
+ * beforehand too). NULL: each thread makes its documents as it goes (the
+ * fill, which runs for a time, not a count). */
+static double capture_run(struct cap *c, int64_t from, int64_t to, double max_s,
+			  struct mark *m0)
 {
 	pthread_t th[16];
 	int n = c->o->threads;
-	double t0 = now_s();
 
+	c->docs = NULL;
+	c->from = from;
+	if (m0) {
+		c->docs = pl_calloc((size_t)(to - from), sizeof(*c->docs));
+		for (int64_t k = from; k < to; k++)
+			c->docs[k - from] = make_doc(k, c->docs_per_batch, k == 0, c->nbatches);
+		mark_now(m0);
+	}
+	double t0 = now_s();
 	c->next = from;
 	c->end = to;
 	c->events = 0;
@@ -280,7 +297,12 @@ static double capture_run(struct cap *c, int64_t from, int64_t to, double max_s)
 		pthread_create(&th[i], NULL, cap_main, c);
 	for (int i = 0; i < n; i++)
 		pthread_join(th[i], NULL);
-	return now_s() - t0;
+	double t = now_s() - t0;
+	for (int64_t k = from; c->docs && k < to; k++)
+		free(c->docs[k - from]);
+	free(c->docs);
+	c->docs = NULL;
+	return t;
 }
 
 /* Events the store holds. */
@@ -871,8 +893,7 @@ int main(int argc, char **argv)
 	       DOC_EVENTS, VIALS_PER_DOC, o.threads, o.db);
 	/* 1 + 2: the measured window, then the floor on the same number of documents */
 	struct mark m0;
-	mark_now(&m0);
-	double tc = capture_run(&cap, 0, o.docs, 1e9);
+	double tc = capture_run(&cap, 0, o.docs, 1e9, &m0);
 	int64_t cap_events = cap.events;
 	printf("capture: %lld events in %.2f s = %.0f events/s durable (trace_repo_capture)\n",
 	       (long long)cap_events, tc, (double)cap_events / tc);
@@ -910,7 +931,7 @@ int main(int argc, char **argv)
 		printf("fill is --bulk: rows written directly, %d documents per transaction, "
 		       "synchronous=OFF (not a capture figure)\n", BULK_TX_DOCS);
 	} else {
-		tfill = capture_run(&cap, docs_done, max_docs, (double)o.fill_s);
+		tfill = capture_run(&cap, docs_done, max_docs, (double)o.fill_s, NULL);
 		docs_done = cap.next;
 	}
 	int64_t total = events_stored(c);
@@ -919,8 +940,7 @@ int main(int argc, char **argv)
 	       (long long)total, (long long)o.target);
 	/* 4b: capture again, into the filled store (random-key index pages
 	 * no longer fit in the caches: the cost that grows with the store) */
-	mark_now(&m0);
-	tc = capture_run(&cap, docs_done, docs_done + o.docs, 1e9);
+	tc = capture_run(&cap, docs_done, docs_done + o.docs, 1e9, &m0);
 	docs_done = cap.next;
 	printf("capture into the filled store: %lld events in %.2f s = %.0f events/s durable\n",
 	       (long long)cap.events, tc, (double)cap.events / tc);

@@ -901,12 +901,11 @@ static const char M26_TRACE_TIME_SQL[] =
  * evaluating it (docs/benchmarks.md), and the only writer of the column
  * is repo.c's role table. PostgreSQL swaps the constraint and keeps its
  * member tables as they are. */
-static const char M27_TRACE_APPEND_SQL[] =
+static const char M27_TRACE_APPEND_SQLITE[] =
 	"CREATE TABLE trace_event_hashes ("
 	" h TEXT NOT NULL,"
 	" event_row TEXT NOT NULL,"
-	" PRIMARY KEY (h, event_row));\n";
-static const char M27_TRACE_APPEND_SQLITE[] =
+	" PRIMARY KEY (h, event_row)) WITHOUT ROWID;\n"
 	"CREATE TABLE trace_events_new ("
 	TRACE_EVENTS_M3_COLUMNS
 	" empties BIGINT NOT NULL DEFAULT 0,"
@@ -946,6 +945,10 @@ static const char M27_TRACE_APPEND_SQLITE[] =
 	"INSERT INTO trace_event_hashes (h, event_row)"
 	" SELECT substr(hash, 15, 16), id FROM trace_events WHERE true ORDER BY 1, 2;\n";
 static const char M27_TRACE_APPEND_PG[] =
+	"CREATE TABLE trace_event_hashes ("
+	" h TEXT NOT NULL,"
+	" event_row TEXT NOT NULL,"
+	" PRIMARY KEY (h, event_row));\n"
 	"ALTER TABLE trace_events DROP CONSTRAINT trace_events_enterprise_id_hash_key;\n"
 	"ALTER TABLE trace_events ADD CONSTRAINT trace_events_enterprise_id_event_time_ms_hash_key"
 	" UNIQUE (enterprise_id, event_time_ms, hash);\n"
@@ -995,7 +998,7 @@ static const struct store__migration migrations[] = {
 	/* 27: deduplication on an appending key, lookups by hash through a
 	 * table filled in batches (src/trace/repo.c note 11); SQLite rebuilds
 	 * trace_events and trace_event_epcs, so foreign keys are off. */
-	{ 27, "trace-append", M27_TRACE_APPEND_SQL, M27_TRACE_APPEND_SQLITE, M27_TRACE_APPEND_PG,
+	{ 27, "trace-append", "", M27_TRACE_APPEND_SQLITE, M27_TRACE_APPEND_PG,
 	  true },
 	/* Append new migrations here: { N, "name", SQL, SQLITE_SQL, PG_SQL[, rebuild] }, */
 };
@@ -1066,7 +1069,7 @@ static int migrate__apply(struct store_conn *c, const struct store__migration *m
 		rc = 0;
 		goto out;
 	}
-	rc = ops->script(c, m->sql);
+	rc = *m->sql ? ops->script(c, m->sql) : 0;
 	if (rc)
 		goto out;
 	const char *extra = ops->kind == STORE_SQLITE ? m->sqlite_sql : m->pg_sql;

@@ -58,7 +58,15 @@ static struct sq_conn *sq__conn(struct store_conn *c)
  * sq__after_commit checkpoints once the flag is free, so the next writer
  * works while this one copies pages into the database, as it could before
  * the flag existed. */
-#define SQ_WAL_TRUNCATE_PAGES 16384 /* 64 MB with 4 KB pages */
+#define SQ_WAL_TRUNCATE_PAGES 16384 /* 128 MB with 8 KB pages, 64 MB with 4 KB */
+
+/* The page size of a new store: 8 KB instead of SQLite's 4 KB. Half as many
+ * pages, page writes and b-tree splits per stored byte: the plain-insert
+ * floor of the trace benchmark went from 62 k to 78 k events/s, and capture
+ * with it (docs/benchmarks.md, "No random key"). A store created with 4 KB
+ * pages keeps them: SQLite changes a WAL database's page size only by a
+ * VACUUM out of WAL mode. */
+#define SQ_PAGE_SIZE "8192"
 
 /* The checkpoint a WAL of pages pages calls for, if any. */
 static void sq__checkpoint(struct sq_conn *sc, int pages)
@@ -193,9 +201,14 @@ static void sq__release(sqlite3_stmt *stmt, struct store__stmt *entry)
 	}
 }
 
+/* copy: SQLite keeps its own copies of text and blobs, for a cursor that
+ * outlives the caller's params; sq_exec resets the statement before it
+ * returns, so it binds them in place (SQLITE_STATIC) and saves a copy of
+ * every value it writes (a captured event's body among them). */
 static int sq__bind(struct sq_conn *sc, sqlite3_stmt *stmt, const struct store_param *p,
-		    size_t np)
+		    size_t np, bool copy)
 {
+	sqlite3_destructor_type how = copy ? SQLITE_TRANSIENT : SQLITE_STATIC;
 	int rc = SQLITE_OK;
 
 	if ((size_t)sqlite3_bind_parameter_count(stmt) != np) {
@@ -205,7 +218,6 @@ static int sq__bind(struct sq_conn *sc, sqlite3_stmt *stmt, const struct store_p
 		store__fail(&sc->base, PL_EINVAL, "bind", msg);
 		return PL_EINVAL;
 	}
-	/* SQLITE_TRANSIENT copies: a cursor outlives the caller's params. */
 	for (size_t i = 0; i < np && rc == SQLITE_OK; i++) {
 		int k = (int)i + 1;
 		switch (p[i].type) {
@@ -213,7 +225,7 @@ static int sq__bind(struct sq_conn *sc, sqlite3_stmt *stmt, const struct store_p
 			rc = sqlite3_bind_null(stmt, k);
 			break;
 		case STORE_P_TEXT:
-			rc = p[i].s ? sqlite3_bind_text(stmt, k, p[i].s, -1, SQLITE_TRANSIENT)
+			rc = p[i].s ? sqlite3_bind_text(stmt, k, p[i].s, -1, how)
 				    : sqlite3_bind_null(stmt, k);
 			break;
 		case STORE_P_INT:
@@ -225,8 +237,7 @@ static int sq__bind(struct sq_conn *sc, sqlite3_stmt *stmt, const struct store_p
 		case STORE_P_BLOB:
 			/* A NULL pointer would bind SQL NULL; an empty blob is
 			 * still a blob. */
-			rc = sqlite3_bind_blob64(stmt, k, p[i].s ? p[i].s : "", p[i].len,
-						 SQLITE_TRANSIENT);
+			rc = sqlite3_bind_blob64(stmt, k, p[i].s ? p[i].s : "", p[i].len, how);
 			break;
 		}
 	}
@@ -269,6 +280,9 @@ static int sq_conn_open(struct store *st, struct store_conn **out)
 	}
 	sqlite3_extended_result_codes(sc->db, 1);
 	sqlite3_busy_timeout(sc->db, st->busy_timeout_ms);
+	/* The page size of a database this handle creates (SQ_PAGE_SIZE);
+	 * an existing file keeps its own, and a failure here is no failure. */
+	sqlite3_exec(sc->db, "PRAGMA page_size=" SQ_PAGE_SIZE, NULL, NULL, NULL);
 	/* journal_mode answers with the mode now in force; a file system
 	 * without shared memory support stays in "delete" mode, which would
 	 * break the concurrency the pool relies on. */
@@ -326,7 +340,7 @@ static int sq_exec(struct store_conn *c, const char *sql, const struct store_par
 	rc = sq__prepare(sc, sql, &stmt, &entry);
 	if (rc)
 		return rc;
-	rc = sq__bind(sc, stmt, p, np);
+	rc = sq__bind(sc, stmt, p, np, false);
 	if (rc)
 		goto out;
 	while ((s = sqlite3_step(stmt)) == SQLITE_ROW)
@@ -362,7 +376,7 @@ static int sq_query(struct store_conn *c, const char *sql, const struct store_pa
 	rc = sq__prepare(sc, sql, &stmt, &entry);
 	if (rc)
 		return rc;
-	rc = sq__bind(sc, stmt, p, np);
+	rc = sq__bind(sc, stmt, p, np, true);
 	if (rc) {
 		sq__release(stmt, entry);
 		return rc;

@@ -144,7 +144,7 @@ int store__pg_rewrite(const char *sql, struct pl_buf *out, size_t *count);
 struct store__migration {
 	int version;            /* 1, 2, 3, ... strictly increasing, no gaps */
 	const char *name;       /* short label recorded in schema_migrations */
-	const char *sql;        /* portable DDL run on both engines */
+	const char *sql;        /* portable DDL run on both engines ("" for none) */
 	const char *sqlite_sql; /* extra DDL for SQLite only, or NULL */
 	const char *pg_sql;     /* extra DDL for PostgreSQL only, or NULL */
 	bool rebuild;           /* SQLite tables rebuilt: foreign keys off meanwhile */

@@ -355,23 +355,26 @@ static int repo__id_conflict(struct store_conn *c, const char *tenant,
 {
 	const char *v = rows->event_id;
 	struct store_param p[] = { SP_TEXT(tenant), SP_TEXT(v), SP_TEXT(v), SP_TEXT(v) };
-	json_t *row = NULL;
+	struct store_rows *r = NULL;
 	int rc;
 
 	*clash = false;
 	if (!hash_keyed && strncmp(rows->event_id, "ni:///", 6) != 0)
 		return 0; /* no hash has this form: nothing to cross */
+	/* a cursor, not store_query_one: this runs once per captured event */
 	if (hash_keyed)
-		rc = store_query_one(c, "SELECT e.id FROM trace_events e WHERE e.enterprise_id = ? "
-				     "AND e.event_id = ?", p, 2, &row);
+		rc = store_query(c, "SELECT e.id FROM trace_events e WHERE e.enterprise_id = ? "
+				 "AND e.event_id = ?", p, 2, &r);
 	else
-		rc = store_query_one(c, "SELECT e.id FROM trace_events e WHERE e.enterprise_id = ? "
-				     "AND e.id IN " TRACE__HASH_ROWS_SQL " AND e.hash = ? AND "
-				     TRACE__HASH_ID_SQL, p, STORE_NP(p), &row);
-	json_decref(row);
-	if (rc == PL_ENOTFOUND)
-		return 0;
-	*clash = rc == 0;
+		rc = store_query(c, "SELECT e.id FROM trace_events e WHERE e.enterprise_id = ? "
+				 "AND e.id IN " TRACE__HASH_ROWS_SQL " AND e.hash = ? AND "
+				 TRACE__HASH_ID_SQL, p, STORE_NP(p), &r);
+	if (rc == 0) {
+		rc = store_rows_next(r);
+		*clash = rc == 1;
+		rc = rc < 0 ? rc : 0;
+	}
+	store_rows_free(r);
 	return rc;
 }
 

@@ -26,6 +26,8 @@ struct sq_conn {
 	sqlite3 *db;              /* owned */
 	struct store__cache cache; /* handle: sqlite3_stmt *, owned */
 	int wal_retry_pages;      /* sq__wal_hook: WAL size for the next TRUNCATE try */
+	int passive_pages;        /* SQ_WAL_PASSIVE_BYTES in this file's pages */
+	int truncate_pages;       /* SQ_WAL_TRUNCATE_BYTES in this file's pages */
 	int wal_pages;            /* WAL size at a commit whose checkpoint waits for
 				   * the writer flag's release; 0: none */
 };
@@ -46,27 +48,52 @@ static struct sq_conn *sq__conn(struct store_conn *c)
  * waits for readers, so under back-to-back writers with overlapping readers
  * the WAL is never reset and grows without bound (7.3 GB beside a 0.8 GB
  * database in the trace benchmark, docs/benchmarks.md). This hook replaces
- * it: after each commit, a PASSIVE checkpoint once the WAL holds 1000 pages
- * (SQLite's default), and once it holds SQ_WAL_TRUNCATE_PAGES a TRUNCATE
- * checkpoint, which waits for readers through the busy handler (at most the
- * busy timeout) and then resets the file to zero bytes. If that times out,
- * the next try waits until the WAL has grown by another
- * SQ_WAL_TRUNCATE_PAGES, so a stuck reader costs one wait per 64 MB of WAL,
- * not one per commit. Durability is unchanged (synchronous=FULL).
+ * it: after each commit, a PASSIVE checkpoint once the WAL holds
+ * SQ_WAL_PASSIVE_BYTES (SQLite's default of 1000 4 KB pages), and once it
+ * holds SQ_WAL_TRUNCATE_BYTES a TRUNCATE checkpoint, which waits for
+ * readers through the busy handler (at most the busy timeout) and then
+ * resets the file to zero bytes. If that times out, the next try waits
+ * until the WAL has grown by another SQ_WAL_TRUNCATE_BYTES, so a stuck
+ * reader costs one wait per 64 MB of WAL, not one per commit. Both are
+ * counted in pages of the file's own size (sq_conn.passive_pages,
+ * truncate_pages). Durability is unchanged (synchronous=FULL).
  * The hook runs inside COMMIT, while this process's writer flag is still
  * held (store.c NOTES 8); there it only notes the WAL's size, and
  * sq__after_commit checkpoints once the flag is free, so the next writer
  * works while this one copies pages into the database, as it could before
  * the flag existed. */
-#define SQ_WAL_TRUNCATE_PAGES 16384 /* 128 MB with 8 KB pages, 64 MB with 4 KB */
+#define SQ_WAL_PASSIVE_BYTES (4 << 20)
+#define SQ_WAL_TRUNCATE_BYTES (64 << 20)
 
-/* The page size of a new store: 8 KB instead of SQLite's 4 KB. Half as many
- * pages, page writes and b-tree splits per stored byte: the plain-insert
- * floor of the trace benchmark went from 62 k to 78 k events/s, and capture
- * with it (docs/benchmarks.md, "No random key"). A store created with 4 KB
- * pages keeps them: SQLite changes a WAL database's page size only by a
- * VACUUM out of WAL mode. */
-#define SQ_PAGE_SIZE "8192"
+/* The page size of a new store: 16 KB instead of SQLite's 4 KB. A quarter
+ * as many pages, page writes (two write calls each into the WAL) and b-tree
+ * splits per stored byte: the trace benchmark's plain-insert floor went
+ * from 62 k to 83 k events/s and capture with it, and on its 10 M-event
+ * store the recall and unit traces were no slower (docs/benchmarks.md,
+ * "No random key"). A store created with smaller pages keeps them: SQLite
+ * changes a WAL database's page size only by a VACUUM out of WAL mode. */
+#define SQ_PAGE_SIZE "16384"
+
+/* The WAL thresholds in pages of the file's size (4 KB in a store made
+ * before SQ_PAGE_SIZE, SQ_PAGE_SIZE since). */
+static int sq__page_counts(struct sq_conn *sc)
+{
+	sqlite3_stmt *stmt = NULL;
+	int size = 0;
+
+	if (sqlite3_prepare_v2(sc->db, "PRAGMA page_size", -1, &stmt, NULL) == SQLITE_OK &&
+	    sqlite3_step(stmt) == SQLITE_ROW)
+		size = sqlite3_column_int(stmt, 0);
+	sqlite3_finalize(stmt);
+	if (size < 512) {
+		store__fail(&sc->base, PL_EDB, "page_size", sqlite3_errmsg(sc->db));
+		return PL_EDB;
+	}
+	sc->passive_pages = SQ_WAL_PASSIVE_BYTES / size;
+	sc->truncate_pages = SQ_WAL_TRUNCATE_BYTES / size;
+	sc->wal_retry_pages = sc->truncate_pages;
+	return 0;
+}
 
 /* The checkpoint a WAL of pages pages calls for, if any. */
 static void sq__checkpoint(struct sq_conn *sc, int pages)
@@ -75,15 +102,15 @@ static void sq__checkpoint(struct sq_conn *sc, int pages)
 	const char *name = "main";
 
 	if (pages < sc->wal_retry_pages)
-		sc->wal_retry_pages = pages < SQ_WAL_TRUNCATE_PAGES ? SQ_WAL_TRUNCATE_PAGES
-								    : sc->wal_retry_pages;
+		sc->wal_retry_pages = pages < sc->truncate_pages ? sc->truncate_pages
+								 : sc->wal_retry_pages;
 	if (pages >= sc->wal_retry_pages) {
 		if (sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_TRUNCATE, NULL,
 					      NULL) == SQLITE_OK)
-			sc->wal_retry_pages = SQ_WAL_TRUNCATE_PAGES;
+			sc->wal_retry_pages = sc->truncate_pages;
 		else
-			sc->wal_retry_pages = pages + SQ_WAL_TRUNCATE_PAGES;
-	} else if (pages >= 1000) {
+			sc->wal_retry_pages = pages + sc->truncate_pages;
+	} else if (pages >= sc->passive_pages) {
 		sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
 	}
 	/* a failed checkpoint is not the commit's failure */
@@ -303,7 +330,9 @@ static int sq_conn_open(struct store *st, struct store_conn **out)
 		sq__fail(sc, "pragma");
 		goto out;
 	}
-	sc->wal_retry_pages = SQ_WAL_TRUNCATE_PAGES;
+	rc = sq__page_counts(sc);
+	if (rc)
+		goto out;
 	sqlite3_wal_hook(sc->db, sq__wal_hook, sc);
 	*out = &sc->base;
 	sc = NULL;

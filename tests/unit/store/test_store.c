@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sqlite3.h>
 
 #include "store/store.h"
 #include "support/store_env.h"
@@ -391,6 +392,45 @@ struct open_case {
 	const char *url;
 	int rc;
 };
+
+/* A SQLite store the driver creates has its 16 KB pages (sqlite.c
+ * SQ_PAGE_SIZE); one created before keeps its own page size and works. */
+Test(store, sqlite_page_size_of_new_and_existing_files)
+{
+	static const struct { int made_with; int64_t want; } cases[] = {
+		{ 0, 16384 },   /* the driver creates the file */
+		{ 4096, 4096 }, /* an older store, 4 KB pages, in WAL mode */
+		{ 8192, 8192 },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char dir[] = "/tmp/pl-store-pages-XXXXXX", path[64], sql[96];
+		cr_assert_not_null(mkdtemp(dir));
+		snprintf(path, sizeof(path), "%s/x.db", dir);
+		if (cases[i].made_with) {
+			sqlite3 *db = NULL;
+			snprintf(sql, sizeof(sql), "PRAGMA page_size=%d; PRAGMA journal_mode=WAL; "
+				 "CREATE TABLE t (x INTEGER);", cases[i].made_with);
+			cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+			cr_assert_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+			sqlite3_close(db);
+		}
+		struct store *st = NULL;
+		struct store_conn *c = NULL;
+		json_t *row = NULL;
+		cr_assert_eq(store_open(path, NULL, &st), 0, "case %zu", i);
+		cr_assert_eq(store_conn_get(st, &c), 0);
+		exec_ok(c, "CREATE TABLE IF NOT EXISTS t (x INTEGER)");
+		exec_ok(c, "INSERT INTO t (x) VALUES (1)");
+		cr_assert_eq(store_query_one(c, "PRAGMA page_size", NULL, 0, &row), 0);
+		cr_expect_eq(json_integer_value(json_object_get(row, "page_size")), cases[i].want,
+			     "case %zu", i);
+		json_decref(row);
+		store_conn_put(c);
+		store_free(st);
+		snprintf(sql, sizeof(sql), "rm -rf %s", dir);
+		cr_assert_eq(system(sql), 0);
+	}
+}
 
 Test(store, open_rejects_bad_urls)
 {

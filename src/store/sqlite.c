@@ -8,7 +8,8 @@
  * block the writer), synchronous=FULL (the WAL is fsync'ed at each commit:
  * see NOTES ON THE DESIGN 1 in store.c), foreign_keys=ON (a per-connection
  * setting in SQLite) and a busy timeout, so a writer waiting for another
- * handle's or another process's write lock waits instead of failing.
+ * handle's or another process's write lock waits instead of failing; a
+ * file it creates gets SQ_PAGE_SIZE pages.
  * Transactions start with BEGIN IMMEDIATE: taking the write lock up front
  * avoids the deadlock-prone upgrade from a read to a write transaction.
  */

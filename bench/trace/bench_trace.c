@@ -3,10 +3,10 @@
  * throughput, unit trace latency and a recall on a large SQLite store.
  *
  * What it measures, in one run on one store file:
- *   1. capture: documents of 1,000 events of a pharma line's mix, stored
- *      durably through trace_repo_capture (validation, CBV hash, rows,
- *      one transaction per document, WAL + synchronous=FULL), by --threads
- *      threads; events/s;
+ *   1. capture: documents of 1,000 events of a pharma line's mix (made
+ *      before the clock starts), stored durably through trace_repo_capture
+ *      (validation, CBV hash, rows, one transaction per document, WAL +
+ *      synchronous=FULL), by --threads threads; events/s;
  *   2. the floor: the same rows (flattened before the clock starts) put
  *      into the same tables and indexes (a second SQLite file migrated by
  *      the same binary, so the floor follows every schema change) with

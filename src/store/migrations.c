@@ -894,7 +894,7 @@ static const char M26_TRACE_TIME_SQL[] =
  * the pending rows over in one sorted batch once there are enough of them
  * (repo.c note 11); a lookup reads both. On SQLite trace_events is rebuilt
  * (a UNIQUE constraint cannot be dropped in place: foreign keys are off
- * while it runs, store.c migrate__one) and trace_event_epcs becomes a
+ * while it runs: migrate__one below) and trace_event_epcs becomes a
  * WITHOUT ROWID table keyed by (event_row, role, epc), which replaces its
  * rowid b-tree and the event_row index. Its role column loses the CHECK
  * of migration 3: SQLite took a fifth of the floor's time per member row

@@ -35,7 +35,8 @@
  *     lock; inside, only the body (it carries the recordTime, which must
  *     be taken inside the transaction for subscriptions' cursors) is
  *     serialised. Member rows go in one prepared single-row INSERT each
- *     (multi-row VALUES statements, tried, were slower: note 11).
+ *     (multi-row VALUES statements were slower and wrote more since
+ *     migration 27: docs/benchmarks.md, "No random key").
  *  7. Indexes cost more than rows (migration 19, docs/benchmarks.md): an
  *     event's hash (and its eventID, which is the hash when the document
  *     gives none) is a random key, so each index on it dirties a random
@@ -308,8 +309,8 @@ static void repo__prep(struct repo_prep *pr, const json_t *event, const json_t *
 }
 
 /* An event's member rows (note 6), one prepared single-row INSERT each:
- * multi-row VALUES statements were slower in SQLite (a coroutine per
- * statement, and a statement journal for ON CONFLICT) and wrote more. */
+ * multi-row VALUES statements were slower in SQLite and wrote more
+ * (docs/benchmarks.md, "No random key"). */
 static int repo__insert_members(struct store_conn *c, const char *rid,
 				const struct trace_rows *rows)
 {

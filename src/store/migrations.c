@@ -897,9 +897,9 @@ static const char M26_TRACE_TIME_SQL[] =
  * while it runs: migrate__one below) and trace_event_epcs becomes a
  * WITHOUT ROWID table keyed by (event_row, role, epc), which replaces its
  * rowid b-tree and the event_row index. Its role column loses the CHECK
- * of migration 3: SQLite took a fifth of the floor's time per member row
- * evaluating it (docs/benchmarks.md), and the only writer of the column
- * is repo.c's role table. PostgreSQL swaps the constraint and keeps its
+ * of migration 3: with it the benchmark's plain-insert floor ran a fifth
+ * slower (docs/benchmarks.md), and the only writer of the column is
+ * repo.c's role table. PostgreSQL swaps the constraint and keeps its
  * member tables as they are. */
 static const char M27_TRACE_APPEND_SQLITE[] =
 	"CREATE TABLE trace_event_hashes ("

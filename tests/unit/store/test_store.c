@@ -402,10 +402,13 @@ Test(store, sqlite_page_size_of_new_and_existing_files)
 		{ 4096, 4096 }, /* an older store, 4 KB pages, in WAL mode */
 		{ 8192, 8192 },
 	};
+	/* the shared temp dir (and its cleanup): one file per case in it */
+	struct tenv e;
+	const struct tenv_opts o = { .no_migrate = true, .no_conn = true };
+	cr_assert(tenv_open_opts(&e, false, "pages", &o));
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		char dir[] = "/tmp/pl-store-pages-XXXXXX", path[64], sql[96];
-		cr_assert_not_null(mkdtemp(dir));
-		snprintf(path, sizeof(path), "%s/x.db", dir);
+		char path[128], sql[96];
+		snprintf(path, sizeof(path), "%s/case%zu.db", e.dir, i);
 		if (cases[i].made_with) {
 			sqlite3 *db = NULL;
 			snprintf(sql, sizeof(sql), "PRAGMA page_size=%d; PRAGMA journal_mode=WAL; "
@@ -427,9 +430,8 @@ Test(store, sqlite_page_size_of_new_and_existing_files)
 		json_decref(row);
 		store_conn_put(c);
 		store_free(st);
-		snprintf(sql, sizeof(sql), "rm -rf %s", dir);
-		cr_assert_eq(system(sql), 0);
 	}
+	tenv_close(&e);
 }
 
 Test(store, open_rejects_bad_urls)
